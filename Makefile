@@ -1,0 +1,49 @@
+# ogimpact — two commands for a fresh machine:  make demo  ·  make test
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(VENV)/bin/pip
+STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+export OPENBLAS_NUM_THREADS ?= 1
+export MPLBACKEND = Agg
+
+.PHONY: demo test install bench manifest clean reference lab
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## the main job on the bundled data: the Chile x rti_law country report
+demo: install
+	$(VENV)/bin/ogimpact data verify
+	$(VENV)/bin/ogimpact report country CHL --intervention rti_law
+
+## the test suite
+test: install
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+## the published reference cases through the command line, as acceptance runs them
+reference: install
+	$(PY) tests/reference/check_reference.py tests/reference --ogimpact "$(VENV)/bin/ogimpact"
+
+bench: install
+	$(PIP) install --quiet -e ".[bench]"
+	$(PY) benchmarks/run.py
+
+manifest:
+	$(PYTHON) scripts/make_manifest.py
+
+lab: install
+	$(PIP) install --quiet -e ".[lab]"
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,91 @@
+"""Command-line interface ``ogimpact`` — thin: parse, call the package, print.
+
+Each sub-module registers its commands with ``register(subparsers)``; a
+command handler takes the parsed ``args`` and returns an exit status.  Bad
+input raises :class:`ogimpact.errors.OgimpactError`: one sentence on stderr,
+exit 2.  A failed run exits 1.  ``--json`` prints exactly one JSON document.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from ..errors import OgimpactError, RunError
+
+#: command modules, in the order their commands appear in ``--help``
+COMMAND_MODULES = (
+    "data_cmds",
+    "registry_cmds",
+    "panel_cmds",
+    "estimate_cmds",
+    "sensitivity_cmds",
+    "meta_cmds",
+    "assess_cmds",
+    "report_cmds",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one sentence and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise OgimpactError(f"{self.prog}: {message}; run `{self.prog} --help` for the options.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    p = _Parser(prog="ogimpact", description="Evidence-assessment workbench for open-government interventions.")
+    p.add_argument("--version", action="version", version=f"ogimpact {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a capability not built yet
+            if exc.name and exc.name.endswith(name):
+                continue
+            raise
+        mod.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 failed run, 2 bad input)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.func(args) or 0)
+    except OgimpactError as exc:
+        print(f"ogimpact: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"ogimpact: run failed: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover
+        print("ogimpact: interrupted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # pragma: no cover
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if os.environ.get("OGIMPACT_DEBUG"):
+            raise
+        print(
+            f"ogimpact: internal error ({type(exc).__name__}: {_one_line(str(exc))}); "
+            "set OGIMPACT_DEBUG=1 for the traceback and please report it.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

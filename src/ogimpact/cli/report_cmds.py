@@ -1,0 +1,113 @@
+"""``ogimpact report country|cross-country|evidence|batch``."""
+from __future__ import annotations
+
+from ..errors import OgimpactError
+from ._output import emit_json
+
+
+def _list(s):
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="run parameterised notebook reports (HTML + results + manifest)",
+                       description="Execute a report notebook with Papermill and write reports/<kind>/<slug>/.")
+    rsub = p.add_subparsers(dest="report_kind", metavar="KIND", parser_class=type(p))
+
+    c = rsub.add_parser("country", help="one country x one intervention")
+    c.add_argument("country", metavar="ISO3")
+    c.add_argument("--intervention", required=True, metavar="ID")
+    c.add_argument("--measures", metavar="ID,...")
+    c.add_argument("--designs", metavar="D,...", help="synth,sdid,its,cs [all]")
+    c.add_argument("--years", metavar="A:B")
+    c.add_argument("--variant", metavar="V")
+    c.add_argument("--donor-rule", choices=["registry", "all"], default="registry")
+    c.add_argument("--no-placebo", action="store_true", help="skip the placebo-in-space loop")
+    _common(c)
+    c.set_defaults(func=run_country)
+
+    x = rsub.add_parser("cross-country", help="one intervention across all adopters")
+    x.add_argument("--intervention", required=True, metavar="ID")
+    x.add_argument("--measures", metavar="ID,...")
+    x.add_argument("--designs", metavar="D,...", help="twfe,cs,sun-abraham,imputation [all]")
+    x.add_argument("--years", metavar="A:B")
+    x.add_argument("--variant", metavar="V")
+    _common(x)
+    x.set_defaults(func=run_cross)
+
+    e = rsub.add_parser("evidence", help="evidence map and pooled estimates for the whole registry")
+    e.add_argument("--measures", metavar="ID,...")
+    _common(e)
+    e.set_defaults(func=run_evidence)
+
+    b = rsub.add_parser("batch", help="many reports from a YAML spec (process pool or Dask)")
+    b.add_argument("spec", metavar="SPEC.yaml")
+    b.add_argument("--workers", type=int, default=1, metavar="N")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
+    b.add_argument("--out", metavar="DIR")
+    b.add_argument("--timeout", type=int, default=600, metavar="S")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=run_batch)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def _common(p):
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", metavar="DIR", help="reports folder [reports/]")
+    p.add_argument("--timeout", type=int, default=600, metavar="S", help="seconds per notebook cell")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+
+def _finish(params, args) -> int:
+    from ..reports import run_report
+
+    o = run_report(params, out_root=args.out, timeout=args.timeout)
+    if args.json:
+        emit_json(o.to_dict())
+    else:
+        print(f"report written: {o.path / 'report.html'}  ({o.seconds:.1f} s)")
+    return 0
+
+
+def run_country(args) -> int:
+    from ..reports.params import COUNTRY_DESIGNS, DEFAULT_MEASURES, CountryParams
+
+    params = CountryParams(country=args.country, intervention=args.intervention,
+                           measures=tuple(_list(args.measures) or DEFAULT_MEASURES), years=args.years,
+                           designs=tuple(_list(args.designs) or COUNTRY_DESIGNS), variant=args.variant,
+                           donor_rule=args.donor_rule, placebo=not args.no_placebo, seed=args.seed)
+    return _finish(params, args)
+
+
+def run_cross(args) -> int:
+    from ..reports.params import CROSS_DESIGNS, DEFAULT_MEASURES, CrossCountryParams
+
+    params = CrossCountryParams(intervention=args.intervention,
+                                measures=tuple(_list(args.measures) or DEFAULT_MEASURES[:2]), years=args.years,
+                                designs=tuple(_list(args.designs) or CROSS_DESIGNS), variant=args.variant,
+                                seed=args.seed)
+    return _finish(params, args)
+
+
+def run_evidence(args) -> int:
+    from ..reports.params import EvidenceParams
+
+    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed), args)
+
+
+def run_batch(args) -> int:
+    from ..reports.batch import run_batch as _run
+
+    if args.workers < 1:
+        raise OgimpactError("--workers must be at least 1.")
+    out = _run(args.spec, workers=args.workers, scheduler=args.scheduler, out_root=args.out, timeout=args.timeout,
+               progress=not args.json)
+    n_bad = sum(1 for r in out if r.get("status") != "ok")
+    if args.json:
+        emit_json({"runs": out, "n_ok": len(out) - n_bad, "n_failed": n_bad})
+    else:
+        for r in out:
+            extra = f"  {r.get('error')}" if r.get("error") else ""
+            print(f"{r.get('status'):8s} {r.get('kind'):14s} {r.get('slug')}{extra}")
+        print(f"{len(out) - n_bad} of {len(out)} reports ok; index: {args.out or 'reports'}/index.html")
+    return 0 if n_bad == 0 else 1

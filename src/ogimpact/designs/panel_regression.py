@@ -1,0 +1,325 @@
+"""Linear panel regression: pooled OLS, fixed effects (within), random effects.
+
+Also the least-squares engine (:func:`fit_linear`) that the TWFE and event-study
+designs share: absorb fixed effects (Frisch–Waugh–Lovell; Gaure 2013), drop
+collinear columns, estimate by QR least squares, and take the covariance from
+:mod:`ogimpact.inference.vcov` with fixest/reghdfe small-sample conventions.
+
+Random effects use the Swamy & Arora (1972, *Econometrica* 40(2)) variance
+components, generalised to unbalanced panels as Baltagi & Chang (1994,
+*J. Econometrics* 62), which is R ``plm``'s default ``random.method = "swar"``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from ..errors import DesignError
+from ..inference.vcov import KINDS, SSC_NAME, VcovResult, cluster_codes, compute_vcov, dof_k
+from ..results import Estimate, terms_frame
+from ._fe import codes, demean
+
+__all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clusters", "drop_missing_clusters",
+           "bootstrap_for"]
+
+_MODELS = ("fe", "re", "pooled")
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """A fitted linear regression (after absorbing fixed effects)."""
+
+    names: list
+    coef: np.ndarray
+    vcov: VcovResult
+    X: np.ndarray  # regressors as estimated (within-transformed)
+    y: np.ndarray
+    resid: np.ndarray
+    k: int  # small-sample K
+    dropped: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.vcov.V), 0, None))
+
+
+def fit_linear(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: Sequence[str],
+    *,
+    fe: Sequence[np.ndarray] = (),
+    intercept: bool = False,
+    kind: str = "classical",
+    clusters: Sequence[np.ndarray] = (),
+    cluster_names: Sequence[str] = (),
+    unit: np.ndarray | None = None,
+    time: np.ndarray | None = None,
+    lags: int | None = None,
+    keep: Sequence[str] = (),
+) -> LinearFit:
+    """OLS of ``y`` on ``X`` with absorbed fixed effects and a chosen covariance.
+
+    Parameters
+    ----------
+    y : array (n,)
+    X : array (n, p)
+    names : column names of X
+    fe : list of int code arrays, absorbed by within transformation
+    intercept : add a column ``Intercept`` (only meaningful without ``fe``)
+    kind, clusters, cluster_names, unit, time, lags : see :func:`ogimpact.inference.vcov.compute_vcov`
+    keep : names that must not be dropped as collinear (a DesignError instead)
+
+    Returns
+    -------
+    LinearFit
+        Collinear columns (after absorbing the FE) are dropped, as fixest does,
+        and listed in ``dropped``.
+    """
+    y = np.asarray(y, dtype=float).reshape(-1)
+    X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    names = list(names)
+    if intercept:
+        X = np.column_stack([np.ones(len(y)), X])
+        names = ["Intercept", *names]
+    Z = demean(np.column_stack([y, X]), list(fe)) if len(fe) else np.column_stack([y, X])
+    yw, Xw = Z[:, 0], Z[:, 1:]
+    dropped: list[str] = []
+    if Xw.shape[1]:
+        scale = np.sqrt((np.column_stack([X]) ** 2).sum(axis=0))
+        scale = np.where(scale > 0, scale, 1.0)
+        Xs = Xw / scale
+        _, Rq, piv = linalg.qr(Xs, mode="economic", pivoting=True)
+        d = np.abs(np.diag(Rq))
+        tol = 1e-9 * (d[0] if len(d) and d[0] > 0 else 1.0)
+        rank = int((d > tol).sum())
+        good = np.sort(piv[:rank])
+        if rank < Xw.shape[1]:
+            dropped = [names[i] for i in sorted(piv[rank:])]
+            bad = [nm for nm in dropped if nm in keep]
+            if bad:
+                raise DesignError(
+                    f"{', '.join(bad)} is collinear with the fixed effects or other regressors "
+                    "(e.g. constant within units under unit FE); drop it or change the effects."
+                )
+            Xw = Xw[:, good]
+            names = [names[i] for i in good]
+    if Xw.shape[1] == 0:
+        raise DesignError("no regressor is left after absorbing the fixed effects; add a regressor that varies within units and periods.")
+    coef, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+    resid = yw - Xw @ coef
+    K = dof_k(Xw.shape[1], list(fe), list(clusters) if kind == "cluster" else [])
+    V = compute_vcov(Xw, resid, kind=kind, k=K, clusters=clusters, cluster_names=cluster_names,
+                     unit=unit, time=time, lags=lags)
+    rss = float(resid @ resid)
+    tss_w = float(((yw - (0 if len(fe) else yw.mean())) ** 2).sum())
+    stats = {"rss": rss, "tss": tss_w, "r2" + ("_within" if len(fe) else ""): 1 - rss / tss_w if tss_w > 0 else None,
+             "n": int(len(y)), "K": int(K)}
+    return LinearFit(names, coef, V, Xw, yw, resid, int(K), dropped, stats)
+
+
+def parse_effects(effects) -> tuple[str, ...]:
+    """Normalise ``effects`` ("unit,time", ("unit",), "none", ()) to a tuple of 'unit'/'time'."""
+    if effects is None:
+        return ()
+    if isinstance(effects, str):
+        effects = [e.strip() for e in effects.split(",") if e.strip()]
+    eff = tuple(dict.fromkeys(str(e).lower() for e in effects))
+    if eff in ((), ("none",)):
+        return ()
+    bad = [e for e in eff if e not in ("unit", "time")]
+    if bad:
+        raise DesignError(f"unknown effect(s) {bad}; use 'unit', 'time', 'unit,time' or 'none'.")
+    return eff
+
+
+def _cluster_cols(cluster) -> list[str]:
+    cols = [c.strip() for c in cluster.split(",")] if isinstance(cluster, str) else list(cluster)
+    return [c for c in cols if c]
+
+
+def drop_missing_clusters(frame: pd.DataFrame, cluster) -> tuple[pd.DataFrame, int]:
+    """Rows whose cluster value is missing are dropped (as Stata does); returns (frame, n dropped)."""
+    cols = [c for c in _cluster_cols(cluster) if c in frame.columns]
+    if not cols:
+        return frame, 0
+    ok = frame[cols].notna().all(axis=1)
+    if ok.all():
+        return frame, 0
+    return frame.loc[ok].reset_index(drop=True), int((~ok).sum())
+
+
+def resolve_clusters(frame: pd.DataFrame, cluster) -> tuple[list[str], list[np.ndarray]]:
+    """Cluster column name(s) → integer codes (one- or two-way)."""
+    cols = _cluster_cols(cluster)
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise DesignError(
+            f"cluster column(s) {missing} are not in the panel; build the Panel with cluster= (or --cluster) naming an existing column."
+        )
+    if len(cols) > 2:
+        raise DesignError("at most two cluster variables are supported; give --cluster COL or COL1,COL2.")
+    return cols, [cluster_codes(frame[c].to_numpy()) for c in cols]
+
+
+def bootstrap_for(fit: LinearFit, clusters: list[np.ndarray], *, test: str, null: float, B: int,
+                  weights: str, seed: int | None, alpha: float) -> dict:
+    """Wild cluster bootstrap of one term of a fitted (FE-partialled) regression."""
+    from ..inference.wild_bootstrap import wild_cluster_bootstrap
+
+    if test not in fit.names:
+        raise DesignError(f"--test {test!r} is not a term of the model; choose one of {', '.join(map(str, fit.names))}.")
+    if len(clusters) != 1:
+        raise DesignError("the wild cluster bootstrap supports one-way clustering; give a single --cluster column.")
+    k = fit.k if fit.vcov.name.startswith("CRV1") else None
+    return wild_cluster_bootstrap(fit.X, fit.y, clusters[0], term=fit.names.index(test), null=null, B=int(B),
+                                  weights=weights, seed=seed, alpha=alpha, k=k, term_name=test)
+
+
+def _random_effects(y, X, names, f):
+    """Swamy–Arora (Baltagi–Chang for unbalanced) quasi-demeaning on factor codes ``f``."""
+    n = len(y)
+    L = int(f.max()) + 1
+    Ti = np.bincount(f, minlength=L).astype(float)
+    # within
+    Zw = demean(np.column_stack([y, X]), [f])
+    fw = fit_linear(Zw[:, 0], Zw[:, 1:], names)
+    k_w = len(fw.names)
+    s2_e = float(fw.resid @ fw.resid) / (n - L - k_w)
+    # between (unit means replicated: P-projection), intercept included
+    Xi = np.column_stack([np.ones(n), X])
+    means = lambda M: (np.stack([np.bincount(f, weights=c, minlength=L) for c in M.T], axis=1) / Ti[:, None])[f]
+    PZ = means(np.column_stack([y, Xi]))
+    Py, PX = PZ[:, 0], PZ[:, 1:]
+    bb, *_ = np.linalg.lstsq(PX, Py, rcond=None)
+    ub = Py - PX @ bb
+    K = np.linalg.matrix_rank(PX)
+    if L - K <= 0:
+        raise DesignError("random effects needs more groups than regressors for the between regression.")
+    sumX = np.stack([np.bincount(f, weights=c, minlength=L) for c in Xi.T], axis=1)  # Z'X
+    tr = float(np.trace(np.linalg.pinv(PX.T @ PX) @ (sumX.T @ sumX)))
+    s2_u = max((float(ub @ ub) - (L - K) * s2_e) / (n - tr), 0.0)
+    theta_i = 1.0 - np.sqrt(s2_e / (Ti * s2_u + s2_e))
+    th = theta_i[f]
+    Zm = means(np.column_stack([y, X]))
+    ys = y - th * Zm[:, 0]
+    Xs = np.column_stack([1.0 - th, X - th[:, None] * Zm[:, 1:]])
+    info = {"sigma2_idiosyncratic": s2_e, "sigma2_individual": s2_u,
+            "theta": float(theta_i[0]) if np.allclose(theta_i, theta_i[0]) else
+            {"min": float(theta_i.min()), "median": float(np.median(theta_i)), "max": float(theta_i.max())},
+            "method": "Swamy-Arora (Baltagi-Chang for unbalanced), as plm random.method='swar'"}
+    return ys, Xs, info
+
+
+def fit_panel(
+    panel,
+    *,
+    regressors: Sequence[str] | None = None,
+    effects: tuple[str, ...] = ("unit", "time"),
+    model: str = "fe",
+    vcov: str | None = None,
+    cluster: str | None = None,
+    hac_lags: int | None = None,
+    alpha: float = 0.05,
+    wild_bootstrap: int | None = None,
+    test: str | None = None,
+    null: float = 0.0,
+    bootstrap_weights: str = "rademacher",
+    seed: int | None = None,
+) -> Estimate:
+    """Linear panel regression (design ``"panel"``): pooled, fixed or random effects.
+
+    Parameters
+    ----------
+    panel : ogimpact.panel.Panel
+    regressors : column names (default ``panel.covariates``); the first is the headline.
+    effects : ("unit", "time"), ("unit",), ("time",) or () — absorbed by ``fe``, the random
+        effect of ``re`` (one effect only), ignored by ``pooled``.
+    model : {"fe", "re", "pooled"}
+        Within estimator (Baltagi 2005 ch. 2–3); Swamy–Arora random effects;
+        pooled OLS with an intercept.  ``fe`` without effects is pooled OLS.
+    vcov : {"classical", "robust", "cluster", "newey-west"}
+        Default: ``cluster`` when a cluster column is given (argument or the
+        panel's cluster role), else ``classical``.  See :mod:`ogimpact.inference.vcov`.
+    cluster : cluster column (``"a,b"`` for two-way); default the panel's cluster, else the unit.
+    hac_lags : Newey–West lags (panel HAC within units, as fixest ``NW``).
+    alpha : 1 − confidence level.
+    wild_bootstrap, test, null, bootstrap_weights, seed :
+        Restricted wild cluster bootstrap of ``test = null`` with ``wild_bootstrap`` draws
+        (Roodman et al. 2019); ``test`` defaults to the first regressor.
+
+    Returns
+    -------
+    Estimate
+    """
+    model = str(model).lower()
+    if model not in _MODELS:
+        raise DesignError(f"unknown --model {model!r}; use fe, re or pooled.")
+    regs = list(panel.covariates if regressors is None else ([regressors] if isinstance(regressors, str) else regressors))
+    if not regs:
+        raise DesignError("give at least one regressor (--regressors A,B).")
+    frame = panel.frame
+    missing = [r for r in regs if r not in frame.columns]
+    if missing:
+        raise DesignError(f"regressor(s) {missing} are not in the panel; build it with these columns as covariates.")
+    eff = parse_effects(effects)
+    if model == "pooled":
+        eff = ()
+    if model == "re" and len(eff) != 1:
+        raise DesignError("random effects takes exactly one effect; pass --effects unit (or time).")
+    cl_arg = cluster or panel.cluster
+    kind = (vcov or ("cluster" if cl_arg else "classical")).lower()
+    if kind not in KINDS:
+        raise DesignError(f"unknown --vcov {kind!r}; use one of {', '.join(KINDS)}.")
+    cl_cols: list[str] = []
+    cl_codes: list[np.ndarray] = []
+    n_drop_cl = 0
+    if kind == "cluster" or wild_bootstrap:
+        frame, n_drop_cl = drop_missing_clusters(frame, cl_arg or panel.unit)
+        cl_cols, cl_codes = resolve_clusters(frame, cl_arg or panel.unit)
+    y = frame[panel.outcome].to_numpy(float)
+    X = frame[regs].to_numpy(float)
+    fe = [codes(frame[panel.unit if e == "unit" else panel.time]) for e in eff]
+    diag: dict = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_drop_cl}
+    if n_drop_cl:
+        diag["n_dropped_missing_cluster"] = n_drop_cl
+    kw = dict(kind=kind, clusters=cl_codes if kind == "cluster" else (), cluster_names=cl_cols,
+              unit=frame[panel.unit].to_numpy() if kind == "newey-west" else None,
+              time=frame[panel.time].to_numpy() if kind == "newey-west" else None, lags=hac_lags)
+    if model == "re":
+        ys, Xs, re_info = _random_effects(y, X, regs, fe[0])
+        fit = fit_linear(ys, Xs, ["Intercept", *regs], keep=[regs[0]], **kw)
+        diag.update(re_info)
+    else:
+        fit = fit_linear(y, X, regs, fe=fe, intercept=not fe, keep=[regs[0]], **kw)
+    diag.update({k: v for k, v in fit.stats.items() if k not in ("n",)})
+    if fit.dropped:
+        diag["dropped_collinear"] = fit.dropped
+    V = fit.vcov
+    se = fit.se
+    terms = terms_frame(fit.names, fit.coef, se, alpha=alpha, df=V.df)
+    h = fit.names.index(regs[0])
+    wb = None
+    if wild_bootstrap:
+        wb = bootstrap_for(fit, cl_codes, test=test or regs[0], null=null, B=wild_bootstrap,
+                           weights=bootstrap_weights, seed=seed, alpha=alpha)
+    options = {
+        "regressors": regs, "effects": list(eff) or ["none"], "model": model, "vcov": V.name, "vcov_kind": kind,
+        "vcov_description": V.description, "ssc": SSC_NAME if kind == "cluster" else V.description,
+        "ssc_factors": V.ssc, "cluster": ",".join(cl_cols) if kind == "cluster" else None,
+        "hac_lags": V.ssc.get("lags") if kind == "newey-west" else hac_lags, "alpha": alpha,
+        "df_t": V.df, "wild_bootstrap": wild_bootstrap,
+        "test": (test or regs[0]) if wild_bootstrap else test, "null": null,
+        "bootstrap_weights": bootstrap_weights, "seed": seed,
+    }
+    return Estimate(
+        design="panel", outcome=panel.outcome, estimate=fit.coef[h], se=se[h], alpha=alpha, df=V.df,
+        n_obs=int(len(y)), n_units=int(frame[panel.unit].nunique()),
+        n_clusters=V.n_clusters, n_treated_units=None, terms=terms, wild_bootstrap=wb,
+        diagnostics=diag, options=options, extras={"coef_names": fit.names, "vcov": V.V.tolist()},
+    )

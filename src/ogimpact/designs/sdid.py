@@ -1,0 +1,444 @@
+"""Synthetic difference-in-differences (Arkhangelsky, Athey, Hirshberg, Imbens & Wager 2021).
+
+One treated block (treated units x post periods) on a balanced panel.  The
+weights follow R ``synthdid`` (0.0.9, ``synthdid_estimate`` / ``sc_estimate``
+/ ``did_estimate``) exactly, so its numbers are reproduced to machine precision:
+
+* noise level ``sigma`` = sample sd of the first differences of the control
+  outcomes over the pre-periods;
+* unit weights omega: ridge-penalised simplex regression of the treated
+  pre-period mean path on the control paths, solved by Frank-Wolfe with exact
+  line search; ``zeta_omega = (N_tr * T_post)^(1/4) * sigma`` with an intercept
+  (SDID) or ``1e-6 * sigma`` without one (SC);
+* time weights lambda: the same solver regressing each control's post-period
+  mean on its pre-period outcomes, ``zeta_lambda = 1e-6 * sigma``, with an
+  intercept (SDID); zero (SC); uniform (DID);
+* stopping: an iteration decreasing the penalised objective by less than
+  ``(1e-5 * sigma)^2``, or ``max_iter = 10000``; a first round of at most 100
+  iterations is sparsified (weights <= max/4 set to 0, renormalised) and used
+  to start the second round.
+
+The estimate is ``tau = (-omega, 1/N_tr)' Y (-lambda, 1/T_post)``.  The placebo
+standard error is Algorithm 4 of the paper (``vcov(method = "placebo")``):
+controls are permuted, the last ``N_tr`` of them play the treated units, the
+weights are re-fitted (warm-started, same zetas), and
+``se = sqrt((r - 1) / r) * sd(placebo estimates)``.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DesignError, PanelError
+from ..panel import Panel
+from ..results import Estimate
+
+__all__ = ["fit_sdid", "sc_weight_fw", "sc_weight_fw_batch", "sparsify", "sdid_weights"]
+
+METHODS = ("sdid", "sc", "did")
+MAX_ITER = 10_000
+MAX_ITER_PRE_SPARSIFY = 100
+DEFAULT_PLACEBO_REPS = 200
+
+
+# --------------------------------------------------------------------------- solver
+def sc_weight_fw(
+    Y: np.ndarray,
+    *,
+    zeta: float,
+    intercept: bool,
+    init: np.ndarray | None = None,
+    min_decrease: float,
+    max_iter: int,
+) -> tuple[np.ndarray, int]:
+    """Frank-Wolfe solver of ``min_x ||A x - b||^2 / n + zeta^2 ||x||^2`` on the unit simplex.
+
+    ``A = Y[:, :-1]``, ``b = Y[:, -1]`` (columns demeaned first when ``intercept``).
+    Each step moves toward the simplex vertex of smallest half-gradient with an
+    exact line search (R synthdid ``fw.step``); the loop stops when an iteration
+    lowers the objective by no more than ``min_decrease**2`` (after at least
+    two iterations) or after ``max_iter`` iterations.  ``A x`` and ``A'A x`` are
+    updated incrementally, so one iteration costs O(n + k).
+
+    Returns
+    -------
+    (weights, iterations)
+    """
+    Y = np.asarray(Y, dtype=float)
+    n, k1 = Y.shape
+    k = k1 - 1
+    if intercept:
+        Y = Y - Y.mean(axis=0)
+    A = np.ascontiguousarray(Y[:, :k])
+    b = Y[:, k]
+    x = np.full(k, 1.0 / k) if init is None else np.array(init, dtype=float)
+    z2 = float(zeta) ** 2
+    eta = n * z2
+    G = A.T @ A
+    Atb = A.T @ b
+    Ax = A @ x
+    AtAx = G @ x
+    tol = float(min_decrease) ** 2
+    prev = None
+    it = 0
+    while it < max_iter:
+        it += 1
+        hg = AtAx - Atb + eta * x
+        i = int(np.argmin(hg))
+        xi = x[i]
+        # direction d = e_i - x
+        if not (xi == 1.0 and np.count_nonzero(x) == 1):
+            derr = A[:, i] - Ax
+            hg_d = hg[i] - hg @ x
+            dd = x @ x - xi * xi + (1.0 - xi) ** 2
+            step = -hg_d / (derr @ derr + eta * dd)
+            s = 1.0 if step > 1.0 else (0.0 if not step > 0.0 else step)
+            if s:
+                x = x * (1.0 - s)
+                x[i] += s
+                Ax = Ax + s * derr
+                AtAx = AtAx + s * (G[:, i] - AtAx)
+        err = Ax - b
+        val = z2 * (x @ x) + (err @ err) / n
+        if prev is not None and not prev - val > tol:
+            break
+        prev = val
+    return x, it
+
+
+def sparsify(v: np.ndarray) -> np.ndarray:
+    """R synthdid ``sparsify_function``: zero weights <= max/4 and renormalise."""
+    v = np.array(v, dtype=float)
+    v[v <= v.max() / 4] = 0.0
+    return v / v.sum()
+
+
+def sc_weight_fw_batch(
+    Y: np.ndarray,
+    *,
+    zeta: float,
+    intercept: bool,
+    init: np.ndarray,
+    min_decrease: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sc_weight_fw` on a stack of ``R`` problems at once (placebo replications).
+
+    ``Y`` is (R, n, k+1) and ``init`` (R, k).  Every problem follows exactly the
+    iteration and stopping rule of :func:`sc_weight_fw`; a problem that has
+    stopped is frozen while the others go on.  Returns (weights (R, k), iterations (R,)).
+    """
+    Y = np.asarray(Y, dtype=float)
+    R, n, k1 = Y.shape
+    k = k1 - 1
+    if intercept:
+        Y = Y - Y.mean(axis=1, keepdims=True)
+    A = Y[:, :, :k]
+    b = Y[:, :, k]
+    At = np.ascontiguousarray(A.transpose(0, 2, 1))  # (R, k, n): row i of At is column i of A
+    x = np.array(init, dtype=float)
+    z2 = float(zeta) ** 2
+    eta = n * z2
+    G = At @ A
+    Atb = np.einsum("rkn,rn->rk", At, b)
+    Ax = np.einsum("rnk,rk->rn", A, x)
+    AtAx = np.einsum("rkj,rj->rk", G, x)
+    tol = float(min_decrease) ** 2
+    active = np.ones(R, dtype=bool)
+    prev = np.full(R, np.inf)
+    iters = np.zeros(R, dtype=int)
+    ar = np.arange(R)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for it in range(1, max_iter + 1):
+            hg = AtAx - Atb + eta * x
+            i = np.argmin(hg, axis=1)
+            xi = x[ar, i]
+            derr = At[ar, i] - Ax
+            hg_d = hg[ar, i] - np.einsum("rk,rk->r", hg, x)
+            xx = np.einsum("rk,rk->r", x, x)
+            dd = xx - xi * xi + (1.0 - xi) ** 2
+            step = -hg_d / (np.einsum("rn,rn->r", derr, derr) + eta * dd)
+            s = np.where(active & (step > 0), np.minimum(step, 1.0), 0.0)
+            x *= (1.0 - s)[:, None]
+            x[ar, i] += s
+            Ax += s[:, None] * derr
+            AtAx += s[:, None] * (G[ar, i] - AtAx)
+            err = Ax - b
+            val = z2 * np.einsum("rk,rk->r", x, x) + np.einsum("rn,rn->r", err, err) / n
+            iters[active] = it
+            stop = active & (it >= 2) & ~(prev - val > tol)
+            prev = np.where(active, val, prev)
+            active &= ~stop
+            if not active.any():
+                break
+    return x, iters
+
+
+def _sparsify_rows(V: np.ndarray) -> np.ndarray:
+    V = np.array(V, dtype=float)
+    V[V <= V.max(axis=1, keepdims=True) / 4] = 0.0
+    return V / V.sum(axis=1, keepdims=True)
+
+
+def _collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
+    """(N0+1) x (T0+1) matrix: treated rows and post columns averaged."""
+    top = np.column_stack([Y[:N0, :T0], Y[:N0, T0:].mean(axis=1)])
+    bottom = np.append(Y[N0:, :T0].mean(axis=0), Y[N0:, T0:].mean())
+    return np.vstack([top, bottom])
+
+
+def _two_round(Y, *, zeta, intercept, init, min_decrease, max_iter, max_iter_pre):
+    w, it1 = sc_weight_fw(Y, zeta=zeta, intercept=intercept, init=init,
+                          min_decrease=min_decrease, max_iter=max_iter_pre)
+    w, it2 = sc_weight_fw(Y, zeta=zeta, intercept=intercept, init=sparsify(w),
+                          min_decrease=min_decrease, max_iter=max_iter)
+    return w, it1 + it2, it2 < max_iter
+
+
+def sdid_weights(
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    *,
+    method: str = "sdid",
+    zetas: tuple[float, float, float] | None = None,
+    init: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    max_iter: int = MAX_ITER,
+    max_iter_pre: int = MAX_ITER_PRE_SPARSIFY,
+) -> dict:
+    """Unit weights omega and time weights lambda of R synthdid for a block design.
+
+    Parameters
+    ----------
+    Y : (N, T) array, control rows first, pre columns first.
+    N0, T0 : number of control units and pre-treatment periods.
+    method : "sdid", "sc" or "did".
+    zetas : (zeta_omega, zeta_lambda, min_decrease); computed from ``Y`` when None
+        (placebo replications pass the original ones, as synthdid does).
+    init : starting omega and lambda (placebo warm starts).
+
+    Returns
+    -------
+    dict with omega, lambda, estimate, noise_level, zeta_omega, zeta_lambda,
+    min_decrease, omega_iter, lambda_iter, omega_converged, lambda_converged.
+    """
+    N1, T1 = Y.shape[0] - N0, Y.shape[1] - T0
+    if zetas is None:
+        noise = float(np.std(np.diff(Y[:N0, :T0], axis=1), ddof=1)) if T0 > 1 else float("nan")
+        eta_omega = (N1 * T1) ** 0.25 if method == "sdid" else 1e-6
+        zetas = (eta_omega * noise, 1e-6 * noise, 1e-5 * noise)
+    else:
+        noise = float("nan")
+    z_om, z_lam, min_dec = zetas
+    out = {"noise_level": noise, "zeta_omega": z_om, "zeta_lambda": z_lam, "min_decrease": min_dec,
+           "omega_iter": 0, "lambda_iter": 0, "omega_converged": None, "lambda_converged": None}
+    if method == "did":
+        lam, om = np.full(T0, 1.0 / T0), np.full(N0, 1.0 / N0)
+    else:
+        if not np.isfinite(min_dec):
+            raise DesignError("the control outcomes do not vary over the pre-periods; SDID/SC weights need at least "
+                              "two pre-periods with varying outcomes.")
+        Yc = _collapsed(Y, N0, T0)
+        if method == "sdid":
+            lam, out["lambda_iter"], out["lambda_converged"] = _two_round(
+                Yc[:N0, :], zeta=z_lam, intercept=True, init=init[1], min_decrease=min_dec,
+                max_iter=max_iter, max_iter_pre=max_iter_pre)
+        else:
+            lam = np.zeros(T0)
+        om, out["omega_iter"], out["omega_converged"] = _two_round(
+            Yc[:, :T0].T, zeta=z_om, intercept=(method == "sdid"), init=init[0], min_decrease=min_dec,
+            max_iter=max_iter, max_iter_pre=max_iter_pre)
+    out["omega"], out["lambda"] = om, lam
+    out["estimate"] = float(np.r_[-om, np.full(N1, 1.0 / N1)] @ Y @ np.r_[-lam, np.full(T1, 1.0 / T1)])
+    return out
+
+
+def _placebo_se(Y, N0, T0, fit, method, reps, seed):
+    """Algorithm 4 of Arkhangelsky et al. (2021): placebo (permutation) standard error.
+
+    Each replication permutes the controls, makes the last ``N_tr`` of them the
+    placebo treated units and re-fits the weights as R synthdid's ``placebo_se``
+    does (same zetas and stopping rule; omega warm-started at the renormalised
+    original omega, lambda at the original lambda).  All replications are
+    solved together by :func:`sc_weight_fw_batch`.
+    """
+    N1, T1 = Y.shape[0] - N0, Y.shape[1] - T0
+    n0 = N0 - N1
+    rng = np.random.default_rng(seed)
+    perms = np.stack([rng.permutation(N0) for _ in range(reps)])
+    Yp = Y[:N0][perms]  # (R, N0, T)
+    if method == "did":
+        om = np.full((reps, n0), 1.0 / n0)
+        lam = np.full((reps, T0), 1.0 / T0)
+    else:
+        om0 = fit["omega"][perms[:, :n0]]
+        tot = om0.sum(axis=1, keepdims=True)
+        om0 = np.where(tot != 0, om0 / np.where(tot != 0, tot, 1.0), 1.0 / n0)
+        top = Yp[:, :n0, :]
+        Yc_ctrl = np.concatenate([top[:, :, :T0], top[:, :, T0:].mean(axis=2, keepdims=True)], axis=2)
+        tr_pre = Yp[:, n0:, :T0].mean(axis=1)  # (R, T0)
+        Y_om = np.concatenate([Yc_ctrl[:, :, :T0], tr_pre[:, None, :]], axis=1).transpose(0, 2, 1)
+        kw = dict(min_decrease=fit["min_decrease"])
+        if method == "sdid":
+            lam0 = np.tile(fit["lambda"], (reps, 1))
+            lam, _ = sc_weight_fw_batch(Yc_ctrl, zeta=fit["zeta_lambda"], intercept=True, init=lam0,
+                                        max_iter=MAX_ITER_PRE_SPARSIFY, **kw)
+            lam, _ = sc_weight_fw_batch(Yc_ctrl, zeta=fit["zeta_lambda"], intercept=True, init=_sparsify_rows(lam),
+                                        max_iter=MAX_ITER, **kw)
+        else:
+            lam = np.zeros((reps, T0))
+        om, _ = sc_weight_fw_batch(Y_om, zeta=fit["zeta_omega"], intercept=(method == "sdid"), init=om0,
+                                   max_iter=MAX_ITER_PRE_SPARSIFY, **kw)
+        om, _ = sc_weight_fw_batch(Y_om, zeta=fit["zeta_omega"], intercept=(method == "sdid"),
+                                   init=_sparsify_rows(om), max_iter=MAX_ITER, **kw)
+    u = np.concatenate([-om, np.full((reps, N1), 1.0 / N1)], axis=1)
+    v = np.concatenate([-lam, np.full((reps, T1), 1.0 / T1)], axis=1)
+    est = np.einsum("rn,rnt,rt->r", u, Yp, v)
+    se = float(np.sqrt((reps - 1) / reps) * np.std(est, ddof=1)) if reps > 1 else float("nan")
+    return se, est
+
+
+# --------------------------------------------------------------------------- public API
+def _matrix(panel: Panel, treated: list, treat_time: int):
+    f = panel.frame
+    units = pd.unique(f[panel.unit])
+    missing = [u for u in treated if u not in set(units)]
+    if missing:
+        raise DesignError(f"treated unit(s) {missing} are not in unit column {panel.unit!r}; "
+                          f"give unit ids exactly as they appear (e.g. {units[0]!r}).")
+    if not panel.is_balanced:
+        counts = f.groupby(panel.unit)[panel.time].size()
+        short = counts[counts < counts.max()]
+        raise PanelError(f"SDID needs a balanced panel but {len(short)} unit(s) lack some periods "
+                         f"(e.g. {short.index[0]!r}: {int(short.iloc[0])} of {int(counts.max())}); "
+                         "drop those units or restrict the years.")
+    W = f.pivot(index=panel.unit, columns=panel.time, values=panel.outcome).sort_index(axis=1)
+    periods = np.asarray(W.columns, dtype=int)
+    T0 = int((periods < treat_time).sum())
+    if treat_time > periods.max() or T0 < 2:
+        raise DesignError(f"treat_time {treat_time} must leave at least two pre-periods and one post-period "
+                          f"inside the data ({periods.min()}-{periods.max()}); choose a treatment time within it.")
+    controls = [u for u in W.index if u not in set(treated)]
+    if len(controls) < 2:
+        raise DesignError(f"SDID needs at least 2 donor (control) units but the panel has {len(controls)}; "
+                          "add untreated units.")
+    Y = W.loc[controls + list(treated)].to_numpy(dtype=float)
+    return Y, controls, periods, T0
+
+
+def fit_sdid(
+    panel: Panel,
+    *,
+    treated: str | Sequence,
+    treat_time: int,
+    method: str = "sdid",
+    placebo_reps: int | None = None,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> Estimate:
+    """Synthetic DiD, synthetic control or DiD on a treated block, as R ``synthdid``.
+
+    Parameters
+    ----------
+    panel : Panel
+        Balanced panel (outcome only; covariates are ignored).
+    treated : unit id or list of unit ids
+        Units treated from ``treat_time`` on (all at the same time).
+    treat_time : int
+        First treated period; earlier periods are the pre-period.
+    method : {"sdid", "sc", "did"}
+        ``synthdid_estimate``, ``sc_estimate`` or ``did_estimate``.
+    placebo_reps : int, optional
+        Replications of the placebo SE (``vcov(method = "placebo")``, 200 in R);
+        ``None`` gives no SE.  Needs more controls than treated units.
+    seed : int
+        Seed of the control permutations (numpy ``default_rng``; R's draws differ).
+    alpha : float
+        CI level; CIs are normal (estimate +- z * se), as in synthdid.
+
+    Returns
+    -------
+    Estimate
+        design "sdid"; tables ``weights`` (control units), ``time_weights``
+        (pre-periods), ``gaps`` (treated mean, synthetic = omega-weighted controls
+        shifted by the lambda-weighted pre-period difference, gap; post gaps average
+        to the estimate); diagnostics ``pre_rmspe`` (root mean squared pre-period gap).
+
+    References
+    ----------
+    Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
+    Synthetic difference-in-differences. American Economic Review 111(12), 4088-4118.
+    """
+    if method not in METHODS:
+        raise DesignError(f"method must be one of {', '.join(METHODS)} (got {method!r}).")
+    tr = [treated] if isinstance(treated, (str, int, np.integer)) else list(treated)
+    if not tr:
+        raise DesignError("give at least one treated unit.")
+    try:
+        treat_time = int(treat_time)
+    except (TypeError, ValueError):
+        raise DesignError(f"treat_time must be an integer period (got {treat_time!r}).") from None
+    Y, controls, periods, T0 = _matrix(panel, tr, treat_time)
+    N0, N1, T1 = len(controls), len(tr), len(periods) - T0
+    fit = sdid_weights(Y, N0, T0, method=method)
+    tau = fit["estimate"]
+
+    se, placebo = float("nan"), None
+    if placebo_reps is not None:
+        reps = int(placebo_reps)
+        if reps < 2:
+            raise DesignError("placebo_reps must be at least 2 (R synthdid uses 200).")
+        if N0 <= N1:
+            raise DesignError(f"the placebo SE needs more controls ({N0}) than treated units ({N1}); "
+                              "add donors or drop placebo_reps.")
+        se, draws = _placebo_se(Y, N0, T0, fit, method, reps, seed)
+        placebo = {"method": "placebo_se (Arkhangelsky et al. 2021, Algorithm 4)", "n_placebos": reps,
+                   "seed": seed, "se": se, "mean_estimate": float(draws.mean()),
+                   "p_value": float((1 + np.sum(np.abs(draws) >= abs(tau))) / (reps + 1))}
+
+    om, lam = fit["omega"], fit["lambda"]
+    y_tr = Y[N0:].mean(axis=0)
+    y_sc = om @ Y[:N0]
+    shift = float(lam @ (y_tr[:T0] - y_sc[:T0]))
+    synth = y_sc + shift
+    gap = y_tr - synth
+    gaps = pd.DataFrame({"time": periods, "treated": y_tr, "synthetic": synth, "gap": gap})
+    pre_rmspe = float(np.sqrt(np.mean(gap[:T0] ** 2)))
+    tw = pd.DataFrame({"time": periods[:T0], "weight": lam})
+
+    options = {
+        "method": method, "treated": tr, "treat_time": treat_time, "placebo_reps": placebo_reps,
+        "seed": seed, "alpha": alpha,
+        "se_method": "placebo" if placebo_reps is not None else None,
+        "ci": "normal",
+        "noise_level": fit["noise_level"],
+        "eta_omega": ((N1 * T1) ** 0.25 if method == "sdid" else 1e-6) if method != "did" else None,
+        "eta_lambda": 1e-6 if method == "sdid" else None,
+        "zeta_omega": fit["zeta_omega"] if method != "did" else None,
+        "zeta_lambda": fit["zeta_lambda"] if method == "sdid" else None,
+        "omega_intercept": method == "sdid", "lambda_intercept": method == "sdid",
+        "time_weights": {"sdid": "estimated", "sc": "zero", "did": "uniform"}[method],
+        "unit_weights": {"sdid": "estimated", "sc": "estimated", "did": "uniform"}[method],
+        "solver": "Frank-Wolfe, exact line search (R synthdid 0.0.9)",
+        "min_decrease": fit["min_decrease"] if method != "did" else None,
+        "max_iter": MAX_ITER, "max_iter_pre_sparsify": MAX_ITER_PRE_SPARSIFY,
+        "sparsify": "weights <= max/4 set to 0, renormalised",
+    }
+    diagnostics = {
+        "n_dropped": panel.info.get("n_dropped", 0), "pre_rmspe": pre_rmspe,
+        "n_pre": T0, "n_post": T1, "n_donors": N0,
+        "n_donors_weighted": int(np.count_nonzero(om)), "n_time_weighted": int(np.count_nonzero(lam)),
+        "omega_iterations": fit["omega_iter"], "lambda_iterations": fit["lambda_iter"],
+        "omega_converged": fit["omega_converged"], "lambda_converged": fit["lambda_converged"],
+        "intercept_shift": shift,
+    }
+    return Estimate(
+        design="sdid", outcome=panel.outcome, estimate=tau, se=se, alpha=alpha, df=None,
+        n_obs=int(Y.size), n_units=N0 + N1, n_clusters=None, n_treated_units=N1,
+        tables={"weights": pd.DataFrame({"unit": controls, "weight": om}), "time_weights": tw, "gaps": gaps},
+        placebo=placebo, diagnostics=diagnostics, options=options,
+        extras={"treat_time": treat_time, "effect_curve": gap[T0:].tolist(), "post_periods": periods[T0:].tolist(),
+                "method": method},
+    )

@@ -1,0 +1,206 @@
+"""One entry point for every design: ``estimate(design, panel, **options)``.
+
+The command line (``ogimpact estimate``) and the notebooks both call these
+functions, so the same inputs give the same numbers whichever way a user
+comes in.  Designs are imported lazily: a design module only loads when used.
+
+Also here: reading a user CSV with clear errors, building the panel a design
+needs from a CSV or from the registry (``--measure/--intervention``), and the
+registry donor rule for single-unit designs (exclude units that adopt the same
+intervention before the end of the window).
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, OgimpactError, PanelError
+from .panel import Panel, PanelWarning
+from .results import Estimate
+
+__all__ = [
+    "DESIGNS",
+    "SINGLE_UNIT",
+    "REGRESSION",
+    "read_csv",
+    "panel_from_csv",
+    "registry_panel",
+    "registry_donors",
+    "estimate",
+]
+
+#: design name -> (module, function)
+DESIGNS: dict[str, tuple[str, str]] = {
+    "panel": ("ogimpact.designs.panel_regression", "fit_panel"),
+    "twfe": ("ogimpact.designs.twfe", "fit_twfe"),
+    "event-study": ("ogimpact.designs.event_study", "fit_event_study"),
+    "cs": ("ogimpact.designs.callaway_santanna", "fit_cs"),
+    "sun-abraham": ("ogimpact.designs.sun_abraham", "fit_sun_abraham"),
+    "imputation": ("ogimpact.designs.imputation", "fit_imputation"),
+    "synth": ("ogimpact.designs.synth", "fit_synth"),
+    "sdid": ("ogimpact.designs.sdid", "fit_sdid"),
+    "its": ("ogimpact.designs.its", "fit_its"),
+}
+SINGLE_UNIT = ("synth", "sdid", "its")
+REGRESSION = ("panel", "twfe", "event-study")
+STAGGERED = ("event-study", "cs", "sun-abraham", "imputation")
+
+
+def design_function(design: str):
+    """The fitting function of a design (imported on first use)."""
+    if design not in DESIGNS:
+        raise OgimpactError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}.")
+    mod, fn = DESIGNS[design]
+    try:
+        return getattr(importlib.import_module(mod), fn)
+    except (ModuleNotFoundError, AttributeError) as exc:  # pragma: no cover - all designs ship
+        raise OgimpactError(f"design {design!r} is not available in this build ({exc}).") from exc
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a user CSV; missing, empty or malformed files raise :class:`DataError`."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"data file {str(p)!r} does not exist; check the --data path.")
+    if p.is_dir():
+        raise DataError(f"{str(p)!r} is a folder, not a CSV file; give the path of the CSV.")
+    try:
+        df = pd.read_csv(p)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {str(p)!r} is empty; give a CSV with a header row and data rows.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(
+            f"data file {str(p)!r} is not a readable CSV ({' '.join(str(exc).split())[:160]}); "
+            "save it as comma-separated UTF-8 text."
+        ) from None
+    if df.empty:
+        raise DataError(f"data file {str(p)!r} has a header but no rows.")
+    return df
+
+
+def _split(x: str | Sequence[str] | None) -> list[str]:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [s.strip() for s in x.split(",") if s.strip()]
+    return list(x)
+
+
+def panel_from_csv(
+    design: str,
+    df: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    cohort: str | None = None,
+    treat: str | None = None,
+    covariates: Sequence[str] = (),
+    regressors: Sequence[str] = (),
+    cluster: str | None = None,
+    fe: Sequence[str] = (),
+    treated: Any = None,
+) -> Panel:
+    """Build the validated panel a design needs from a user frame."""
+    covariates = _split(covariates)
+    regressors = _split(regressors)
+    need_cohort = design in STAGGERED
+    if need_cohort and not cohort:
+        raise OgimpactError(f"design {design!r} needs --cohort COL (the first treated period; 0/empty = never treated).")
+    if design == "twfe" and not treat:
+        raise OgimpactError("design 'twfe' needs --treat COL (a 0/1 treatment indicator).")
+    if design == "panel" and not regressors:
+        raise OgimpactError("design 'panel' needs --regressors A,B (the explanatory columns).")
+    extra = [c for c in fe if c not in (unit, time)]
+    kw: dict[str, Any] = dict(unit=unit, time=time, outcome=outcome, cluster=cluster)
+    if design == "panel":
+        return Panel.from_frame(
+            df, **kw, covariates=regressors, unique_keys=False, regular_time=False, require_comparison=False,
+            extra=[c for c in [cluster] if c and c not in (unit, time)],
+        )
+    if design in SINGLE_UNIT:
+        roles = {unit, time, outcome}
+        extra = [c for c in df.columns if c not in roles]
+        return Panel.from_frame(df, **kw, extra=extra, require_comparison=False, min_clusters_warn=0)
+    return Panel.from_frame(
+        df, **kw, cohort=cohort if need_cohort else None, treat=treat if design == "twfe" else None,
+        covariates=covariates, extra=extra,
+    )
+
+
+def registry_panel(
+    design: str,
+    *,
+    measure: str,
+    intervention: str,
+    years: tuple[int, int] | None = None,
+    units: Sequence[str] | None = None,
+    variant: str | None = None,
+    covariates: Sequence[str] = (),
+) -> Panel:
+    """Panel of one registry measure with the intervention's cohort and treat columns."""
+    from .panel import build_panel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PanelWarning)
+        p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
+    f = p.frame
+    if design == "twfe":
+        return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
+                                covariates=p.covariates, extra=["cohort"], regular_time=False)
+    if design in SINGLE_UNIT or design == "panel":
+        return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, covariates=p.covariates,
+                                extra=["cohort", "treat"], regular_time=False, require_comparison=False,
+                                unique_keys=True, min_clusters_warn=0)
+    return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, cohort="cohort",
+                            covariates=p.covariates, regular_time=False)
+
+
+def registry_donors(panel: Panel, *, treated, last_period: int | None = None) -> tuple[list, dict]:
+    """Donor pool for a single treated unit on a registry panel.
+
+    Excludes the treated unit, every unit that adopts the same intervention on
+    or before ``last_period`` (default: the panel's last period), i.e. units
+    treated inside the window (ADH 2010 donor-pool rule), and units whose
+    outcome series has gaps over the panel's periods (a synthetic control
+    needs every donor in every period).  Returns ``(donors, excluded)`` where
+    ``excluded`` maps each rule to the units it removed, so the exclusion is
+    recorded in the result, never silent.
+    """
+    f = panel.frame
+    last = int(f[panel.time].max()) if last_period is None else int(last_period)
+    g = f.groupby(panel.unit)["cohort"].first()
+    adopters = sorted(u for u in g[(g > 0) & (g <= last)].index if u != treated)
+    n_periods = f[panel.time].nunique()
+    counts = f.groupby(panel.unit)[panel.outcome].count()
+    gaps = sorted(u for u in counts[counts < n_periods].index if u != treated and u not in adopters)
+    donors = sorted(u for u in g.index if u != treated and u not in adopters and u not in gaps)
+    return donors, {"adopted_in_window": adopters, "incomplete_series": gaps}
+
+
+def registry_treat_time(panel: Panel, treated: str) -> int:
+    """The treated unit's adoption year from the registry cohort column."""
+    f = panel.frame
+    row = f.loc[f[panel.unit] == treated, "cohort"]
+    if row.empty:
+        raise PanelError(
+            f"treated unit {treated!r} has no data for this measure; pick a unit from the panel "
+            f"(e.g. {', '.join(map(str, sorted(f[panel.unit].unique())[:8]))})."
+        )
+    c = int(row.iloc[0])
+    if c == 0:
+        raise PanelError(
+            f"{treated!r} never adopts this intervention in the registry; give --treat-time T explicitly."
+        )
+    return c
+
+
+def estimate(design: str, panel: Panel, **options) -> Estimate:
+    """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring)."""
+    fn = design_function(design)
+    return fn(panel, **options)

@@ -1,0 +1,370 @@
+"""The grader: a pure function of check results and a versioned rubric file.
+
+``grade`` starts from the design's base level (Maryland Scientific Methods
+Scale ladder), adds each domain's summed check severities (floored at the
+rubric's ``domain_floor``), adds the GRADE large-effect upgrade only when
+nothing was downgraded, applies caps, clamps to [0, 4] and maps the score to
+High / Moderate / Low / Very low / Insufficient.  Every step is written to
+``reasons`` (e.g. ``"−1 parallel_trends: breakdown M̄*=0.4 (<0.5)"``) and the
+grade records the rubric's version and sha256, so a grade can be explained and
+reproduced line by line.  ``pool_grades`` grades a body of evidence across
+countries.
+
+References
+----------
+Guyatt, G. H. et al. (2011). GRADE guidelines 9: rating up the quality of
+evidence. *J Clin Epidemiol* 64, 1311-1316.
+Madaleno, M., Waights, S. (2016). *Guide to scoring methods using the Maryland
+Scientific Methods Scale.* What Works Centre for Local Economic Growth.
+What Works Clearinghouse (2022). *Procedures and Standards Handbook* v5.0.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from ..errors import OgimpactError
+from ..results import json_safe
+from .checks import CheckResult, check_precision
+
+__all__ = ["Rubric", "Grade", "PooledGrade", "load_rubric", "grade", "pool_grades", "DEFAULT_RUBRIC"]
+
+DEFAULT_RUBRIC = Path(__file__).with_name("grading.yaml")
+_REQUIRED = ("version", "scale", "designs", "checks", "upgrade", "body_of_evidence")
+MINUS = "\u2212"
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A loaded rubric: its parsed data, version, sha256 of the file bytes, path."""
+
+    data: Mapping[str, Any]
+    version: str
+    sha256: str
+    path: str | None = None
+
+    def label(self, level: int) -> str:
+        return str(self.data["scale"]["labels"][int(level)])
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, sha: str) -> Rubric:
+    raw = Path(path).read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise OgimpactError(f"the rubric file {path} is not valid YAML ({exc}); fix or restore grading.yaml.") from exc
+    return _validate(data, hashlib.sha256(raw).hexdigest(), path)
+
+
+def _validate(data, sha: str, path: str | None) -> Rubric:
+    if not isinstance(data, Mapping):
+        raise OgimpactError(f"the rubric {path or '(dict)'} is not a mapping; start from ogimpact/evidence/grading.yaml.")
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise OgimpactError(f"the rubric {path or '(dict)'} lacks {', '.join(missing)}; start from ogimpact/evidence/grading.yaml.")
+    labels = {int(k): str(v) for k, v in data["scale"]["labels"].items()}
+    data = dict(data)
+    data["scale"] = {**data["scale"], "labels": labels}
+    return Rubric(data=data, version=str(data["version"]), sha256=sha, path=path)
+
+
+def load_rubric(path: str | Path | Rubric | Mapping | None = None) -> Rubric:
+    """Load (and cache) a rubric.
+
+    Parameters
+    ----------
+    path : path, Rubric, dict or None
+        ``None`` loads the packaged ``grading.yaml``; a :class:`Rubric` is
+        returned as is; a dict is validated (its sha256 is that of its
+        canonical YAML dump).
+    """
+    if isinstance(path, Rubric):
+        return path
+    if isinstance(path, Mapping):
+        text = yaml.safe_dump(dict(path), sort_keys=True).encode()
+        return _validate(path, hashlib.sha256(text).hexdigest(), None)
+    p = Path(path) if path is not None else DEFAULT_RUBRIC
+    if not p.is_file():
+        raise OgimpactError(f"rubric file {p} not found; pass the path of a grading.yaml or None for the packaged one.")
+    sha = hashlib.sha256(p.read_bytes()).hexdigest()  # cache keyed by content: an edited file is re-read
+    return _load_cached(str(p.resolve()), sha)
+
+
+def _signed(x: int) -> str:
+    return f"{MINUS}{abs(x)}" if x < 0 else f"+{x}" if x > 0 else "0"
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A graded (country, intervention, outcome) finding with its reasons."""
+
+    design: str
+    design_label: str
+    sms: str
+    base: int
+    score: int
+    grade: str
+    reasons: tuple[str, ...]
+    checks: tuple[CheckResult, ...]
+    domain_totals: Mapping[str, int] = field(default_factory=dict)
+    upgrade: int = 0
+    cap: int | None = None
+    wwc_label: str = ""
+    rubric_version: str = ""
+    rubric_sha256: str = ""
+
+    def to_dict(self) -> dict:
+        return json_safe({
+            "design": self.design, "design_label": self.design_label, "sms": self.sms, "base": self.base,
+            "checks": [c.to_dict() for c in self.checks], "domain_totals": dict(self.domain_totals),
+            "upgrade": self.upgrade, "cap": self.cap, "score": self.score, "grade": self.grade,
+            "reasons": list(self.reasons), "wwc_label": self.wwc_label,
+            "rubric_version": self.rubric_version, "grading_yaml_sha": self.rubric_sha256,
+        })
+
+    def summary(self) -> str:
+        return "\n".join([f"{self.grade} ({self.score}/4) — {self.design_label}"] + [f"  {r}" for r in self.reasons])
+
+
+def _design(rub: Rubric, design_kind: str, design_info: Mapping | None) -> tuple[str, dict, int, str | None]:
+    kind = str(design_kind).lower().strip()
+    kind = str(rub.data.get("aliases", {}).get(kind, kind))
+    designs = rub.data["designs"]
+    if kind not in designs:
+        known = sorted(set(designs) | set(rub.data.get("aliases", {})))
+        raise OgimpactError(f"unknown design kind {design_kind!r}; use one of {', '.join(known)}.")
+    d = dict(designs[kind])
+    base, note = int(d["base"]), None
+    info = dict(design_info or {})
+    if "min_donors" in d and info.get("n_donors") is not None and info["n_donors"] < d["min_donors"]:
+        base = int(d["below_min_base"])
+        note = f"{info['n_donors']} donors (<{d['min_donors']})"
+    if "min_first_stage_f" in d and info.get("first_stage_f") is not None and info["first_stage_f"] <= d["min_first_stage_f"]:
+        base = int(d["below_min_base"])
+        note = f"first-stage F={info['first_stage_f']:.3g} (<={d['min_first_stage_f']})"
+    return kind, d, base, note
+
+
+def grade(
+    design_kind: str,
+    checks: Iterable[CheckResult],
+    *,
+    large_effect: bool = False,
+    rubric: str | Path | Rubric | Mapping | None = None,
+    design_info: Mapping[str, Any] | None = None,
+) -> Grade:
+    """Grade one finding from its design and check results.
+
+    Parameters
+    ----------
+    design_kind : str
+        A rubric design kind (``rct, rdd, iv, staggered_robust, sdid, synth,
+        twfe, twfe_staggered, its, before_after_controls, cross_section``) or an
+        ogimpact design name mapped by the rubric's ``aliases`` (``cs``,
+        ``sun-abraham``, ``imputation``, ``event-study`` ...).
+    checks : iterable of CheckResult
+    large_effect : bool
+        |effect| >= the rubric's ``large_effect_sd`` x pre-period SD (see
+        :func:`ogimpact.evidence.checks.is_large_effect`): +1 when the base is
+        at most ``max_base``, nothing was downgraded and no check blocks it.
+    rubric : path, Rubric, dict or None
+        The rubric (default: the packaged ``grading.yaml``).
+    design_info : dict, optional
+        ``n_donors`` (synthetic control) or ``first_stage_f`` (IV), which can
+        lower the base as the rubric says.
+
+    Returns
+    -------
+    Grade
+    """
+    rub = load_rubric(rubric)
+    checks = tuple(checks)
+    for c in checks:
+        if not isinstance(c, CheckResult):
+            raise OgimpactError(f"grade() takes CheckResult objects, got {type(c).__name__}; build them with ogimpact.evidence.checks.")
+    kind, d, base, base_note = _design(rub, design_kind, design_info)
+    floor = int(rub.data["scale"]["domain_floor"])
+    lo, hi = int(rub.data["scale"]["min"]), int(rub.data["scale"]["max"])
+    reasons = [f"base {base} ({rub.label(base)}): {d.get('label', kind)} (SMS {d['sms']})"
+               + (f"; lowered from {d['base']}: {base_note}" if base_note else "")]
+    # domain totals (floored)
+    totals: dict[str, int] = {}
+    for c in checks:
+        totals[c.domain] = totals.get(c.domain, 0) + int(c.severity)
+    for dom in list(totals):
+        totals[dom] = max(floor, totals[dom])
+    present = {c.domain for c in checks}
+    for req in d.get("requires", []) or []:
+        if req not in present:
+            sev = int(d.get("missing_required_severity", -1))
+            totals[req] = max(floor, totals.get(req, 0) + sev)
+            reasons.append(f"{_signed(sev)} {req}: required for {kind} but not run")
+    for c in checks:
+        if c.severity < 0:
+            reasons.append(f"{_signed(c.severity)} {c.domain}: {c.reason}")
+    for dom, tot in totals.items():
+        raw = sum(c.severity for c in checks if c.domain == dom)
+        if raw < floor:
+            reasons.append(f"{_signed(tot - raw)} {dom}: domain total {raw} floored at {floor}")
+    for c in checks:
+        if c.severity == 0 and not c.passed:
+            reasons.append(f"0 {c.domain}: {c.reason}")
+    down = sum(totals.values())
+    up_rules = rub.data["upgrade"]
+    upgrade = 0
+    if large_effect:
+        blockers = [c.domain for c in checks if c.blocks_upgrade]
+        if down < 0 or any(c.severity < 0 for c in checks):
+            reasons.append("0 large_effect: no upgrade because the evidence was downgraded")
+        elif base > int(up_rules["max_base"]):
+            reasons.append(f"0 large_effect: no upgrade above base {up_rules['max_base']}")
+        elif blockers:
+            reasons.append(f"0 large_effect: no upgrade ({', '.join(blockers)} forbids it)")
+        else:
+            upgrade = int(up_rules["amount"])
+            reasons.append(f"{_signed(upgrade)} large_effect: |effect| >= {up_rules['large_effect_sd']} SD of the pre-period outcome, no downgrades")
+    score = base + down + upgrade
+    caps = [(c.cap, c.domain) for c in checks if c.cap is not None]
+    cap = None
+    if caps:
+        cap, cap_dom = min(caps)
+        if score > cap:
+            reasons.append(f"cap {cap} ({rub.label(cap)}) {cap_dom}: score {score} capped")
+            score = cap
+    clamped = min(hi, max(lo, score))
+    if clamped != score:
+        reasons.append(f"score {score} clamped to [{lo}, {hi}]")
+    wwc = rub.data.get("wwc", {})
+    be = [c for c in checks if c.domain == "baseline_equivalence"]
+    if not be or all(c.reason.startswith("not assessed") for c in be):
+        wwc_label = wwc.get("not_assessed", "Not assessed")
+    elif all(c.severity == 0 for c in be):
+        wwc_label = wwc.get("rct_equivalent" if kind == "rct" else "qed_equivalent", "")
+    else:
+        wwc_label = wwc.get("not_equivalent", "")
+    return Grade(
+        design=kind, design_label=str(d.get("label", kind)), sms=str(d["sms"]), base=base, score=int(clamped),
+        grade=rub.label(clamped), reasons=tuple(reasons), checks=checks, domain_totals=totals, upgrade=upgrade,
+        cap=cap, wwc_label=wwc_label, rubric_version=rub.version, rubric_sha256=rub.sha256,
+    )
+
+
+# ------------------------------------------------------------------ body of evidence
+@dataclass(frozen=True)
+class PooledGrade:
+    """Grade of a body of evidence across countries."""
+
+    score: int
+    grade: str
+    start: int
+    country_scores: tuple[int, ...]
+    reasons: tuple[str, ...]
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    rubric_version: str = ""
+    rubric_sha256: str = ""
+
+    def to_dict(self) -> dict:
+        return json_safe({"score": self.score, "grade": self.grade, "start": self.start,
+                          "country_scores": list(self.country_scores), "reasons": list(self.reasons),
+                          "inputs": dict(self.inputs), "rubric_version": self.rubric_version,
+                          "grading_yaml_sha": self.rubric_sha256})
+
+
+def _score_of(g, rub: Rubric) -> int:
+    if isinstance(g, Grade):
+        return g.score
+    if isinstance(g, (int, np.integer)) and not isinstance(g, bool):
+        return int(g)
+    inv = {v.lower(): k for k, v in rub.data["scale"]["labels"].items()}
+    if isinstance(g, str) and g.lower() in inv:
+        return inv[g.lower()]
+    raise OgimpactError(f"cannot read a grade from {g!r}; pass Grade objects, scores 0-4 or grade labels.")
+
+
+def pool_grades(
+    grades: Sequence[Grade | int | str],
+    *,
+    meta=None,
+    i2: float | None = None,
+    country_cis: Sequence[tuple[float, float]] | None = None,
+    pooled_ci: tuple[float, float] | None = None,
+    mie: float | None = None,
+    n_declared: int | None = None,
+    n_reported: int | None = None,
+    rubric: str | Path | Rubric | Mapping | None = None,
+) -> PooledGrade:
+    """Grade the body of evidence across countries (rubric section 2.3).
+
+    Start from the (lower) median country grade; -1 if I2 > ``max_i2`` or the
+    country CIs point in opposite directions (one entirely above 0, another
+    entirely below); -1 if the pooled CI fails the MIE precision rule; -1 for
+    selective reporting when fewer runs are reported than were declared.
+
+    Parameters
+    ----------
+    grades : sequence of Grade, int or label
+    meta : MetaResult, optional
+        Supplies ``i2``, the country CIs (its study rows) and the pooled CI.
+    i2, country_cis, pooled_ci : optional
+        Given directly (override ``meta``).
+    mie : float, optional
+        Minimum important effect on the pooled scale.
+    n_declared, n_reported : int, optional
+        Runs declared in the manifest vs runs reported.
+    """
+    rub = load_rubric(rubric)
+    if len(grades) == 0:
+        raise OgimpactError("pool_grades needs at least one country grade.")
+    rules = rub.data["body_of_evidence"]
+    scores = sorted(_score_of(g, rub) for g in grades)
+    start = int(scores[(len(scores) - 1) // 2])  # lower median
+    if meta is not None:
+        i2 = meta.i2 if i2 is None else i2
+        if country_cis is None:
+            country_cis = [(s["ci_low"], s["ci_high"]) for s in meta.studies]
+        if pooled_ci is None:
+            pooled_ci = (meta.ci_low, meta.ci_high)
+    reasons = [f"start {start} ({rub.label(start)}): lower median of {len(scores)} country grade(s) {scores}"]
+    score = start
+    het = []
+    if i2 is not None and i2 > rules["max_i2"]:
+        het.append(f"I2={i2:.1f}% (>{rules['max_i2']}%)")
+    if country_cis:
+        above = any(lo > 0 for lo, hi in country_cis)
+        below = any(hi < 0 for lo, hi in country_cis)
+        if above and below:
+            het.append("country CIs point in opposite directions")
+    if het:
+        sev = int(rules["heterogeneity_severity"])
+        score += sev
+        reasons.append(f"{_signed(sev)} inconsistency: " + "; ".join(het))
+    prec = None
+    if pooled_ci is not None:
+        prec = check_precision(pooled_ci[0], pooled_ci[1], mie, rubric=rub)
+        if prec.severity < 0:
+            sev = int(rules["imprecision_severity"])
+            score += sev
+            reasons.append(f"{_signed(sev)} imprecision: pooled {prec.reason}")
+        elif not prec.passed:
+            reasons.append(f"0 imprecision: {prec.reason}")
+    if n_declared is not None and n_reported is not None and n_reported < n_declared:
+        sev = int(rules["selective_reporting_severity"])
+        score += sev
+        reasons.append(f"{_signed(sev)} selective_reporting: {n_reported} of {n_declared} declared runs reported")
+    lo, hi = int(rub.data["scale"]["min"]), int(rub.data["scale"]["max"])
+    clamped = min(hi, max(lo, score))
+    if clamped != score:
+        reasons.append(f"score {score} clamped to [{lo}, {hi}]")
+    return PooledGrade(
+        score=clamped, grade=rub.label(clamped), start=start, country_scores=tuple(scores), reasons=tuple(reasons),
+        inputs={"i2": i2, "pooled_ci": pooled_ci, "mie": mie, "n_declared": n_declared, "n_reported": n_reported,
+                "precision": None if prec is None else prec.to_dict()},
+        rubric_version=rub.version, rubric_sha256=rub.sha256,
+    )

@@ -1,0 +1,266 @@
+"""Covariance conventions of linear (panel) regressions — the one place they live.
+
+Every regression design in ``ogimpact`` asks :func:`compute_vcov` for its
+covariance and writes the returned ``name`` and ``ssc`` into its options.
+
+Conventions (``kind``)
+----------------------
+``classical``
+    ``s² (X'X)⁻¹`` with ``s² = RSS / (n − K)``; t(n − K).
+``robust``
+    HC1 (White 1980 with the MacKinnon & White 1985 factor): ``n/(n − K)``
+    times the sandwich; t(n − K).  Equals fixest ``"hetero"`` and Stata ``, robust``.
+``cluster``
+    CRV1 (Liang & Zeger 1986; Arellano 1987): sandwich of the cluster score
+    sums with the small-sample factor ``G/(G − 1) · (n − 1)/(n − K)``;
+    t(G − 1).  Two-way clustering (Cameron, Gelbach & Miller 2011):
+    ``V₁ + V₂ − V₁₂``, every term with ``G_min/(G_min − 1)`` and t(G_min − 1)
+    (fixest's default ``cluster.df = "min"``, ``t.df = "min"``).
+``newey-west``
+    Bartlett-kernel HAC (Newey & West 1987) with ``L`` lags.  On a panel
+    (unit and time given) the autocovariances are taken *within* each unit
+    over time gaps 1..L, as fixest ``vcov = NW(L) ~ unit + time``; the factor
+    is fixest's ``T/(T − 1) · (n − 1)/(n − K)`` with T the number of periods
+    (fixest treats the periods as the "clusters" of a HAC).  Without a unit it
+    is the time-series estimator (factor ``n/(n − K)``).  t(n − K).
+
+What K counts (the small-sample ``K``)
+--------------------------------------
+``K = (number of estimated coefficients, intercept included) + (FE parameters)``
+where absorbed fixed effects count their rank, *except* factors nested in the
+cluster variable, which count only the one intercept they absorb.  This is
+fixest's default ``ssc(adj = TRUE, fixef.K = "nested", cluster.adj = TRUE)``
+and Stata ``reghdfe`` / ``xtreg, fe vce(cluster)``: the two coincide whenever
+the absorbed FE are nested in the clusters (e.g. unit FE clustered by unit:
+Grunfeld ``xtreg inv value capital, fe vce(cluster firm)`` gives K = 3).  They
+differ for non-nested FE: Stata ``areg`` counts every FE level, and plain
+``xtreg, fe`` without clustering uses ``n − N − k`` as here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DesignError
+
+__all__ = ["VcovResult", "compute_vcov", "vcov_matrix", "dof_k", "cluster_codes", "KINDS", "SSC_NAME"]
+
+KINDS = ("classical", "robust", "cluster", "newey-west")
+
+#: name of the small-sample convention written into ``options['ssc']``
+SSC_NAME = "fixest default = Stata reghdfe/xtreg for nested FE: (n-1)/(n-K), G/(G-1); FE nested in clusters not counted"
+
+
+@dataclass(frozen=True)
+class VcovResult:
+    """A covariance matrix with its inference convention.
+
+    Attributes
+    ----------
+    V : array (k, k)
+    df : float or None
+        Degrees of freedom of the t reference distribution (None: normal).
+    description : str
+        One sentence naming the estimator and small-sample factor.
+    name : str
+        Short convention name for ``options['vcov']`` (e.g. ``"CRV1(id)"``).
+    ssc : dict
+        The small-sample factors actually applied (``n``, ``K``, ``G``, ``factor``).
+    n_clusters : int or None
+        Clusters (the smallest count for multiway clustering).
+    """
+
+    V: np.ndarray
+    df: float | None
+    description: str
+    name: str
+    ssc: dict = field(default_factory=dict)
+    n_clusters: int | None = None
+
+    def __iter__(self):  # allows ``V, df, description = compute_vcov(...)``
+        return iter((self.V, self.df, self.description))
+
+
+def cluster_codes(values) -> np.ndarray:
+    """Integer codes of a cluster column; missing values raise a DesignError."""
+    s = pd.Series(np.asarray(values))
+    if s.isna().any():
+        raise DesignError(
+            "the cluster variable has missing values; drop those rows or give them a cluster id."
+        )
+    c, _ = pd.factorize(s, sort=True)
+    return c.astype(np.int64)
+
+
+def dof_k(n_coef: int, fe_factors: Sequence[np.ndarray] = (), clusters: Sequence[np.ndarray] = ()) -> int:
+    """The small-sample K: coefficients plus absorbed FE not nested in a cluster variable.
+
+    Parameters
+    ----------
+    n_coef : int
+        Estimated coefficients (the intercept included when the model has one
+        that is not absorbed).
+    fe_factors : list of int code arrays
+        Absorbed fixed-effect factors.
+    clusters : list of int code arrays
+        Cluster variables (empty for classical / robust / HAC).
+    """
+    from ..designs._fe import count_fe_levels, nested_in
+
+    if not len(fe_factors):
+        return int(n_coef)
+    nested = [any(nested_in(f, c) for c in clusters) for f in fe_factors]
+    return int(n_coef + count_fe_levels(fe_factors, exclude=nested))
+
+
+def _bread(X: np.ndarray) -> np.ndarray:
+    XtX = X.T @ X
+    try:
+        return np.linalg.inv(XtX)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - callers drop collinear columns first
+        raise DesignError("the regressors are perfectly collinear; drop one of them.") from exc
+
+
+def _cluster_meat(S: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Sum over clusters of (sum of scores)(sum of scores)'."""
+    G = int(g.max()) + 1
+    Sg = np.zeros((G, S.shape[1]))
+    np.add.at(Sg, g, S)
+    return Sg.T @ Sg
+
+
+def _nw_panel_meat(S: np.ndarray, unit: np.ndarray | None, time: np.ndarray, lags: int) -> np.ndarray:
+    """Bartlett HAC meat; autocovariances within unit at time gaps 1..lags."""
+    t = np.asarray(time)
+    u = np.zeros(len(t), dtype=np.int64) if unit is None else np.asarray(unit)
+    meat = S.T @ S
+    if lags <= 0:
+        return meat
+    idx = pd.MultiIndex.from_arrays([u, t])
+    pos = pd.Series(np.arange(len(t)), index=idx)
+    if pos.index.has_duplicates:
+        raise DesignError(
+            "Newey-West on a panel needs one row per (unit, time); aggregate the data or use --vcov cluster."
+        )
+    for lag in range(1, int(lags) + 1):
+        w = 1.0 - lag / (lags + 1.0)
+        prev = pos.reindex(pd.MultiIndex.from_arrays([u, t - lag])).to_numpy()
+        ok = ~np.isnan(prev)
+        if not ok.any():
+            continue
+        a = S[ok]
+        b = S[prev[ok].astype(np.int64)]
+        G = a.T @ b
+        meat += w * (G + G.T)
+    return meat
+
+
+def compute_vcov(
+    X: np.ndarray,
+    resid: np.ndarray,
+    *,
+    kind: str = "classical",
+    k: int | None = None,
+    clusters: Sequence[np.ndarray] = (),
+    cluster_names: Sequence[str] = (),
+    unit: np.ndarray | None = None,
+    time: np.ndarray | None = None,
+    lags: int | None = None,
+) -> VcovResult:
+    """Covariance of OLS coefficients under one of the conventions of this module.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The regressors as estimated (after any within transformation).
+    resid : array (n,)
+        OLS residuals.
+    kind : {"classical", "robust", "cluster", "newey-west"}
+    k : int, optional
+        Small-sample K (default ``p``); see :func:`dof_k` for fixed effects.
+    clusters : list of int code arrays
+        One (one-way) or two (two-way) cluster variables for ``kind="cluster"``.
+    cluster_names : list of str
+        Their column names (for the description).
+    unit, time : arrays, optional
+        Panel identifiers for ``newey-west`` (unit None = one time series).
+    lags : int, optional
+        Newey–West lags (default: ``floor(4 (T/100)^(2/9))``, Newey & West 1994).
+
+    Returns
+    -------
+    VcovResult
+    """
+    X = np.asarray(X, dtype=float)
+    e = np.asarray(resid, dtype=float).reshape(-1)
+    n, p = X.shape
+    K = int(p if k is None else k)
+    if n - K <= 0:
+        raise DesignError(
+            f"the model has {K} parameters but only {n} observations; drop regressors or fixed effects."
+        )
+    B = _bread(X)
+    S = X * e[:, None]
+    if kind == "classical":
+        s2 = float(e @ e) / (n - K)
+        V = s2 * B
+        return VcovResult(V, float(n - K), f"classical OLS: s^2 (X'X)^-1, s^2 = RSS/(n-K), n={n}, K={K}; t({n - K})",
+                          "classical", {"n": n, "K": K, "factor": 1.0, "sigma2": s2})
+    if kind == "robust":
+        f = n / (n - K)
+        V = f * B @ (S.T @ S) @ B
+        return VcovResult(V, float(n - K), f"heteroskedasticity-robust HC1: n/(n-K) = {f:.6g}; t({n - K})",
+                          "HC1", {"n": n, "K": K, "factor": f})
+    if kind == "cluster":
+        cl = [np.asarray(c, dtype=np.int64) for c in clusters]
+        if not cl or len(cl) > 2:
+            raise DesignError("cluster-robust covariance needs one or two cluster variables; give --cluster COL[,COL].")
+        names = list(cluster_names) or [f"cluster{i + 1}" for i in range(len(cl))]
+        Gs = [int(len(np.unique(c))) for c in cl]
+        Gmin = min(Gs)
+        if Gmin < 2:
+            raise DesignError(
+                f"the cluster variable {names[int(np.argmin(Gs))]!r} has a single cluster; cluster by a variable with several values."
+            )
+        adj = (n - 1) / (n - K)
+        cadj = Gmin / (Gmin - 1)
+        if len(cl) == 1:
+            meat = _cluster_meat(S, cl[0])
+        else:
+            inter = pd.factorize(pd.Series(cl[0]).astype(str) + "|" + pd.Series(cl[1]).astype(str))[0]
+            meat = _cluster_meat(S, cl[0]) + _cluster_meat(S, cl[1]) - _cluster_meat(S, inter)
+        f = adj * cadj
+        V = f * B @ meat @ B
+        nm = f"CRV1({','.join(names)})"
+        desc = (f"cluster-robust CRV1 by {' and '.join(names)}: G/(G-1)*(n-1)/(n-K) with G={Gmin}, n={n}, K={K} "
+                f"(factor {f:.6g}); t({Gmin - 1})")
+        return VcovResult(V, float(Gmin - 1), desc, nm,
+                          {"n": n, "K": K, "G": Gmin, "G_all": Gs, "factor": f, "cluster_df": "min"}, Gmin)
+    if kind == "newey-west":
+        if time is None:
+            raise DesignError("Newey-West covariance needs a time variable.")
+        if lags is None:
+            T = len(np.unique(time))
+            lags = int(np.floor(4 * (T / 100) ** (2 / 9)))
+        if lags < 0:
+            raise DesignError("--hac-lags must be a non-negative integer.")
+        meat = _nw_panel_meat(S, unit, np.asarray(time), int(lags))
+        # fixest: the "cluster" count of a HAC is the number of time periods
+        T = int(len(np.unique(time))) if unit is not None else n
+        f = (T / (T - 1) if T > 1 else 1.0) * (n - 1) / (n - K)
+        V = f * B @ meat @ B
+        where = "within unit (panel)" if unit is not None else "time series"
+        return VcovResult(V, float(n - K),
+                          f"Newey-West HAC, Bartlett kernel, {lags} lag(s), {where}; factor T/(T-1)*(n-1)/(n-K) = {f:.6g} "
+                          f"(T = {T} periods); t({n - K})",
+                          f"NW({lags})", {"n": n, "K": K, "T": T, "factor": f, "lags": int(lags)})
+    raise DesignError(f"unknown covariance {kind!r}; use one of {', '.join(KINDS)}.")
+
+
+def vcov_matrix(X, resid, **kw) -> tuple[np.ndarray, float | None, str]:
+    """``(V, df_for_t, description)`` of :func:`compute_vcov` (same keywords)."""
+    r = compute_vcov(X, resid, **kw)
+    return r.V, r.df, r.description

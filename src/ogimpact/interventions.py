@@ -1,0 +1,465 @@
+"""The intervention registry: id → definition, variants, citations and a timing table.
+
+Every timing table has the columns
+
+``unit`` (ISO3 or official sub-national code, str), ``unit_name``,
+``adopted`` / ``in_force`` / ``exited`` (Int64 years; NA when unknown —
+``exited`` is NA unless a bundled source records an exit), ``treated``
+(bool: the unit ever received the intervention), ``cohort`` (Int64: the
+first treated period under the variant; **0 = never treated**; NA = treated
+but the timing is unknown under this variant), ``variant``, and
+``cohort_basis`` (which field the cohort came from).  Interventions may add
+columns of their own (listed in their definition).
+
+Never-treated units are explicit rows.  For country interventions the
+universe is the country reference's 195 independent countries
+(``is_independent == "Yes"``) plus any other unit the source itself lists
+(e.g. Kosovo, Cook Islands in the RTI Rating); units the source says nothing
+about, where the source warns that absence means "unknown", are left out
+and listed in ``DataFrame.attrs["excluded"]``.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import data as _d
+from .errors import OgimpactError
+
+__all__ = ["Intervention", "registry", "get", "timing", "ids", "TIMING_COLUMNS", "parse_regulation_dates"]
+
+TIMING_COLUMNS = ["unit", "unit_name", "adopted", "in_force", "exited", "treated", "cohort", "variant", "cohort_basis"]
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """One intervention and how its timing is defined.
+
+    Attributes
+    ----------
+    id, label : str
+    unit_level : str
+        ``country``, ``state`` or ``municipality`` (``local`` for OGP Local).
+    definition : str
+        What counts as treatment, where the dates come from, and the conventions used.
+    variants : dict
+        Variant name → definition of the cohort (first treated period) under it.
+    default_variant : str
+    citations : tuple of str
+        Sources of the timing data (from the PROVENANCE files).
+    timing : callable
+        ``timing(variant) -> DataFrame``; use :func:`timing` rather than calling it directly.
+    """
+
+    id: str
+    label: str
+    unit_level: str
+    definition: str
+    variants: dict[str, str]
+    default_variant: str
+    citations: tuple[str, ...]
+    timing: Callable[[str], pd.DataFrame] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe metadata (without the timing table)."""
+        return {
+            "id": self.id, "label": self.label, "unit_level": self.unit_level, "definition": self.definition,
+            "variants": dict(self.variants), "default_variant": self.default_variant, "citations": list(self.citations),
+        }
+
+
+# ----------------------------------------------------------------------------- helpers
+def _finish(df: pd.DataFrame, variant: str, cohort: pd.Series, basis: pd.Series | str) -> pd.DataFrame:
+    df = df.copy()
+    for c in ("adopted", "in_force", "exited"):
+        if c not in df:
+            df[c] = pd.NA
+        df[c] = pd.array(df[c], dtype="Int64")
+    df["treated"] = df["treated"].astype(bool)
+    coh = pd.array(cohort, dtype="Int64")
+    coh[~df["treated"].to_numpy()] = 0
+    df["cohort"] = coh
+    df["variant"] = variant
+    df["cohort_basis"] = basis
+    df.loc[~df["treated"], "cohort_basis"] = "never treated"
+    df.loc[df["treated"] & df["cohort"].isna(), "cohort_basis"] = "timing unknown under this variant"
+    extra = [c for c in df.columns if c not in TIMING_COLUMNS]
+    df["unit"] = df["unit"].astype(str)
+    return df[TIMING_COLUMNS + extra].sort_values("unit", kind="stable").reset_index(drop=True)
+
+
+def _country_universe(extra_units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Independent countries (``unit, unit_name``) plus any extra source units."""
+    ind = _d.independent_countries().rename(columns={"iso3": "unit", "name": "unit_name"})
+    if extra_units is not None:
+        ref = _d.country_reference().set_index("iso3")["name"]
+        add = extra_units.loc[~extra_units["unit"].isin(ind["unit"]), ["unit"]].drop_duplicates()
+        add["unit_name"] = add["unit"].map(ref)
+        ind = pd.concat([ind, add], ignore_index=True)
+    return ind
+
+
+# ----------------------------------------------------------------------------- rti_law
+def _rti_timing(variant: str) -> pd.DataFrame:
+    rti = _d.rti_rating()
+    foi = _d.foi_law_dates().sort_values(["iso3", "adopted"]).groupby("iso3", as_index=False).first()
+    uni = _country_universe(rti.rename(columns={"iso3": "unit"}))
+    known = set(rti["iso3"])
+    excluded = sorted(set(uni["unit"]) - known)
+    uni = uni[uni["unit"].isin(known)]
+    df = uni.merge(rti[["iso3", "has_rti_law", "rti_law_year", "rti_rating_total"]], left_on="unit", right_on="iso3", how="left")
+    df = df.merge(foi[["iso3", "law", "in_force", "in_force_year"]].rename(columns={"in_force": "in_force_date", "law": "first_law"}),
+                  on="iso3", how="left").drop(columns="iso3")
+    df["adopted"] = df["rti_law_year"]
+    df["in_force"] = df["in_force_year"]
+    df["treated"] = df["has_rti_law"].fillna(False).astype(bool) & df["adopted"].notna()
+    if variant == "adopted":
+        cohort, basis = df["adopted"], "adopted (RTI Rating first-law year)"
+    else:
+        cohort = df["in_force"].fillna(df["adopted"])
+        basis = np.where(df["in_force"].notna(), "in_force (foi_law_dates.csv)", "adopted (in-force date unknown)")
+    out = _finish(df.drop(columns=["rti_law_year", "in_force_year", "has_rti_law"]), variant, cohort, basis)
+    out.attrs["excluded"] = excluded
+    return out
+
+
+# ----------------------------------------------------------------------------- ogp_member
+def _ogp_timing(variant: str) -> pd.DataFrame:
+    panel = _d.ogp_participation()
+    join = panel.groupby("iso3", as_index=False)["first_year_participating_in_panel"].first()
+    coh = _d.ogp_cohorts().dropna(subset=["iso3"])[["iso3", "ogp_cohort", "cohort_join_ym", "cohort_year"]]
+    status = _d.ogp_status_2016().dropna(subset=["iso3"])[["iso3", "ogp_status_0_4"]]
+    members = pd.concat([join[["iso3"]], coh[["iso3"]]]).drop_duplicates().rename(columns={"iso3": "unit"})
+    df = _country_universe(members)
+    df = df.merge(join.rename(columns={"iso3": "unit", "first_year_participating_in_panel": "adopted"}), on="unit", how="left")
+    df = df.merge(coh.rename(columns={"iso3": "unit", "cohort_year": "in_force"}), on="unit", how="left")
+    df = df.merge(status.rename(columns={"iso3": "unit", "ogp_status_0_4": "ogp_status_2016"}), on="unit", how="left")
+    df["in_panel_2019"] = df["unit"].isin(join["iso3"])
+    df["treated"] = df["adopted"].notna() | df["in_force"].notna()
+    if variant == "join":
+        cohort, basis = df["adopted"], "adopted (first year participating, OGP panel)"
+    else:
+        cohort, basis = df["in_force"], "in_force (action-plan cohort, ogp_cohorts_2011_2014.csv)"
+    return _finish(df, variant, cohort, basis)
+
+
+# ----------------------------------------------------------------------------- ogp_action_plan
+def _action_plan_timing(variant: str) -> pd.DataFrame:
+    ap = _d.ogp_action_plans()
+    df = ap.rename(columns={"iso3": "unit", "country": "unit_name"})
+    df["adopted"] = df["start"]
+    df["in_force"] = df["start"]
+    df["treated"] = True
+    first = df.groupby("unit")["start"].transform("min")
+    if variant == "first_plan":
+        cohort, basis = first, "start of the unit's first action plan"
+    else:
+        cohort, basis = df["start"], "start of this plan"
+    out = _finish(df[["unit", "unit_name", "plan_no", "start", "end", "period", "n_commitments", "adopted", "in_force",
+                      "treated", "key_facts", "source_url"]], variant, cohort, basis)
+    return out.sort_values(["unit", "plan_no"]).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- open_up_guide
+def _open_up_timing(variant: str) -> pd.DataFrame:
+    facts = _d.open_up_guide_pilot_facts().set_index("fact")["value"]
+    window = str(facts.get("pilot_project_window", ""))
+    start, _, end = window.partition("/")
+    rec: dict[str, Any] = {"unit": "MEX", "unit_name": "Mexico", "start": start or pd.NA, "end": end or pd.NA,
+                           "adopted": int(start[:4]) if start else pd.NA, "in_force": int(start[:4]) if start else pd.NA,
+                           "treated": True}
+    for key in ("guide_launch", "mexico_commitment", "pilot_first_phase_start", "pilot_duration_months",
+                "data_resources_identified", "datasets_released", "records_released", "data_points_released",
+                "report_published"):
+        val = facts.get(key, pd.NA)
+        rec[key] = int(val) if isinstance(val, str) and val.isdigit() else val
+    df = pd.DataFrame([rec])
+    return _finish(df, variant, df["adopted"], "pilot project window start (WSIS stocktaking)")
+
+
+# ----------------------------------------------------------------------------- brazil_lai_regulation
+_DMY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_YMD = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def parse_regulation_dates(raw: Any) -> list[pd.Timestamp]:
+    """All calendar dates found in one ``regulation_date_raw`` string.
+
+    Accepts ``dd/mm/yyyy`` (possibly several, separated by "/" with spaces)
+    and ``yyyy-mm-dd``; impossible dates (e.g. 31/02) are skipped.
+    """
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return []
+    s = str(raw)
+    out = []
+    for d, m, y in _DMY.findall(s):
+        try:
+            out.append(pd.Timestamp(int(y), int(m), int(d)))
+        except ValueError:
+            pass
+    for y, m, d in _YMD.findall(s):
+        try:
+            out.append(pd.Timestamp(int(y), int(m), int(d)))
+        except ValueError:
+            pass
+    return out
+
+
+def _raw_status(raw: Any, dates: list) -> str:
+    if dates:
+        return "parsed"
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or not str(raw).strip():
+        return "blank"
+    s = str(raw).upper()
+    if "LOCALIZADO" in s:
+        return "not found"
+    if "FORA DO AR" in s:
+        return "site offline"
+    return "unparseable"
+
+
+def _brazil_timing(variant: str) -> pd.DataFrame:
+    e = _d.ebt_audits()
+    e = e[e["unit_level"] == "municipality"]
+    rows = []
+    for r in e.itertuples(index=False):
+        dates = parse_regulation_dates(r.regulation_date_raw)
+        valid = [d for d in dates if d.year >= 1990 and (pd.isna(r.eval_end) or d <= r.eval_end)]
+        rows.append((r.ibge_code, min(valid) if valid else pd.NaT, _raw_status(r.regulation_date_raw, dates),
+                     len(dates) > len(valid), bool(r.regulated)))
+    p = pd.DataFrame(rows, columns=["ibge_code", "date", "status", "dropped_invalid", "regulated"])
+    agg = p.groupby("ibge_code").agg(
+        adopted_date=("date", "min"),
+        regulated_any=("regulated", "any"),
+        n_rows=("status", "size"),
+        n_unparseable=("status", lambda s: int((s == "unparseable").sum())),
+        n_invalid_dates=("dropped_invalid", "sum"),
+    )
+    names = e.groupby("ibge_code").agg(unit_name=("municipality", "first"), uf=("uf", "first"),
+                                       rounds=("round", lambda s: ",".join(map(str, sorted(s)))))
+    df = names.join(agg).reset_index().rename(columns={"ibge_code": "unit"})
+    df["adopted"] = df["adopted_date"].dt.year
+    df["treated"] = df["adopted_date"].notna() | df["regulated_any"]
+    if variant == "year":
+        cohort, basis = df["adopted"], "year of the earliest valid regulation date"
+    else:
+        starts = {k: pd.Timestamp(v) for k, v in _d.subnational.EBT_ROUND_START.items()}
+
+        def first_round(d):
+            if pd.isna(d):
+                return pd.NA
+            for k in sorted(starts):
+                if d < starts[k]:
+                    return k
+            return max(starts) + 1
+
+        cohort = df["adopted_date"].map(first_round)
+        basis = "first EBT round starting after the earliest regulation date (4 = after the last round)"
+    out = _finish(df, variant, cohort, basis)
+    out.attrs["n_unparseable_rows"] = int(agg["n_unparseable"].sum())
+    out.attrs["n_invalid_date_rows"] = int(agg["n_invalid_dates"].sum())
+    out.attrs["status_counts"] = p["status"].value_counts().to_dict()
+    return out
+
+
+# ----------------------------------------------------------------------------- ogp_local
+def _ogp_local_timing(variant: str) -> pd.DataFrame:
+    loc = _d.ogp_local()
+    first = loc[loc["ogp_participating"] == 1].groupby("code")["year"].min()
+    df = pd.DataFrame({"unit": sorted(loc["code"].unique())})
+    df["unit_name"] = df["unit"]
+    df["country_iso2"] = df["unit"].str[:2]
+    df["adopted"] = df["unit"].map(first)
+    df["treated"] = df["adopted"].notna()
+    return _finish(df, variant, df["adopted"], "first year participating (OGP Local panel)")
+
+
+# ----------------------------------------------------------------------------- registry
+_CIT = {
+    "rti": "Global Right to Information Rating, Access Info Europe & Centre for Law and Democracy, "
+           "https://www.rti-rating.org/country-data/ (CC BY-NC-SA 3.0), via mjboulanger/governance-framework "
+           "data/processed/rti_rating_clean.csv @ c9e066ec2f1d17c44da35cda37f701f10ce64fc4.",
+    "foi": "ogp_foi_timing/foi_law_dates.csv: hand-made from primary sources listed per row (freedominfo.org, "
+           "consejotransparencia.cl, DOF copies, eastkhasihills.gov.in, governancejournal, mondaq, rti-rating.org).",
+    "ogp_panel": "Open Government Partnership report data (2019), via evantrowbridge/policy_lab_ndi data/OGP_data.xlsx "
+                 "@ 9f1fdf3b0e3441101fedb71087bc768784b4f4c7.",
+    "ogp_cohorts": "ogp_foi_timing/ogp_cohorts_2011_2014.csv: U.S. State Dept OGP fact sheet (2012-09-26); 2015 Wikipedia "
+                   "mirror of 'Open Government Partnership'; opengovpartnership.org countries page legend.",
+    "ogp_status": "OKF Germany 2030 Watch, SDG17_OGP_Membership_OGP_2017.json (CC BY 3.0; data 2016-12-07), from "
+                  "opengovpartnership.org/countries.",
+    "ogp_plans": "ogp_foi_timing/ogp_action_plans_chile_mexico.csv: ogp.gob.cl, opengovpartnership.org IRM reports, "
+                 "freedominfo.org, pa2015.mx, gob.mx (sources per row).",
+    "open_up": "Open Data Charter, Open Up Guide: Using Open Data to Combat Corruption (2017); opendatacharter.net "
+               "territories page; Zapata (2018-06-18) and Carfi (2018-06-27) Medium posts; ITU WSIS stocktaking project 1514327648.",
+    "ebt": "Controladoria-Geral da União, Escala Brasil Transparente rounds 1-3, via aassumpcao/transparency "
+           "EBT_20181001.csv @ 5c224983739e493930f551dff805cd9d698d8f14.",
+    "lai": "Lei 12.527 (18 Nov 2011), in force 16 May 2012 (foi_law_dates.csv).",
+}
+
+
+def _build() -> dict[str, Intervention]:
+    items = [
+        Intervention(
+            id="rti_law", label="National right-to-information (FOI) law", unit_level="country",
+            definition=(
+                "A country is treated from the year its FIRST national RTI/FOI law was adopted, as listed by the Global RTI "
+                "Rating (e.g. Chile 2008 Ley 20.285, Mexico 2002 LFTAIPG although replaced in 2015/2016, India 2005, "
+                "Sweden 1766). Later replacement laws are not dated. Countries whose law year lies after the data's "
+                "last year (Senegal 2025, Cuba 2026) are listed with that year; a panel treats a cohort beyond its last "
+                "period as never treated. in_force is the entry-into-force year of the first law where foi_law_dates.csv "
+                "has it (Chile 2009, Mexico 2003, India 2005, United Kingdom 2005, Brazil 2012), else NA. Universe: the "
+                "195 independent countries plus Kosovo and the Cook Islands (listed by the RTI Rating); countries absent "
+                "from the RTI Rating (the Holy See) are unknown, excluded and listed in attrs['excluded']. Extra columns: "
+                "rti_rating_total (current law's 0-150 score, a cross-section), first_law, in_force_date."),
+            variants={
+                "adopted": "cohort = year of adoption of the first national RTI law (RTI Rating).",
+                "in_force": "cohort = entry-into-force year of the first law where known (5 countries), else the adoption year "
+                            "(cohort_basis says which).",
+            },
+            default_variant="adopted", citations=(_CIT["rti"], _CIT["foi"]), timing=_rti_timing),
+        Intervention(
+            id="ogp_member", label="Open Government Partnership membership", unit_level="country",
+            definition=(
+                "A country is treated once it participates in the OGP. Two event definitions are kept as variants because "
+                "the sources disagree by 1-2 years for most countries: adopted = first year participating in the OGP "
+                "participation panel 2011-2019 (OGP's 'joined in' = letter-of-intent / commitment year; e.g. Chile and "
+                "Mexico 2011); in_force = the action-plan cohort year from the hand-made ogp_cohorts_2011_2014.csv "
+                "(founding Sept 2011; cohort 2 April 2012, incl. Chile; cohort 3 April 2013; cohort 4 April 2014, list "
+                "truncated after Serbia). The panel omits members that left before 2019 (Hungary, Turkey, Tanzania appear "
+                "only via the cohort table, with adopted NA) and members joining after 2019; the cohort table covers only "
+                "52 countries, so under first_action_plan many members have cohort NA (timing unknown). exited is NA: no "
+                "bundled source dates exits. Universe: the 195 independent countries; non-members are never treated. "
+                "Extra columns: ogp_cohort, cohort_join_ym, ogp_status_2016 (0-4), in_panel_2019."),
+            variants={
+                "join": "cohort = first year participating (letter of intent / 'joined in' year), OGP participation panel.",
+                "first_action_plan": "cohort = year of the country's action-plan cohort (first action plan due), "
+                                     "ogp_cohorts_2011_2014.csv; NA where the country is not in that table.",
+            },
+            default_variant="join", citations=(_CIT["ogp_panel"], _CIT["ogp_cohorts"], _CIT["ogp_status"]),
+            timing=_ogp_timing),
+        Intervention(
+            id="ogp_action_plan", label="OGP national action plans of Chile and Mexico", unit_level="country",
+            definition=(
+                "One record per national action plan: unit, plan_no, start, end (years from the plan period), "
+                "n_commitments where a source states it, key facts and sources. Chile plans 1-6 (2012-2027), Mexico "
+                "plans 1-4 (2011-2021). Only Chile and Mexico are covered, so there are no never-treated rows. Chile's "
+                "letter of intent is dated 2011 (ogp.gob.cl), not the September 2012 stated on the OGP country page."),
+            variants={
+                "first_plan": "cohort = start year of the unit's first action plan (Chile 2012, Mexico 2011).",
+                "plan": "cohort = start year of each plan (one cohort per record, for plan-level event studies).",
+            },
+            default_variant="first_plan", citations=(_CIT["ogp_plans"],), timing=_action_plan_timing),
+        Intervention(
+            id="open_up_guide", label="Anti-Corruption Open Up Guide pilot (Mexico)", unit_level="country",
+            definition=(
+                "A single treatment record: Mexico implemented the Open Data Charter's Anti-Corruption Open Up Guide in a "
+                "pilot from 2017-07-17 to 2018-04-30 (WSIS stocktaking window; first phase Aug 2017; 6 months of joint "
+                "work, IDB funding). The record carries the pilot's published outputs as text/integers exactly as in "
+                "mexico_open_up_guide_pilot_facts.csv: 72 data resources identified, 47 datasets released on "
+                "datos.gob.mx, '>12 million' records, '350 million' data points. No list of the 47 datasets or their "
+                "release dates exists in the bundled data. Suitable for a single-unit design (synthetic control / ITS)."),
+            variants={"pilot": "cohort = year the pilot project window opened (2017)."},
+            default_variant="pilot", citations=(_CIT["open_up"],), timing=_open_up_timing),
+        Intervention(
+            id="brazil_lai_regulation", label="Municipal regulation of Brazil's access-to-information law (LAI)",
+            unit_level="municipality",
+            definition=(
+                "A municipality (IBGE code) is treated from the date it regulated the federal LAI (Lei 12.527) locally, "
+                "as recorded by CGU's Escala Brasil Transparente evaluators in regulation_date_raw. Parsing rule: every "
+                "dd/mm/yyyy or yyyy-mm-dd date in the raw text is read (strings such as '12/12/2012 / 22/01/2014' hold two "
+                "dates); dates before 1990 or after the end of that row's evaluation are invalid; the municipality's "
+                "adoption date is the EARLIEST valid date over all its rows and rounds. 'NÃO LOCALIZADO' (not found) and "
+                "'SITE FORA DO AR' (site offline) carry no date; the number of rows with text that is none of these and "
+                "holds no date is attrs['n_unparseable_rows']. A municipality marked 'Sim' (regulated) in some round "
+                "but without a valid date is treated with unknown timing (cohort NA); municipalities never found "
+                "regulated are never treated. Universe: the 2,329 municipalities evaluated in EBT rounds 1-3 (a "
+                "non-random sample; the 27 state governments in the file are excluded). Extra columns: uf, rounds, adopted_date, regulated_any, n_rows, n_unparseable, "
+                "n_invalid_dates."),
+            variants={
+                "year": "cohort = calendar year of the earliest valid regulation date.",
+                "ebt_round": "cohort = first EBT round (1 = Jan 2015, 2 = Jul 2015, 3 = Jun 2016 start) whose fieldwork "
+                             "began after the regulation date; 4 = regulated after round 3 began (never treated within "
+                             "the EBT rounds); matches the time index of measure ebt.score.",
+            },
+            default_variant="ebt_round", citations=(_CIT["ebt"], _CIT["lai"]), timing=_brazil_timing),
+        Intervention(
+            id="ogp_local", label="OGP Local pioneer membership", unit_level="local",
+            definition=(
+                "The 20 OGP Local pioneer jurisdictions (4-letter codes: country ISO2 + 2 letters, e.g. MXJL Jalisco, "
+                "KRSE Seoul) are treated from the first year they participate in the OGP Local panel 2011-2019. No "
+                "never-treated local governments are listed in the source."),
+            variants={"join": "cohort = first year participating (OGP Local panel)."},
+            default_variant="join", citations=(_CIT["ogp_panel"],), timing=_ogp_local_timing),
+    ]
+    return {i.id: i for i in items}
+
+
+_REGISTRY: dict[str, Intervention] | None = None
+
+
+def _all() -> dict[str, Intervention]:
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = _build()
+    return _REGISTRY
+
+
+def ids() -> list[str]:
+    """All intervention ids."""
+    return list(_all())
+
+
+def registry() -> list[Intervention]:
+    """All registered interventions."""
+    return list(_all().values())
+
+
+def get(intervention_id: str) -> Intervention:
+    """Return one intervention by id.
+
+    Raises
+    ------
+    ogimpact.errors.OgimpactError
+        If the id is unknown; the message lists the valid ids.
+    """
+    reg = _all()
+    if intervention_id in reg:
+        return reg[intervention_id]
+    close = difflib.get_close_matches(str(intervention_id), list(reg), n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise OgimpactError(
+        f"unknown intervention {intervention_id!r}{hint}; use one of: {', '.join(reg)}."
+    )
+
+
+def timing(intervention_id: str, variant: str | None = None) -> pd.DataFrame:
+    """The timing table of one intervention under one variant.
+
+    Parameters
+    ----------
+    intervention_id : str
+    variant : str, optional
+        A key of ``get(intervention_id).variants``; default the intervention's ``default_variant``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TIMING_COLUMNS` plus the intervention's extra columns; see the module docstring.
+
+    Raises
+    ------
+    ogimpact.errors.OgimpactError
+        For an unknown id or variant.
+    """
+    intv = get(intervention_id)
+    v = intv.default_variant if variant is None else variant
+    if v not in intv.variants:
+        raise OgimpactError(
+            f"unknown variant {v!r} for intervention {intv.id}; use one of: {', '.join(intv.variants)}."
+        )
+    return intv.timing(v)

@@ -1,0 +1,532 @@
+"""Validated panels: the only way into a design.
+
+A :class:`Panel` is a tidy frame plus *roles* (unit, time, outcome, cohort,
+treat, covariates, cluster).  Building one checks, loudly, what every design
+assumes: unique (unit, time) keys; integer, regular time; cohort coding
+(``0``, empty or a value beyond the last period means never treated — all
+three are accepted and the coding seen is recorded); units treated before the
+first observed period; comparison units; constant or all-missing outcomes;
+the number of clusters.  Each failure raises :class:`PanelError` naming the
+offending rows and the fix.
+
+Cohort convention inside a Panel: the cohort column holds the first treated
+period, and ``0`` for never-treated units (as R ``did``).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import PanelError
+
+__all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
+
+#: below this many clusters cluster-robust inference is unreliable (Cameron, Gelbach & Miller 2008)
+FEW_CLUSTERS = 30
+
+
+class PanelWarning(UserWarning):
+    """A panel property that does not stop estimation but weakens it."""
+
+
+def _as_list(x: str | Sequence[str] | None) -> list[str]:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [c for c in (s.strip() for s in x.split(",")) if c]
+    return [str(c) for c in x]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A validated panel: ``frame`` plus column roles.
+
+    Use :meth:`Panel.from_frame` (user data) or :func:`build_panel` (registry);
+    do not call the constructor directly.
+    """
+
+    frame: pd.DataFrame
+    unit: str
+    time: str
+    outcome: str
+    cohort: str | None = None
+    treat: str | None = None
+    covariates: tuple[str, ...] = ()
+    cluster: str | None = None
+    info: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        unit: str,
+        time: str,
+        outcome: str,
+        cohort: str | None = None,
+        treat: str | None = None,
+        covariates: Sequence[str] | str | None = (),
+        cluster: str | None = None,
+        extra: Sequence[str] | str | None = (),
+        unique_keys: bool = True,
+        regular_time: bool = True,
+        always_treated: str = "drop",
+        require_comparison: bool = True,
+        min_clusters_warn: int = FEW_CLUSTERS,
+    ) -> "Panel":
+        """Validate a user frame and assign roles.
+
+        Parameters
+        ----------
+        df : DataFrame
+        unit, time, outcome : str
+            Column names.  ``time`` must be integer-valued (years, months
+            counted as integers, or a date-like column converted by the caller).
+        cohort : str, optional
+            First treated period; 0, empty, or beyond the last period = never treated.
+        treat : str, optional
+            0/1 treatment indicator (for static designs).
+        covariates : list of str
+        cluster : str, optional
+            Cluster column (default for designs: ``unit``).
+        extra : list of str
+            Further columns to keep (e.g. first-stage fixed effects).
+        unique_keys : bool
+            Require unique (unit, time) pairs (False for repeated cross-sections).
+        regular_time : bool
+            Require the observed periods to be equally spaced.
+        always_treated : {"drop", "refuse", "keep"}
+            Units whose cohort is at or before the first observed period.
+        require_comparison : bool
+            Require never-treated or not-yet-treated comparison units.
+        min_clusters_warn : int
+            Warn (``PanelWarning``) below this many clusters.
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise PanelError("the data must be a pandas DataFrame; read your CSV with pandas.read_csv first.")
+        covariates = _as_list(covariates)
+        extra = _as_list(extra)
+        roles = {"unit": unit, "time": time, "outcome": outcome}
+        if cohort:
+            roles["cohort"] = cohort
+        if treat:
+            roles["treat"] = treat
+        if cluster:
+            roles["cluster"] = cluster
+        needed = list(dict.fromkeys([*roles.values(), *covariates, *extra]))
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            avail = ", ".join(map(str, list(df.columns)[:30]))
+            raise PanelError(
+                f"column(s) {', '.join(repr(m) for m in missing)} not in the data; "
+                f"available columns: {avail}. Fix the column name(s)."
+            )
+        if always_treated not in ("drop", "refuse", "keep"):
+            raise PanelError("always_treated must be 'drop', 'refuse' or 'keep'.")
+        info: dict = {"n_rows_in": int(len(df))}
+        frame = df[needed].copy()
+
+        # ---- time: integer valued
+        t = frame[time]
+        if not pd.api.types.is_numeric_dtype(t):
+            tn = pd.to_numeric(t, errors="coerce")
+            bad = frame[tn.isna() & t.notna()]
+            if len(bad):
+                raise PanelError(
+                    f"time column {time!r} must hold integer periods (e.g. years); "
+                    "convert dates to integer periods first.",
+                    rows=bad[[unit, time]],
+                )
+            t = tn
+        if t.isna().any():
+            raise PanelError(
+                f"time column {time!r} has missing values; drop or fill those rows.",
+                rows=frame.loc[t.isna(), [unit, time]],
+            )
+        if not np.all(np.isclose(t, np.round(t))):
+            raise PanelError(
+                f"time column {time!r} must be integer-valued; round or recode it (e.g. year, or year*12+month).",
+                rows=frame.loc[~np.isclose(t, np.round(t)), [unit, time]],
+            )
+        frame[time] = np.round(t).astype("int64")
+        if frame[unit].isna().any():
+            raise PanelError(
+                f"unit column {unit!r} has missing values; drop those rows or give them an id.",
+                rows=frame.loc[frame[unit].isna(), [unit, time]],
+            )
+
+        # ---- unique keys
+        if unique_keys:
+            dup = frame.duplicated([unit, time], keep=False)
+            if dup.any():
+                raise PanelError(
+                    f"({unit}, {time}) pairs are not unique ({int(dup.sum())} rows share a key); "
+                    "aggregate to one row per unit and period, or fix the unit/time columns.",
+                    rows=frame.loc[dup, [unit, time]].drop_duplicates(),
+                )
+
+        # ---- regular time
+        periods = np.sort(frame[time].unique())
+        if regular_time and len(periods) > 2:
+            steps = np.diff(periods)
+            if len(set(steps.tolist())) > 1:
+                step = int(np.min(steps))
+                gaps = [int(p) for p, s in zip(periods[:-1], steps) if s != step]
+                raise PanelError(
+                    f"time column {time!r} is irregular: the observed periods jump after {gaps[:5]} "
+                    f"(steps {sorted(set(steps.tolist()))}); supply every period (missing outcomes may be NaN) "
+                    "or recode time to consecutive integers."
+                )
+        info["periods"] = [int(p) for p in periods]
+
+        # ---- treatment indicator
+        if treat:
+            tr = pd.to_numeric(frame[treat], errors="coerce")
+            vals = set(tr.dropna().unique().tolist())
+            if tr.isna().any() or not vals <= {0, 1}:
+                raise PanelError(
+                    f"treatment column {treat!r} must be 0/1 with no missing values (found {sorted(map(str, vals))[:6]}); "
+                    "recode it as 1 for treated unit-periods and 0 otherwise.",
+                    rows=frame.loc[tr.isna() | ~tr.isin([0, 1]), [unit, time, treat]],
+                )
+            frame[treat] = tr.astype("int64")
+            if tr.nunique() < 2:
+                raise PanelError(
+                    f"treatment column {treat!r} is constant ({int(tr.iloc[0])}); a DiD needs treated and untreated cells."
+                )
+
+        # ---- cohort coding
+        if cohort:
+            frame, cinfo = _normalise_cohort(frame, unit=unit, time=time, cohort=cohort, periods=periods,
+                                             always_treated=always_treated)
+            info.update(cinfo)
+
+        # ---- missing outcome / covariates
+        y = pd.to_numeric(frame[outcome], errors="coerce")
+        nonnum = frame[outcome].notna() & y.isna()
+        if nonnum.any():
+            raise PanelError(
+                f"outcome {outcome!r} has non-numeric values; clean them or mark them missing.",
+                rows=frame.loc[nonnum, [unit, time, outcome]],
+            )
+        frame[outcome] = y.astype(float)
+        for c in covariates:
+            v = pd.to_numeric(frame[c], errors="coerce")
+            bad = frame[c].notna() & v.isna()
+            if bad.any():
+                raise PanelError(
+                    f"covariate {c!r} has non-numeric values; recode it as numbers (or dummies).",
+                    rows=frame.loc[bad, [unit, time, c]],
+                )
+            frame[c] = v.astype(float)
+        keep = frame[[outcome, *covariates]].notna().all(axis=1)
+        info["n_dropped"] = int((~keep).sum())
+        frame = frame.loc[keep].reset_index(drop=True)
+        if frame.empty:
+            raise PanelError(
+                f"outcome {outcome!r} (with the covariates) is missing in every row; choose another outcome or years."
+            )
+        if frame[outcome].nunique() < 2:
+            raise PanelError(f"outcome {outcome!r} is constant ({frame[outcome].iloc[0]}); there is nothing to explain.")
+
+        # ---- comparison units
+        if cohort and require_comparison:
+            g = frame.groupby(unit)[cohort].first()
+            last = int(frame[time].max())
+            n_never = int((g == 0).sum())
+            treated_cohorts = sorted(int(c) for c in g[g > 0].unique())
+            if not treated_cohorts:
+                raise PanelError(
+                    f"no unit is ever treated in cohort column {cohort!r} within the observed periods; "
+                    "check the cohort coding (first treated period; 0/empty = never treated)."
+                )
+            if n_never == 0 and all(c >= max(treated_cohorts) for c in [last + 1]) and len(treated_cohorts) < 2:
+                raise PanelError(
+                    "there are no never-treated units and only one treatment cohort, so no unit can serve as a "
+                    "comparison; add never-treated units or more periods."
+                )
+            info["n_never_treated"] = n_never
+        # ---- clusters
+        cl = cluster or unit
+        n_cl = int(frame[cl].nunique())
+        info["n_clusters"] = n_cl
+        if n_cl < min_clusters_warn:
+            msg = (
+                f"only {n_cl} clusters in {cl!r}: cluster-robust standard errors are unreliable below "
+                f"{min_clusters_warn} clusters (Cameron, Gelbach & Miller 2008); prefer the wild cluster bootstrap."
+            )
+            info.setdefault("warnings", []).append(msg)
+            warnings.warn(msg, PanelWarning, stacklevel=2)
+        frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+        return cls(
+            frame=frame,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            cohort=cohort,
+            treat=treat,
+            covariates=tuple(covariates),
+            cluster=cluster,
+            info=info,
+        )
+
+    # ------------------------------------------------------------------ views
+    @property
+    def cluster_col(self) -> str:
+        """The cluster column, defaulting to the unit."""
+        return self.cluster or self.unit
+
+    @property
+    def n_units(self) -> int:
+        return int(self.frame[self.unit].nunique())
+
+    @property
+    def periods(self) -> list[int]:
+        return sorted(int(p) for p in self.frame[self.time].unique())
+
+    @property
+    def is_balanced(self) -> bool:
+        return int(self.frame.groupby(self.unit).size().nunique()) == 1 and len(self.frame) == self.n_units * len(self.periods)
+
+    def cohorts(self) -> pd.Series:
+        """Cohort sizes (units per first-treated period; 0 = never treated)."""
+        if not self.cohort:
+            raise PanelError("this panel has no cohort column; give `cohort=` when building it.")
+        return self.frame.groupby(self.unit)[self.cohort].first().value_counts().sort_index()
+
+    def subset_units(self, units) -> "Panel":
+        """The panel restricted to ``units`` (roles and info kept)."""
+        from dataclasses import replace
+
+        keep = set(units)
+        f = self.frame[self.frame[self.unit].isin(keep)].reset_index(drop=True)
+        if f.empty:
+            raise PanelError("no rows left after restricting the panel to the requested units.")
+        return replace(self, frame=f, info={**self.info, "subset_units": len(keep)})
+
+    def with_outcome(self, outcome: str) -> "Panel":
+        """The same panel with another outcome column as the outcome role."""
+        return Panel.from_frame(
+            self.frame, unit=self.unit, time=self.time, outcome=outcome, cohort=self.cohort,
+            treat=self.treat, covariates=self.covariates, cluster=self.cluster,
+        )
+
+    def describe(self) -> dict:
+        """Summary: units, periods, cohorts and their sizes, balance, missingness."""
+        f = self.frame
+        d = {
+            "outcome": self.outcome,
+            "n_obs": int(len(f)),
+            "n_units": self.n_units,
+            "periods": [min(self.periods), max(self.periods)],
+            "n_periods": len(self.periods),
+            "balanced": self.is_balanced,
+            "n_dropped_missing": int(self.info.get("n_dropped", 0)),
+            "n_clusters": int(f[self.cluster_col].nunique()),
+        }
+        if self.cohort:
+            sizes = self.cohorts()
+            d["cohorts"] = {str(int(k)): int(v) for k, v in sizes.items()}
+            d["n_never_treated"] = int(sizes.get(0, 0))
+            d["cohort_coding"] = self.info.get("cohort_coding", [])
+            d["n_always_treated_dropped"] = int(self.info.get("n_always_treated_dropped", 0))
+        if self.treat:
+            d["n_treated_obs"] = int(f[self.treat].sum())
+        if self.info.get("warnings"):
+            d["warnings"] = list(self.info["warnings"])
+        return d
+
+    def describe_text(self) -> str:
+        d = self.describe()
+        lines = [
+            f"Panel: outcome {d['outcome']}, {d['n_units']} units x {d['n_periods']} periods "
+            f"({d['periods'][0]}-{d['periods'][1]}), {d['n_obs']} rows, "
+            f"{'balanced' if d['balanced'] else 'unbalanced'}; {d['n_dropped_missing']} rows dropped for missing values.",
+        ]
+        if "cohorts" in d:
+            cs = ", ".join(f"{k}: {v}" for k, v in d["cohorts"].items())
+            lines.append(f"Cohorts (first treated period: units; 0 = never treated): {cs}")
+            lines.append(f"Never-treated coding seen: {', '.join(d['cohort_coding']) or 'none'}")
+        for w in d.get("warnings", []):
+            lines.append(f"Warning: {w}")
+        return "\n".join(lines)
+
+
+def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
+    """Cohort → first treated period, 0 = never treated; record the coding seen."""
+    info: dict = {}
+    raw = frame[cohort]
+    num = pd.to_numeric(raw, errors="coerce")
+    nonnum = raw.notna() & (raw.astype(str).str.strip() != "") & num.isna()
+    if nonnum.any():
+        raise PanelError(
+            f"cohort column {cohort!r} must hold the first treated period (a number); "
+            "code never-treated units as 0 or leave it empty.",
+            rows=frame.loc[nonnum, [unit, time, cohort]],
+        )
+    if (num.dropna() != np.round(num.dropna())).any() and not np.isinf(num.dropna()).all():
+        finite = num[np.isfinite(num)]
+        if (finite != np.round(finite)).any():
+            raise PanelError(f"cohort column {cohort!r} must be integer periods.",
+                             rows=frame.loc[num.notna() & np.isfinite(num) & (num != np.round(num)), [unit, time, cohort]])
+    last = int(periods.max())
+    first = int(periods.min())
+    coding = []
+    if (num == 0).any():
+        coding.append("0")
+    if num.isna().any():
+        coding.append("empty")
+    beyond = num.notna() & ((num > last) | np.isinf(num))
+    if beyond.any():
+        coding.append("beyond last period")
+    neg = num.notna() & (num < 0)
+    if neg.any():
+        raise PanelError(f"cohort column {cohort!r} has negative values; use 0 or empty for never treated.",
+                         rows=frame.loc[neg, [unit, time, cohort]])
+    c = num.where(~(num.isna() | beyond), 0.0).fillna(0.0)
+    # one cohort per unit
+    per_unit = c.groupby(frame[unit]).nunique()
+    if (per_unit > 1).any():
+        bad_units = per_unit[per_unit > 1].index
+        raise PanelError(
+            f"cohort column {cohort!r} varies within unit for {len(bad_units)} unit(s); "
+            "a cohort is a unit's first treated period and must be the same in every row of the unit.",
+            rows=frame.loc[frame[unit].isin(bad_units), [unit, time, cohort]].drop_duplicates(),
+        )
+    frame = frame.copy()
+    frame[cohort] = c.astype("int64")
+    # always-treated units
+    at = (frame[cohort] > 0) & (frame[cohort] <= first)
+    n_at_units = int(frame.loc[at, unit].nunique())
+    if n_at_units:
+        rows = frame.loc[at, [unit, cohort]].drop_duplicates()
+        if always_treated == "refuse":
+            raise PanelError(
+                f"{n_at_units} unit(s) are treated at or before the first observed period {first} "
+                "(always treated: no untreated period to compare); drop them or extend the panel back in time.",
+                rows=rows,
+            )
+        if always_treated == "drop":
+            msg = (
+                f"dropped {n_at_units} always-treated unit(s) (cohort <= first period {first}): "
+                f"{', '.join(map(str, rows[unit].tolist()[:10]))}{' ...' if n_at_units > 10 else ''}"
+            )
+            warnings.warn(msg, PanelWarning, stacklevel=3)
+            info.setdefault("warnings", []).append(msg)
+            frame = frame.loc[~frame[unit].isin(rows[unit])]
+    info["n_always_treated_dropped"] = n_at_units if always_treated == "drop" else 0
+    info["cohort_coding"] = coding
+    return frame, info
+
+
+def build_panel(
+    measures: Sequence[str] | str,
+    intervention: str,
+    *,
+    units: Iterable[str] | None = None,
+    years: tuple[int, int] | None = None,
+    covariates: Sequence[str] = (),
+    variant: str | None = None,
+    always_treated: str = "drop",
+) -> Panel:
+    """Assemble a country (or subnational) panel from the registry.
+
+    Parameters
+    ----------
+    measures : list of measure ids (``ogimpact measures``); the first is the outcome role,
+        every measure becomes a column named by its id.
+    intervention : intervention id (``ogimpact interventions``); gives ``cohort`` and ``treat``.
+    units : restrict to these unit codes (ISO3 for countries).
+    years : (first, last) inclusive.
+    covariates : further measure ids used as covariates.
+    variant : timing variant of the intervention (default: its documented default).
+
+    Returns
+    -------
+    Panel with columns ``unit``, ``year``, one per measure, ``cohort``, ``treat``
+    (1 from the cohort year on), and ``unit_name``.
+    """
+    from . import interventions as _iv
+    from . import measures as _ms
+
+    ids = _as_list(measures)
+    covs = _as_list(covariates)
+    if not ids:
+        raise PanelError("give at least one measure id (see `ogimpact measures`).")
+    for m in ids + covs:
+        _ms.get(m)  # raises with the valid ids
+    iv = _iv.get(intervention)
+    long = _ms.load(ids + covs, units=list(units) if units else None, years=years)
+    if long.empty:
+        raise PanelError(
+            f"no data for measures {', '.join(ids)} in the years/units asked; widen --years or --units."
+        )
+    wide = long.pivot_table(index=["unit", "year"], columns="measure", values="value", aggfunc="first").reset_index()
+    wide.columns.name = None
+    timing = _iv.timing(intervention, variant=variant)
+    levels = {_ms.get(m).unit_level for m in ids}
+    if iv.unit_level not in levels:
+        raise PanelError(
+            f"intervention {intervention!r} is defined for {iv.unit_level} units but the measures are at "
+            f"{'/'.join(sorted(levels))} level; choose measures at {iv.unit_level} level."
+        )
+    tcols = ["unit", "cohort"] + (["unit_name"] if "unit_name" in timing.columns else [])
+    # treated units whose timing is unknown under this variant cannot be coded: they are neither
+    # never-treated controls nor a cohort, so they leave the panel (listed in info, never silent)
+    unknown_timing = timing["cohort"].isna()
+    if "treated" in timing.columns:
+        unknown_timing &= timing["treated"].astype(bool)
+    dropped_unknown = sorted(map(str, timing.loc[unknown_timing, "unit"]))
+    timing = timing.loc[~timing["cohort"].isna()]
+    wide = wide.merge(timing[tcols], on="unit", how="inner")
+    if units:
+        unknown = sorted(set(units) - set(wide["unit"]))
+        if unknown:
+            warnings.warn(f"units without data or timing dropped: {', '.join(unknown)}", PanelWarning, stacklevel=2)
+    if years:
+        y0, y1 = years
+        # complete the year grid so the panel is regular
+        grid = pd.MultiIndex.from_product([sorted(wide["unit"].unique()), range(int(y0), int(y1) + 1)],
+                                          names=["unit", "year"]).to_frame(index=False)
+        static = wide[tcols].drop_duplicates("unit")
+        wide = grid.merge(static, on="unit").merge(wide.drop(columns=[c for c in tcols if c != "unit"]),
+                                                  on=["unit", "year"], how="left")
+    else:
+        lo, hi = int(wide["year"].min()), int(wide["year"].max())
+        grid = pd.MultiIndex.from_product([sorted(wide["unit"].unique()), range(lo, hi + 1)],
+                                          names=["unit", "year"]).to_frame(index=False)
+        static = wide[tcols].drop_duplicates("unit")
+        wide = grid.merge(static, on="unit").merge(wide.drop(columns=[c for c in tcols if c != "unit"]),
+                                                  on=["unit", "year"], how="left")
+    wide["cohort"] = wide["cohort"].fillna(0).astype("int64")
+    wide["treat"] = ((wide["cohort"] > 0) & (wide["year"] >= wide["cohort"])).astype("int64")
+    # periods with no outcome anywhere (e.g. biennial sources) are not part of the panel
+    has_y = wide.groupby("year")[ids[0]].apply(lambda s: s.notna().any())
+    wide = wide[wide["year"].isin(has_y[has_y].index)]
+    panel = Panel.from_frame(
+        wide,
+        unit="unit",
+        time="year",
+        outcome=ids[0],
+        cohort="cohort",
+        treat=None,
+        covariates=covs,
+        extra=[c for c in ids[1:] + ["treat"] + (["unit_name"] if "unit_name" in wide.columns else [])],
+        regular_time=False,
+        always_treated=always_treated,
+    )
+    panel.info["dropped_unknown_timing"] = dropped_unknown
+    if dropped_unknown:
+        msg = (f"dropped {len(dropped_unknown)} treated unit(s) whose adoption date is unknown under this variant: "
+               f"{', '.join(dropped_unknown[:10])}{' ...' if len(dropped_unknown) > 10 else ''}")
+        panel.info.setdefault("warnings", []).append(msg)
+        warnings.warn(msg, PanelWarning, stacklevel=2)
+    panel.info["intervention"] = intervention
+    panel.info["variant"] = variant or iv.default_variant
+    panel.info["measures"] = ids
+    return panel

@@ -1,0 +1,207 @@
+"""Batch reports: many parameter sets, a local process pool or a Dask cluster, and an index page.
+
+A batch spec (YAML) is::
+
+    out: reports            # optional
+    defaults: {kind: country, intervention: ogp_member, seed: 0}
+    runs:
+      - {country: CHL}
+      - {country: MEX, measures: [wgi.cc]}
+      - {kind: cross-country, intervention: rti_law}
+
+Every entry is validated before anything runs; an invalid entry is reported as
+failed and the others still run (continue-on-error).  Workers pin BLAS to one
+thread each (two processes each starting two BLAS threads on two cores are
+several times slower).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import html
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write_text
+from ..errors import OgimpactError
+from .params import params_from_dict
+
+__all__ = ["load_spec", "run_batch", "write_index", "BatchEntry"]
+
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass
+class BatchEntry:
+    index: int
+    raw: dict
+    params: Any = None
+    error: str | None = None
+
+
+def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
+    """Read and validate a batch spec; invalid entries carry their error instead of raising."""
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise OgimpactError(f"batch spec {str(p)!r} does not exist.")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise OgimpactError(f"batch spec {str(p)!r} is not valid YAML ({' '.join(str(exc).split())[:200]}).") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list) or not doc["runs"]:
+        raise OgimpactError(f"batch spec {str(p)!r} needs a non-empty 'runs:' list (see `ogimpact report batch --help`).")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise OgimpactError("'defaults:' in the batch spec must be a mapping.")
+    entries = []
+    for i, run in enumerate(doc["runs"]):
+        e = BatchEntry(index=i, raw=run if isinstance(run, dict) else {"value": run})
+        try:
+            if not isinstance(run, dict):
+                raise OgimpactError(f"run {i} is not a mapping of parameters.")
+            merged = {**defaults, **run}
+            kind = merged.pop("kind", "country")
+            e.params = params_from_dict(kind, merged)
+        except OgimpactError as exc:
+            e.error = " ".join(str(exc).split())
+        except TypeError as exc:
+            e.error = f"bad parameter values ({exc})"
+        entries.append(e)
+    return entries, doc
+
+
+def _pin_threads():
+    for v in _THREAD_VARS:
+        os.environ[v] = "1"
+
+
+def _run_one(params, out_root, timeout):
+    """Worker: run one report; never raises (the batch continues on error)."""
+    _pin_threads()
+    from .runner import ReportFailed, run_report
+
+    t0 = time.perf_counter()
+    try:
+        o = run_report(params, out_root=out_root, timeout=timeout)
+        return o.to_dict()
+    except ReportFailed as exc:
+        return {"kind": params.kind, "slug": params.slug, "path": str(exc.path), "status": "failed",
+                "seconds": round(time.perf_counter() - t0, 2), "error": str(exc), "headline": {}}
+    except Exception as exc:  # noqa: BLE001
+        return {"kind": params.kind, "slug": params.slug, "path": None, "status": "failed",
+                "seconds": round(time.perf_counter() - t0, 2), "error": f"{type(exc).__name__}: {exc}",
+                "headline": {}}
+
+
+def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_root=None, timeout: int = 600,
+              progress: bool = True) -> list[dict]:
+    """Run every entry of a batch spec; returns one summary dict per entry (in spec order)."""
+    from .runner import reports_root
+
+    entries, doc = load_spec(spec_path)
+    root = Path(out_root or doc.get("out") or reports_root())
+    results: list[dict | None] = [None] * len(entries)
+    todo = []
+    for e in entries:
+        if e.error:
+            results[e.index] = {"kind": e.raw.get("kind", "country"), "slug": f"entry-{e.index}", "path": None,
+                                "status": "invalid", "seconds": 0.0, "error": e.error, "headline": {}}
+        else:
+            todo.append(e)
+    done = 0
+
+    def tick(r):
+        nonlocal done
+        done += 1
+        if progress:
+            bar = "#" * int(20 * done / max(1, len(todo)))
+            print(f"\r[{bar:<20}] {done}/{len(todo)} {r.get('slug')}: {r.get('status')}", end="", file=sys.stderr,
+                  flush=True)
+
+    if scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise OgimpactError("--scheduler needs dask.distributed; install it with `pip install -e .[dask]`.") from None
+        with Client(scheduler) as client:
+            futs = {client.submit(_run_one, e.params, str(root), timeout, pure=False): e for e in todo}
+            from dask.distributed import as_completed
+
+            for fut in as_completed(list(futs)):
+                e = futs[fut]
+                try:
+                    r = fut.result()
+                except Exception as exc:  # noqa: BLE001
+                    r = {"kind": e.params.kind, "slug": e.params.slug, "status": "failed", "error": str(exc),
+                         "path": None, "seconds": 0.0, "headline": {}}
+                results[e.index] = r
+                tick(r)
+    elif workers <= 1:
+        for e in todo:
+            r = _run_one(e.params, str(root), timeout)
+            results[e.index] = r
+            tick(r)
+    else:
+        old = {v: os.environ.get(v) for v in _THREAD_VARS}
+        _pin_threads()
+        try:
+            with cf.ProcessPoolExecutor(max_workers=workers) as ex:
+                futs = {ex.submit(_run_one, e.params, str(root), timeout): e for e in todo}
+                for fut in cf.as_completed(futs):
+                    e = futs[fut]
+                    r = fut.result()
+                    results[e.index] = r
+                    tick(r)
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    if progress and todo:
+        print(file=sys.stderr)
+    out = [r for r in results if r is not None]
+    write_index(root, out)
+    return out
+
+
+def write_index(root: Path, runs: list[dict]) -> Path:
+    """Write ``<root>/index.html`` linking every report with its status and headline numbers."""
+    root = Path(root)
+    rows = []
+    for r in runs:
+        status = r.get("status")
+        path = r.get("path")
+        link = html.escape(r.get("slug") or "")
+        if path and status == "ok":
+            rel = os.path.relpath(Path(path) / "report.html", root)
+            link = f'<a href="{html.escape(rel)}">{link}</a>'
+        head = r.get("headline") or {}
+        hl = ", ".join(f"{html.escape(str(k))}={html.escape(_short(v))}" for k, v in head.items())
+        err = html.escape((r.get("error") or "")[:300])
+        cls = "ok" if status == "ok" else "bad"
+        rows.append(f"<tr class='{cls}'><td>{html.escape(str(r.get('kind')))}</td><td>{link}</td>"
+                    f"<td>{html.escape(str(status))}</td><td>{r.get('seconds', '')}</td><td>{hl}</td><td>{err}</td></tr>")
+    n_ok = sum(1 for r in runs if r.get("status") == "ok")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ogimpact reports</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
+tr.bad td{{background:#fdecea}}tr.ok td:nth-child(3){{color:#1a7f37}}</style></head>
+<body><h1>ogimpact reports</h1><p>{n_ok} of {len(runs)} reports succeeded.</p>
+<table><thead><tr><th>kind</th><th>report</th><th>status</th><th>seconds</th><th>headline</th><th>error</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""
+    return atomic_write_text(root / "index.html", page)
+
+
+def _short(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)

@@ -1,0 +1,253 @@
+"""Typed, validated report parameters.
+
+Parameters are checked *before* anything runs: an unknown country, measure,
+intervention or design is an :class:`OgimpactError` listing the valid
+choices (CLI exit 2).  Validation is strict by construction — ids must match
+the registry and a conservative character set — so a parameter string can
+neither inject code into the executed notebook nor escape ``reports/``
+through the folder name (see ``slug``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..errors import OgimpactError
+
+__all__ = [
+    "CountryParams",
+    "CrossCountryParams",
+    "EvidenceParams",
+    "DEFAULT_MEASURES",
+    "COUNTRY_DESIGNS",
+    "CROSS_DESIGNS",
+    "slug",
+    "params_from_dict",
+]
+
+#: domain-balanced default outcome set (one per domain where the source allows)
+DEFAULT_MEASURES = ("wgi.cc", "vdem.v2x_partipdem", "wgi.ge", "vdem.v2xme_altinf")
+COUNTRY_DESIGNS = ("synth", "sdid", "its", "cs")
+CROSS_DESIGNS = ("twfe", "cs", "sun-abraham", "imputation")
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+def slug(*parts: str) -> str:
+    """A safe folder name from validated parts: lower-case ``[a-z0-9_.-]`` joined by ``-``."""
+    s = "-".join(str(p) for p in parts).lower()
+    s = re.sub(r"[^a-z0-9_.\-]+", "_", s).strip("._-")
+    if not s or s in (".", ".."):
+        raise OgimpactError("the report parameters give an empty folder name; check country/intervention.")
+    return s[:120]
+
+
+def _check_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise OgimpactError(
+            f"{what} {value!r} is not a valid id (letters, digits, '_', '.', '-' only); "
+            f"run `ogimpact {'measures' if 'measure' in what else 'interventions'}` for the valid ids."
+        )
+    return value
+
+
+def _valid_countries() -> dict[str, str]:
+    from ..data import independent_countries
+
+    ref = independent_countries()
+    name_col = "name" if "name" in ref.columns else ref.columns[1]
+    return dict(zip(ref["iso3"], ref[name_col]))
+
+
+def _check_measures(measures, *, level: str | None = None) -> tuple[str, ...]:
+    from .. import measures as ms
+
+    if isinstance(measures, str):
+        measures = [m.strip() for m in measures.split(",") if m.strip()]
+    if not measures:
+        raise OgimpactError("measures is empty; give at least one measure id (see `ogimpact measures`).")
+    out = []
+    for m in measures:
+        _check_id(m, "measure")
+        mm = ms.get(m)  # unknown -> OgimpactError with the valid ids
+        if level and mm.unit_level != level:
+            raise OgimpactError(f"measure {m!r} is at {mm.unit_level} level; this report needs {level}-level measures.")
+        out.append(m)
+    return tuple(dict.fromkeys(out))
+
+
+def _check_years(years) -> tuple[int, int] | None:
+    if years is None:
+        return None
+    if isinstance(years, str):
+        try:
+            a, b = (int(x) for x in years.split(":"))
+        except ValueError:
+            raise OgimpactError(f"years must be A:B (e.g. 1996:2023), got {years!r}.") from None
+    else:
+        try:
+            a, b = (int(x) for x in years)
+        except (TypeError, ValueError):
+            raise OgimpactError(f"years must be two integers, got {years!r}.") from None
+    if not (1900 <= a < b <= 2100):
+        raise OgimpactError(f"years {a}:{b} are out of range or reversed; give first:last with first < last.")
+    return (a, b)
+
+
+def _check_designs(designs, allowed) -> tuple[str, ...]:
+    if isinstance(designs, str):
+        designs = [d.strip() for d in designs.split(",") if d.strip()]
+    bad = [d for d in designs if d not in allowed]
+    if bad:
+        raise OgimpactError(f"unknown design(s) {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}.")
+    return tuple(designs)
+
+
+@dataclass(frozen=True)
+class CountryParams:
+    """Parameters of ``country_report.ipynb`` (one country x one intervention)."""
+
+    country: str
+    intervention: str = "rti_law"
+    measures: tuple[str, ...] = DEFAULT_MEASURES
+    years: tuple[int, int] | None = None
+    designs: tuple[str, ...] = COUNTRY_DESIGNS
+    variant: str | None = None
+    donor_rule: str = "registry"
+    placebo: bool = True
+    seed: int = 0
+
+    kind = "country"
+
+    def validate(self) -> "CountryParams":
+        from .. import interventions as iv
+
+        if not isinstance(self.country, str) or not _ISO3.match(self.country.upper()):
+            raise OgimpactError(f"country {self.country!r} is not an ISO3 code (three letters, e.g. CHL).")
+        ctry = self.country.upper()
+        valid = _valid_countries()
+        if ctry not in valid:
+            sample = ", ".join(sorted(valid)[:12])
+            raise OgimpactError(f"unknown country {ctry!r}; valid ISO3 codes include {sample} ... "
+                                "(see data/raw/country_reference).")
+        _check_id(self.intervention, "intervention")
+        intervention = iv.get(self.intervention)
+        if intervention.unit_level != "country":
+            raise OgimpactError(f"intervention {self.intervention!r} is at {intervention.unit_level} level; "
+                                "a country report needs a country-level intervention.")
+        if self.variant is not None:
+            _check_id(self.variant, "variant")
+            if intervention.variants and self.variant not in intervention.variants:
+                raise OgimpactError(f"unknown variant {self.variant!r} of {self.intervention!r}; choose from "
+                                    f"{', '.join(intervention.variants)}.")
+        if self.donor_rule not in ("registry", "all"):
+            raise OgimpactError("donor_rule must be 'registry' (exclude units adopting in the window) or 'all'.")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        return CountryParams(
+            country=ctry,
+            intervention=self.intervention,
+            measures=_check_measures(self.measures, level="country"),
+            years=_check_years(self.years),
+            designs=_check_designs(self.designs, COUNTRY_DESIGNS),
+            variant=self.variant,
+            donor_rule=self.donor_rule,
+            placebo=bool(self.placebo),
+            seed=int(self.seed),
+        )
+
+    @property
+    def slug(self) -> str:
+        return slug(self.country, self.intervention)
+
+    def notebook_parameters(self) -> dict:
+        d = asdict(self)
+        d["measures"] = list(self.measures)
+        d["designs"] = list(self.designs)
+        d["years"] = list(self.years) if self.years else None
+        return d
+
+
+@dataclass(frozen=True)
+class CrossCountryParams:
+    """Parameters of ``cross_country.ipynb`` (one intervention across all adopters)."""
+
+    intervention: str = "rti_law"
+    measures: tuple[str, ...] = DEFAULT_MEASURES[:2]
+    years: tuple[int, int] | None = None
+    designs: tuple[str, ...] = CROSS_DESIGNS
+    variant: str | None = None
+    seed: int = 0
+
+    kind = "cross-country"
+
+    def validate(self) -> "CrossCountryParams":
+        from .. import interventions as iv
+
+        _check_id(self.intervention, "intervention")
+        intervention = iv.get(self.intervention)
+        if self.variant is not None:
+            _check_id(self.variant, "variant")
+            if intervention.variants and self.variant not in intervention.variants:
+                raise OgimpactError(f"unknown variant {self.variant!r} of {self.intervention!r}; choose from "
+                                    f"{', '.join(intervention.variants)}.")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        return CrossCountryParams(
+            intervention=self.intervention,
+            measures=_check_measures(self.measures, level=intervention.unit_level),
+            years=_check_years(self.years),
+            designs=_check_designs(self.designs, CROSS_DESIGNS),
+            variant=self.variant,
+            seed=int(self.seed),
+        )
+
+    @property
+    def slug(self) -> str:
+        return slug(self.intervention, self.variant or "default")
+
+    def notebook_parameters(self) -> dict:
+        d = asdict(self)
+        d["measures"] = list(self.measures)
+        d["designs"] = list(self.designs)
+        d["years"] = list(self.years) if self.years else None
+        return d
+
+
+@dataclass(frozen=True)
+class EvidenceParams:
+    """Parameters of ``evidence_review.ipynb`` (every intervention x measure in the registry)."""
+
+    measures: tuple[str, ...] = ()
+    seed: int = 0
+
+    kind = "evidence"
+
+    def validate(self) -> "EvidenceParams":
+        ms = _check_measures(self.measures) if self.measures else ()
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        return EvidenceParams(measures=ms, seed=int(self.seed))
+
+    @property
+    def slug(self) -> str:
+        return "evidence-map"
+
+    def notebook_parameters(self) -> dict:
+        return {"measures": list(self.measures), "seed": self.seed}
+
+
+_KINDS = {"country": CountryParams, "cross-country": CrossCountryParams, "evidence": EvidenceParams}
+
+
+def params_from_dict(kind: str, d: dict) -> Any:
+    """Build and validate the parameters of report ``kind`` from a plain dict (e.g. a batch entry)."""
+    if kind not in _KINDS:
+        raise OgimpactError(f"unknown report kind {kind!r}; choose from {', '.join(_KINDS)}.")
+    cls = _KINDS[kind]
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise OgimpactError(f"unknown {kind} report parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}.")
+    return cls(**d).validate()

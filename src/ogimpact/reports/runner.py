@@ -1,0 +1,254 @@
+"""Run a parameterised notebook with Papermill and write a report folder.
+
+A report folder ``reports/<kind>/<slug>/`` holds ``report.ipynb`` (executed),
+``report.html`` (inputs hidden), ``results.json`` (every estimate shown, in
+the result JSON form, byte-identical for the same parameters) and
+``manifest.json`` (parameters, sha256 of every data file read, package
+versions, git commit, seed, start/end times, status).
+
+Everything is written into a private temporary folder next to the target and
+renamed into place only on success, so concurrent runs never clobber each
+other and a reader never sees a half-written report.  A failing cell leaves
+``reports/<kind>/<slug>.failed/`` with a ``failed`` manifest and the partial
+notebook, and the run raises :class:`ReportFailed` (CLI exit 1).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OgimpactError, RunError
+from ..results import dumps
+
+__all__ = ["run_report", "ReportFailed", "ReportOutcome", "NOTEBOOKS", "notebook_dir", "reports_root"]
+
+NOTEBOOKS = {
+    "country": "country_report.ipynb",
+    "cross-country": "cross_country.ipynb",
+    "evidence": "evidence_review.ipynb",
+}
+RESULTS_ENV = "OGIMPACT_REPORT_DIR"
+READS_FILE = "_data_reads.json"
+
+
+class ReportFailed(RunError):
+    """A report's notebook failed; the partial output is in ``path``."""
+
+    def __init__(self, message: str, path: Path):
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    kind: str
+    slug: str
+    path: Path
+    status: str
+    seconds: float
+    headline: dict
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "slug": self.slug, "path": str(self.path), "status": self.status,
+                "seconds": round(self.seconds, 2), "headline": self.headline}
+
+
+def repo_root() -> Path:
+    from ..data import data_dir
+
+    return Path(data_dir()).resolve().parent
+
+
+def notebook_dir() -> Path:
+    env = os.environ.get("OGIMPACT_NOTEBOOKS")
+    if env:
+        return Path(env)
+    return repo_root() / "notebooks"
+
+
+def reports_root() -> Path:
+    return repo_root() / "reports"
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if out.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10).stdout.strip()
+            return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return None
+
+
+def _package_versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("ogimpact", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "matplotlib",
+                "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _data_hashes(files: list[str]) -> dict:
+    """sha256 of each data file read (from the verified manifest when listed, else hashed now)."""
+    from ..data import data_dir, file_sha256, read_manifest
+
+    root = Path(data_dir())
+    try:
+        man = read_manifest()
+        known = dict(zip(man["path"], man["sha256"]))
+    except Exception:  # noqa: BLE001 - a missing manifest just means hashing now
+        known = {}
+    out = {}
+    for f in sorted(set(files)):
+        p = Path(f)
+        rel = p.resolve().relative_to(root.resolve()).as_posix() if p.is_absolute() else f
+        full = root / rel
+        out[rel] = file_sha256(full) if full.exists() else None
+        if known.get(rel) and out[rel] != known[rel]:
+            out[rel + " (manifest)"] = known[rel]
+    return out
+
+
+def _export_html(nb_path: Path, html_path: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    exp = HTMLExporter()
+    exp.exclude_input = True
+    exp.exclude_input_prompt = True
+    exp.exclude_output_prompt = True
+    body, _ = exp.from_notebook_node(nb)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Move folder ``src`` to ``dst``, replacing any previous ``dst`` (rename-based, never half-written)."""
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
+               progress: bool = False) -> ReportOutcome:
+    """Execute the notebook of ``params.kind`` with ``params`` and write its report folder.
+
+    Parameters
+    ----------
+    params : CountryParams | CrossCountryParams | EvidenceParams (validated here again)
+    out_root : folder holding ``<kind>/<slug>/`` (default: the repository's ``reports/``)
+    timeout : seconds allowed per notebook cell
+    kernel : Jupyter kernel name (the installed environment's ``python3``)
+
+    Raises
+    ------
+    OgimpactError : invalid parameters (nothing is run)
+    ReportFailed : a cell failed (partial output kept in ``<slug>.failed/``)
+    """
+    import papermill as pm
+
+    params = params.validate()
+    kind = params.kind
+    root = Path(out_root) if out_root is not None else reports_root()
+    nb_in = notebook_dir() / NOTEBOOKS[kind]
+    if not nb_in.exists():
+        raise OgimpactError(f"notebook {nb_in} is missing; restore notebooks/ from the repository.")
+    dest_parent = (root / kind).resolve()
+    dest_parent.mkdir(parents=True, exist_ok=True)
+    dest = dest_parent / params.slug
+    if dest.parent != dest_parent:  # defence in depth: slug() already forbids separators
+        raise OgimpactError("the report folder would escape the reports directory; check the parameters.")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{params.slug}.tmp-", dir=dest_parent))
+    nb_params = params.notebook_parameters()
+    nb_params["output_dir"] = str(tmp)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    t0 = time.perf_counter()
+    manifest = {
+        "kind": kind,
+        "slug": params.slug,
+        "notebook": f"notebooks/{NOTEBOOKS[kind]}",
+        "parameters": params.notebook_parameters(),
+        "seed": getattr(params, "seed", None),
+        "status": "running",
+        "started": started.isoformat(timespec="seconds"),
+        "finished": None,
+        "seconds": None,
+        "git_commit": _git_commit(repo_root()),
+        "packages": _package_versions(),
+        "data_files": {},
+        "error": None,
+    }
+    env_before = os.environ.get(RESULTS_ENV)
+    os.environ[RESULTS_ENV] = str(tmp)
+    error = None
+    try:
+        pm.execute_notebook(
+            str(nb_in), str(tmp / "report.ipynb"), parameters=nb_params, kernel_name=kernel,
+            progress_bar=progress, request_save_on_cell_execute=False, execution_timeout=timeout,
+            cwd=str(tmp), log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - kernel death, timeout ...
+        error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
+    finally:
+        if env_before is None:
+            os.environ.pop(RESULTS_ENV, None)
+        else:
+            os.environ[RESULTS_ENV] = env_before
+    reads_path = tmp / READS_FILE
+    reads = json.loads(reads_path.read_text()) if reads_path.exists() else []
+    if reads_path.exists():
+        reads_path.unlink()
+    manifest["data_files"] = _data_hashes(reads)
+    if error is None and not (tmp / "results.json").exists():
+        error = "the notebook did not write results.json (it must call ReportContext.save())"
+    if error is None:
+        try:
+            _export_html(tmp / "report.ipynb", tmp / "report.html")
+        except Exception as exc:  # noqa: BLE001
+            error = f"HTML export failed: {type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - t0
+    manifest.update(
+        status="ok" if error is None else "failed",
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        seconds=round(seconds, 2),
+        error=error,
+        timings={"total_seconds": round(seconds, 2)},
+    )
+    (tmp / "manifest.json").write_text(dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    if error is not None:
+        failed = dest_parent / f"{params.slug}.failed"
+        _replace_dir(tmp, failed)
+        raise ReportFailed(f"report {kind}/{params.slug} failed: {error}; partial notebook and manifest in {failed}",
+                           failed)
+    headline = {}
+    try:
+        headline = json.loads((tmp / "results.json").read_text()).get("headline", {})
+    except Exception:  # noqa: BLE001
+        pass
+    _replace_dir(tmp, dest)
+    stale = dest_parent / f"{params.slug}.failed"
+    if stale.exists():
+        shutil.rmtree(stale, ignore_errors=True)
+    return ReportOutcome(kind=kind, slug=params.slug, path=dest, status="ok", seconds=seconds, headline=headline)

@@ -1,0 +1,290 @@
+"""Report sections: the computations a report notebook displays.
+
+Notebooks stay thin: each section here takes validated parameters, calls the
+package (registry, panel, designs, evidence) and returns plain data (frames,
+figures, :class:`~ogimpact.results.Estimate`).  A design that cannot run on
+this input (too few pre-periods, no donors ...) or is not built yet comes back
+as a :class:`~ogimpact.reports.context.NotAvailable` with its reason, which the
+report shows in a visible "not available" line rather than hiding it.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import OgimpactError
+from .context import NotAvailable
+
+__all__ = [
+    "intervention_overview",
+    "country_timing",
+    "trend_frame",
+    "trend_figure",
+    "single_country_designs",
+    "staggered_designs",
+    "country_cohort_effects",
+    "caveats",
+    "results_table",
+    "cohort_table",
+    "heterogeneity",
+]
+
+#: country-specific caveats from the bundled data's PROVENANCE notes (cited there)
+COUNTRY_CAVEATS = {
+    "CHL": [
+        "Chile moved from compulsory to voluntary voting with automatic registration in 2012 (Ley 20.568) and back "
+        "to compulsory voting in 2022: turnout series break at both dates (idea_turnout PROVENANCE).",
+        "Transparency Law 20.285 was adopted in August 2008 and entered into force on 20 April 2009; the registry's "
+        "first-law convention codes Chile's cohort as 2008 (ogp_foi_timing/foi_law_dates.csv).",
+    ],
+    "MEX": [
+        "Mexico's access law of 2002 was followed by the 2007 constitutional reform and the 2015 General "
+        "Transparency Law; the registry codes the first law (2002) (ogp_foi_timing/foi_law_dates.csv).",
+    ],
+}
+
+
+def intervention_overview(intervention: str, *, variant: str | None = None) -> dict:
+    """Definition, variants and citations of an intervention."""
+    from .. import interventions as iv
+
+    it = iv.get(intervention)
+    return {
+        "id": it.id,
+        "label": it.label,
+        "unit_level": it.unit_level,
+        "definition": it.definition,
+        "variants": dict(it.variants),
+        "variant": variant or it.default_variant,
+        "citations": list(it.citations),
+    }
+
+
+def country_timing(intervention: str, country: str, *, variant: str | None = None) -> pd.DataFrame:
+    """The country's row(s) of the intervention's timing table."""
+    from .. import interventions as iv
+
+    t = iv.timing(intervention, variant=variant)
+    return t[t["unit"] == country].reset_index(drop=True)
+
+
+def _region_of(country: str) -> tuple[str | None, pd.Series]:
+    from ..data import country_reference
+
+    ref = country_reference()
+    col = "wb_region" if "wb_region" in ref.columns else "un_region"
+    reg = ref.loc[ref["iso3"] == country, col]
+    region = reg.iloc[0] if len(reg) else None
+    return region, ref.set_index("iso3")[col]
+
+
+def trend_frame(measure: str, country: str, intervention: str, *, years=None, variant=None) -> pd.DataFrame:
+    """Yearly series of the country, its region's mean, and the donor pool's mean (never/late adopters)."""
+    from .. import interventions as iv
+    from .. import measures as ms
+
+    long = ms.load([measure], years=tuple(years) if years else None)
+    region, regions = _region_of(country)
+    t = iv.timing(intervention, variant=variant).set_index("unit")["cohort"]
+    last = int(long["year"].max()) if len(long) else 0
+    donors = set(t[(t == 0) | (t > last)].index) - {country}
+    long = long.assign(region=long["unit"].map(regions))
+    out = pd.DataFrame({"year": sorted(long["year"].unique())})
+    out[country] = out["year"].map(long[long["unit"] == country].set_index("year")["value"])
+    if region is not None:
+        reg = long[(long["region"] == region) & (long["unit"] != country)].groupby("year")["value"].mean()
+        out[f"{region} mean"] = out["year"].map(reg)
+    dn = long[long["unit"].isin(donors)].groupby("year")["value"].mean()
+    out["donor pool mean"] = out["year"].map(dn)
+    return out
+
+
+def trend_figure(measure: str, country: str, intervention: str, *, years=None, variant=None, ax=None):
+    """Line plot of :func:`trend_frame` with the adoption year marked."""
+    from .. import measures as ms
+    from ..plots import new_axes
+
+    f = trend_frame(measure, country, intervention, years=years, variant=variant)
+    fig, ax = new_axes(ax)
+    for c in f.columns[1:]:
+        ax.plot(f["year"], f[c], marker="o" if c == country else None, ms=3, lw=2 if c == country else 1.2,
+                label=c)
+    tt = country_timing(intervention, country, variant=variant)
+    if len(tt) and int(tt["cohort"].iloc[0]) > 0:
+        ax.axvline(int(tt["cohort"].iloc[0]), color="0.3", ls="--", lw=1, label="adoption")
+    m = ms.get(measure)
+    ax.set_title(f"{m.label} ({measure})")
+    ax.set_xlabel("year")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def _not_available(design: str, exc: BaseException) -> NotAvailable:
+    if isinstance(exc, OgimpactError):
+        return NotAvailable(design, " ".join(str(exc).split()), status="not estimable")
+    if isinstance(exc, (ModuleNotFoundError, ImportError)):
+        return NotAvailable(design, f"design not yet available in this build ({exc})")
+    return NotAvailable(design, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", status="failed")
+
+
+def single_country_designs(
+    country: str,
+    intervention: str,
+    measure: str,
+    *,
+    designs: Sequence[str] = ("synth", "sdid", "its"),
+    years=None,
+    variant: str | None = None,
+    donor_rule: str = "registry",
+    placebo: bool = True,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Synthetic control (+ placebo-in-space), SDID and ITS for one country and one measure.
+
+    Returns ``{design: Estimate | NotAvailable}``.
+    """
+    from ..estimation import estimate, registry_donors, registry_panel, registry_treat_time
+
+    out: dict[str, Any] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            panel = registry_panel("synth", measure=measure, intervention=intervention,
+                                   years=tuple(years) if years else None, variant=variant)
+            treat_time = registry_treat_time(panel, country)
+    except Exception as exc:  # noqa: BLE001
+        return {d: _not_available(d, exc) for d in designs}
+    donors, excluded = registry_donors(panel, treated=country)
+    if donor_rule == "all":
+        donors = sorted(u for u in panel.frame[panel.unit].unique() if u != country)
+    for d in designs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if d == "synth":
+                    res = estimate("synth", panel, treated=country, treat_time=treat_time, donors=donors,
+                                   placebo=("space",) if placebo else (), seed=seed)
+                elif d == "sdid":
+                    res = estimate("sdid", panel.subset_units([country, *donors]), treated=country,
+                                   treat_time=treat_time, seed=seed)
+                elif d == "its":
+                    res = estimate("its", panel.subset_units([country]), treat_time=treat_time)
+                else:
+                    continue
+            res = res.replace(options={**res.options, "donor_rule": donor_rule, "excluded_donors": excluded})
+            out[d] = res
+        except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
+            out[d] = _not_available(d, exc)
+    return out
+
+
+def staggered_designs(
+    intervention: str,
+    measure: str,
+    *,
+    designs: Sequence[str] = ("cs", "sun-abraham", "imputation", "twfe"),
+    years=None,
+    variant: str | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Cross-country staggered estimates of one intervention on one measure.
+
+    CS is run with not-yet-treated controls and the dynamic aggregation so its
+    event study sits beside Sun–Abraham's, the imputation estimator's and the
+    TWFE event study's.  Returns ``{design: Estimate | NotAvailable}``.
+    """
+    from ..estimation import estimate, registry_panel
+
+    out: dict[str, Any] = {}
+    for d in designs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                name = "event-study" if d == "twfe" else d
+                panel = registry_panel(name, measure=measure, intervention=intervention,
+                                       years=tuple(years) if years else None, variant=variant)
+                if d == "cs":
+                    res = estimate("cs", panel, control="notyet", aggregate="dynamic")
+                elif d == "twfe":
+                    res = estimate("event-study", panel, window=(-5, 5))
+                else:
+                    res = estimate(d, panel)
+            out[d] = res
+        except Exception as exc:  # noqa: BLE001
+            out[d] = _not_available(d, exc)
+    return out
+
+
+def country_cohort_effects(cs_result, cohort: int) -> pd.DataFrame:
+    """The ATT(g, t) rows of one cohort from a Callaway–Sant'Anna result."""
+    if not hasattr(cs_result, "table"):
+        return pd.DataFrame()
+    gt = cs_result.table("group_time")
+    if gt.empty:
+        return gt
+    return gt[gt["group"] == cohort].reset_index(drop=True)
+
+
+def cohort_table(intervention: str, *, variant: str | None = None) -> pd.DataFrame:
+    """Number of adopting countries per cohort year (0 = never adopted)."""
+    from .. import interventions as iv
+
+    t = iv.timing(intervention, variant=variant)
+    c = t.groupby("cohort").size().rename("units").reset_index()
+    return c
+
+
+def heterogeneity(intervention: str, measure: str, *, by: str = "wb_region", years=None, variant=None,
+                  min_units: int = 5) -> pd.DataFrame:
+    """Callaway–Sant'Anna simple ATT by subgroup (region or income group) of countries."""
+    from ..data import country_reference
+    from ..estimation import estimate, registry_panel
+
+    ref = country_reference().set_index("iso3")
+    if by not in ref.columns:
+        raise OgimpactError(f"unknown grouping {by!r}; use wb_region or wb_income_group.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = registry_panel("cs", measure=measure, intervention=intervention,
+                               years=tuple(years) if years else None, variant=variant)
+    groups = panel.frame[panel.unit].map(ref[by])
+    rows = []
+    for g in sorted(groups.dropna().unique()):
+        units = panel.frame.loc[groups == g, panel.unit].unique()
+        if len(units) < min_units:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = estimate("cs", panel.subset_units(units), control="notyet", aggregate="simple")
+            rows.append({by: g, "n_units": len(units), "estimate": res.estimate, "se": res.se,
+                         "ci_low": res.ci_low, "ci_high": res.ci_high, "status": "ok"})
+        except Exception as exc:  # noqa: BLE001
+            rows.append({by: g, "n_units": len(units), "estimate": np.nan, "se": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "status": " ".join(str(exc).split())[:120]})
+    return pd.DataFrame(rows)
+
+
+def caveats(country: str | None, measures: Sequence[str]) -> list[str]:
+    """Data caveats that bear on the report: measure notes and country-specific regime changes."""
+    from .. import measures as ms
+
+    out = []
+    for m in measures:
+        mm = ms.get(m)
+        if getattr(mm, "notes", None):
+            out.append(f"{m}: {mm.notes}")
+    if country:
+        out.extend(COUNTRY_CAVEATS.get(country, []))
+    return out
+
+
+def results_table(ctx) -> pd.DataFrame:
+    """Every estimate recorded in the report context, one row each."""
+    f = ctx.summary_frame()
+    if f.empty:
+        return f
+    return f.sort_values(["measure", "design"], kind="mergesort").reset_index(drop=True)

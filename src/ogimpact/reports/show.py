@@ -1,0 +1,262 @@
+"""Display helpers for the report notebooks: compute a section, record it, show it.
+
+Each function calls :mod:`ogimpact.reports.sections` (which calls the
+designs), records every estimate in the :class:`ReportContext`, and displays
+tables, figures and plain-language notes.  Nothing here computes a statistic
+of its own.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from ..results import Estimate
+from . import sections
+from .context import NotAvailable
+
+__all__ = [
+    "title_block", "intervention", "trends", "single_country", "cohort_in_staggered", "results", "caveats",
+    "cohorts", "staggered", "heterogeneity", "grades", "evidence_review",
+]
+
+
+def _display(obj):
+    from IPython.display import display
+
+    display(obj)
+
+
+def _md(text: str):
+    from IPython.display import Markdown
+
+    _display(Markdown(text))
+
+
+def _fig(fig):
+    import matplotlib.pyplot as plt
+
+    _display(fig)
+    plt.close(fig)
+
+
+def _fmt(x, nd=3):
+    try:
+        return "—" if x is None or pd.isna(x) else f"{float(x):.{nd}f}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _not_available(design: str, na: dict, *, measure: str | None = None):
+    where = f" for {measure}" if measure else ""
+    _md(f"> **{design}{where}: {na.get('status', 'not available')}.** {na.get('reason', '')}")
+
+
+def title_block(ctx, *, country: str | None, intervention: str | None):
+    import ogimpact
+
+    bits = []
+    if country:
+        bits.append(f"**Country:** {country}")
+    if intervention:
+        bits.append(f"**Intervention:** `{intervention}`")
+    bits.append(f"**ogimpact** {ogimpact.__version__}")
+    p = ", ".join(f"`{k}` = `{v}`" for k, v in ctx.parameters.items())
+    _md(" · ".join(bits) + f"\n\nParameters: {p}")
+
+
+def intervention(ctx, *, intervention: str, country: str | None, variant: str | None):
+    ov = sections.intervention_overview(intervention, variant=variant)
+    lines = [f"**{ov['label']}** (`{ov['id']}`, {ov['unit_level']} level) — {ov['definition']}"]
+    if ov["variants"]:
+        lines.append("\nTiming variants: " + "; ".join(f"`{k}`: {v}" for k, v in ov["variants"].items())
+                     + f". Used here: `{ov['variant']}`.")
+    if ov["citations"]:
+        lines.append("\nSources: " + "; ".join(ov["citations"]))
+    _md("\n".join(lines))
+    if country:
+        t = sections.country_timing(intervention, country, variant=variant)
+        ctx.add_table("timing", t)
+        if t.empty:
+            _md(f"> {country} has no row in the `{intervention}` timing table.")
+        else:
+            _display(t)
+
+
+def trends(ctx, *, country, intervention, measures, years, variant):
+    for m in measures:
+        try:
+            _fig(sections.trend_figure(m, country, intervention, years=years, variant=variant))
+        except Exception as exc:  # noqa: BLE001 - shown, not hidden
+            _md(f"> Trend figure for {m} not available: {' '.join(str(exc).split())}")
+
+
+def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "gaps")):
+    if isinstance(res, NotAvailable) or isinstance(res, dict):
+        ctx.add(res, measure=measure, design=design, unit=unit)
+        _not_available(design, res, measure=measure)
+        return
+    ctx.add(res, measure=measure, design=design, unit=unit)
+    lvl = int(round((1 - res.alpha) * 100))
+    line = (f"**{design}** on `{measure}`: estimate **{_fmt(res.estimate)}**"
+            f" (se {_fmt(res.se)}; {lvl}% CI [{_fmt(res.ci_low)}, {_fmt(res.ci_high)}]; p {_fmt(res.p_value)})")
+    if res.placebo:
+        line += (f"; placebo-in-space p = {_fmt(res.placebo.get('p_value'))}"
+                 f" over {res.placebo.get('n_placebos')} placebos")
+    d = res.diagnostics or {}
+    if d.get("pre_rmspe") is not None:
+        line += f"; pre-period RMSPE {_fmt(d.get('pre_rmspe'))}"
+    _md(line)
+    for kind in figures:
+        try:
+            _fig(res.plot(kind=kind))
+        except Exception:  # noqa: BLE001 - a figure the design does not produce
+            pass
+    if design == "synth" and res.tables.get("weights"):
+        w = res.table("weights")
+        _display(w[w["weight"] > 0.001].reset_index(drop=True))
+
+
+def single_country(ctx, *, country, intervention, measures, designs, years, variant, donor_rule, placebo, seed):
+    wanted = [d for d in designs if d in ("synth", "sdid", "its")]
+    out = {}
+    first = True
+    for m in measures:
+        _md(f"### {m}")
+        res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
+                                              variant=variant, donor_rule=donor_rule,
+                                              placebo=placebo and first, seed=seed)
+        for d, r in res.items():
+            figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths",),
+                    "sdid": ("sdid",), "its": ("its",)}[d]
+            _show_estimate(ctx, r, design=d, measure=m, unit=country, figures=figs)
+            if first and d == "synth" and isinstance(r, Estimate):
+                ctx.set_headline(measure=m, design="synth", estimate=r.estimate,
+                                 placebo_p=(r.placebo or {}).get("p_value"),
+                                 pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"))
+        out[m] = res
+        first = False
+    if not wanted:
+        _md("> No single-country design was requested.")
+    return out
+
+
+def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years, variant, seed):
+    if "cs" not in designs:
+        _md("> The staggered design (`cs`) was not requested.")
+        return
+    t = sections.country_timing(intervention, country, variant=variant)
+    cohort = int(t["cohort"].iloc[0]) if len(t) else 0
+    for m in measures[:2]:
+        res = sections.staggered_designs(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed)
+        r = res["cs"]
+        _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
+        if isinstance(r, Estimate) and cohort:
+            rows = sections.country_cohort_effects(r, cohort)
+            if rows.empty:
+                _md(f"> Cohort {cohort} has no ATT(g,t) in the `{m}` panel (outside the years, or no comparison).")
+            else:
+                _md(f"ATT(g,t) of {country}'s adoption cohort **{cohort}** (all countries adopting that year):")
+                _display(rows)
+                ctx.add_table(f"cohort_{cohort}_{m}", rows)
+
+
+def results(ctx):
+    f = sections.results_table(ctx)
+    ctx.add_table("results", f)
+    if f.empty:
+        _md("> No estimates were produced.")
+    else:
+        _display(f)
+
+
+def caveats(ctx, *, country, measures):
+    items = sections.caveats(country, measures)
+    ctx.add_table("caveats", [{"caveat": c} for c in items])
+    _md("\n".join(f"- {c}" for c in items) if items else "No recorded caveats for these measures.")
+
+
+def cohorts(ctx, *, intervention, variant):
+    t = sections.cohort_table(intervention, variant=variant)
+    ctx.add_table("cohorts", t)
+    _md(f"{int(t.loc[t['cohort'] > 0, 'units'].sum())} adopting units in {int((t['cohort'] > 0).sum())} cohorts; "
+        f"{int(t.loc[t['cohort'] == 0, 'units'].sum())} never-treated units.")
+    _display(t[t["cohort"] > 0].tail(30).reset_index(drop=True))
+
+
+def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
+    import matplotlib.pyplot as plt
+
+    from ..plots import plot_event_study
+
+    headline_done = False
+    for m in measures:
+        _md(f"### {m}")
+        res = sections.staggered_designs(intervention, m, designs=designs, years=years, variant=variant, seed=seed)
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        n = 0
+        rows = []
+        for i, (d, r) in enumerate(res.items()):
+            ctx.add(r, measure=m, design=d)
+            if not isinstance(r, Estimate):
+                _not_available(d, r, measure=m)
+                continue
+            rows.append({"design": d, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                         "pretrend_wald_p": (r.diagnostics or {}).get("pretrend_wald_p"),
+                         "n_units": r.n_units, "n_treated_units": r.n_treated_units})
+            if r.event_study is not None:
+                es = r.event_study
+                plot_event_study(es, ax=ax, label=d, offset=(i - 1.5) * 0.12)
+                n += 1
+            if not headline_done and d == "cs":
+                ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value)
+                headline_done = True
+        if n:
+            ax.set_title(f"Event studies: {m}")
+            _fig(fig)
+        else:
+            plt.close(fig)
+        if rows:
+            tab = pd.DataFrame(rows)
+            ctx.add_table(f"staggered_{m}", tab)
+            _display(tab)
+
+
+def heterogeneity(ctx, *, intervention, measures, years, variant):
+    for by in ("wb_region", "wb_income_group"):
+        try:
+            t = sections.heterogeneity(intervention, measures[0], by=by, years=years, variant=variant)
+        except Exception as exc:  # noqa: BLE001
+            _md(f"> Heterogeneity by {by} not available: {' '.join(str(exc).split())}")
+            continue
+        ctx.add_table(f"heterogeneity_{by}", t)
+        _md(f"Callaway–Sant'Anna ATT on `{measures[0]}` by `{by}` (not-yet-treated controls):")
+        _display(t)
+
+
+def grades(ctx, *, country, intervention, measures):
+    try:
+        from ..evidence import assess as _assess
+    except ImportError:
+        _md("> **Graded evidence: not yet available in this build.** The evidence grader (issue: evidence "
+            "assessment) has not landed; estimates above are shown ungraded.")
+        return
+    try:
+        tab = _assess.grade_report_entries(ctx, country=country, intervention=intervention)
+    except Exception as exc:  # noqa: BLE001
+        _md(f"> Grading failed: {' '.join(str(exc).split())}")
+        return
+    for g in tab:
+        ctx.add_grade(g)
+    if tab:
+        _display(pd.DataFrame([{k: g.get(k) for k in ("measure", "design", "grade")} | {
+            "reasons": "; ".join(g.get("reasons", []))} for g in tab]))
+
+
+def evidence_review(ctx, *, measures, seed):
+    try:
+        from ..evidence import assess as _assess
+    except ImportError:
+        _md("> **Evidence map: not yet available in this build.**")
+        return
+    _assess.show_evidence_review(ctx, measures=measures, seed=seed)
