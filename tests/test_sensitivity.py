@@ -163,12 +163,13 @@ def _lp_eta(y, X, sd):
         np.r_[1.0, np.zeros(k)], A_ub=-np.column_stack([sd, X]), b_ub=-y,
         bounds=[(None, None)] * (k + 1), method="highs",
     )
-    return res.fun, res.ineqlin.marginals
+    return (-np.inf if res.status == 3 else res.fun), None  # status 3: unbounded below
 
 
 def test_dual_vertices_match_linprog_and_r_primal_truncation():
     rng = np.random.default_rng(3)
-    for _ in range(20):
+    n_compared = 0
+    for _ in range(40):
         m, k = 6, 2
         X = rng.normal(size=(m, k))
         L = rng.normal(size=(m, m))
@@ -178,6 +179,9 @@ def test_dual_vertices_match_linprog_and_r_primal_truncation():
         poly = DualPolytope(X, sd)
         eta_lp, _ = _lp_eta(y, X, sd)
         eta, j = poly.eta(y[:, None])
+        if np.isinf(eta_lp):  # no dual vertex: both must say the LP is unbounded
+            assert poly.empty and np.isinf(eta[0])
+            continue
         # 1e-9: HiGHS optimality tolerance
         assert abs(eta[0] - eta_lp) < 1e-9
         # R's primal (active-set) truncation bounds, computed independently
@@ -199,6 +203,8 @@ def test_dual_vertices_match_linprog_and_r_primal_truncation():
         assert abs(s2v[0] - s2) < 1e-8 * s2
         for a, b in ((vlo[0], vlo_r), (vup[0], vup_r)):
             assert (np.isinf(a) and np.isinf(b) and a == b) or abs(a - b) < 1e-8 * max(1, abs(b))
+        n_compared += 1
+    assert n_compared >= 10
 
 
 def test_no_nuisance_and_nuisance_tests_agree_with_one_post_period():
@@ -376,3 +382,18 @@ def test_cli_bad_input(es_ex2, tmp_path):
         code, out, err = _cli(argv)
         assert code == 2 and out == "", (argv, code, err)
         assert err.startswith("ogimpact: error:") and err.count("\n") == 1, err
+
+
+def test_rm_grid_widened_when_r_grid_misses_the_set(es_readme):
+    """A shift of 0.5 (55 sd) puts the set off R's grid [-20, 20] x sd; we widen, R would report nothing."""
+    b_shift = es_readme.estimates + np.r_[np.zeros(5), 0.5, 0.5]
+    shifted = EventStudy(event_times=es_readme.event_times, estimates=b_shift, vcov=es_readme.vcov, ref=-1,
+                         estimator="x")
+    a = honest_did(shifted, method="rm", grid=[1.0])
+    b = honest_did(es_readme, method="rm", grid=[1.0])
+    # 8e-4: the C-LF set is translation-equivariant; the two grids differ, so each end may move
+    # by up to one grid step (3.7e-4) on either grid
+    assert abs(a.intervals[0]["ci_low"] - 0.5 - b.intervals[0]["ci_low"]) < 8e-4
+    assert abs(a.intervals[0]["ci_high"] - 0.5 - b.intervals[0]["ci_high"]) < 8e-4
+    assert a.options["grid_widened"] and not b.options["grid_widened"]
+    assert any("wider grid" in w for w in a.diagnostics["warnings"])

@@ -142,8 +142,15 @@ def registry_panel(
     units: Sequence[str] | None = None,
     variant: str | None = None,
     covariates: Sequence[str] = (),
+    min_cohort_units: int = 2,
 ) -> Panel:
-    """Panel of one registry measure with the intervention's cohort and treat columns."""
+    """Panel of one registry measure with the intervention's cohort and treat columns.
+
+    For the staggered designs (cs, sun-abraham, imputation) treated cohorts with
+    fewer than ``min_cohort_units`` units are dropped and listed in
+    ``panel.info['dropped_small_cohorts']``; units whose adoption date is
+    unknown under the variant are listed in ``panel.info['dropped_unknown_timing']``.
+    """
     from .panel import build_panel
 
     with warnings.catch_warnings():
@@ -151,14 +158,40 @@ def registry_panel(
         p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
     f = p.frame
     if design == "twfe":
-        return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
-                                covariates=p.covariates, extra=["cohort"], regular_time=False)
-    if design in SINGLE_UNIT or design == "panel":
-        return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, covariates=p.covariates,
-                                extra=["cohort", "treat"], regular_time=False, require_comparison=False,
-                                unique_keys=True, min_clusters_warn=0)
-    return Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, cohort="cohort",
-                            covariates=p.covariates, regular_time=False)
+        q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
+                             covariates=p.covariates, extra=["cohort"], regular_time=False)
+    elif design in SINGLE_UNIT or design == "panel":
+        q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, covariates=p.covariates,
+                             extra=["cohort", "treat"], regular_time=False, require_comparison=False,
+                             unique_keys=True, min_clusters_warn=0)
+    else:
+        q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, cohort="cohort",
+                             covariates=p.covariates, regular_time=False)
+    for k in ("dropped_unknown_timing", "intervention", "variant", "measures", "n_always_treated_dropped"):
+        if k in p.info:
+            q.info[k] = p.info[k]
+    if design in ("cs", "sun-abraham", "imputation"):
+        q = drop_small_cohorts(q, min_units=min_cohort_units)
+    return q
+
+
+def drop_small_cohorts(panel: Panel, *, min_units: int = 2) -> Panel:
+    """Drop treated cohorts with fewer than ``min_units`` units (recorded in ``panel.info``).
+
+    Registry panels of real adoption dates often have a cohort of one country;
+    its ATT(g,t) has no sampling variation of its own, so the staggered
+    designs refuse it.  Registry runs drop such cohorts and say which.
+    """
+    g = panel.frame.groupby(panel.unit)[panel.cohort].first()
+    sizes = g[g > 0].value_counts()
+    small = sorted(int(c) for c in sizes[sizes < min_units].index)
+    if not small:
+        panel.info.setdefault("dropped_small_cohorts", {})
+        return panel
+    units = g[g.isin(small)].index
+    out = panel.subset_units([u for u in g.index if u not in set(units)])
+    out.info["dropped_small_cohorts"] = {str(c): sorted(map(str, g[g == c].index)) for c in small}
+    return out
 
 
 def registry_donors(panel: Panel, *, treated, last_period: int | None = None) -> tuple[list, dict]:
@@ -203,4 +236,9 @@ def registry_treat_time(panel: Panel, treated: str) -> int:
 def estimate(design: str, panel: Panel, **options) -> Estimate:
     """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring)."""
     fn = design_function(design)
-    return fn(panel, **options)
+    res = fn(panel, **options)
+    notes = {k: panel.info[k] for k in ("dropped_small_cohorts", "dropped_unknown_timing", "n_always_treated_dropped",
+                                        "cohort_coding", "intervention", "variant") if panel.info.get(k)}
+    if notes:
+        res = res.replace(options={**res.options, "panel": notes})
+    return res

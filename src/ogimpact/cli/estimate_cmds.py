@@ -121,6 +121,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--anticipation", type=_nonneg_int, default=0)
         g.add_argument("--bootstrap", type=_nonneg_int, metavar="B")
         g.add_argument("--seed", type=int)
+        g.add_argument("--cluster", metavar="COL", help="cluster at a level above the unit [unit]")
     if name == "sun-abraham":
         g.add_argument("--cluster", metavar="COL")
     if name == "imputation":
@@ -242,7 +243,7 @@ def _options(args, design, panel) -> dict:
         o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a))
     elif design == "cs":
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
-                 anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed)
+                 anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster)
     elif design == "sun-abraham":
         o.update(cluster=a.cluster)
     elif design == "imputation":

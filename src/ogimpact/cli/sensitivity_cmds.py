@@ -68,7 +68,9 @@ def _read_event_study(path: str):
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except FileNotFoundError:
-        raise DataError(f"event-study file {path} not found; write it with `ogimpact estimate event-study ... --json > FILE.json`.") from None
+        raise DataError(
+            f"event-study file {path} not found; write it with `ogimpact estimate event-study ... --json > FILE.json`."
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is not valid JSON ({exc}); write it with `ogimpact estimate ... --json`.") from None
     if not isinstance(doc, dict):

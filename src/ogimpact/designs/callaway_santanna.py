@@ -38,14 +38,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import expit
 
 from ..errors import DesignError
 from ..panel import Panel
-from ..results import Estimate, EventStudy, ci_and_p
-from .cs_aggregate import aggregate_cells
-from .cs_bootstrap import analytic_se, if_vcov, multiplier_bootstrap, uniform_crit
+from ..results import Estimate
+from .cs_aggregate import aggregate_cells, pretest, result_tables
+from .cs_bootstrap import analytic_se, bootstrap_ses
 
 __all__ = ["fit_cs", "att_gt"]
 
@@ -411,19 +410,6 @@ def att_gt(prep: dict, *, control: str = "never", method: str = "dr", base: str 
 
 
 # --------------------------------------------------------------------------- public
-def _pretest(cells: pd.DataFrame, att: np.ndarray, inf: np.ndarray, se: np.ndarray, n: int, codes) -> dict:
-    """R did's Wald pre-test: all pre-treatment ATT(g,t) (g > t, with a standard error) are zero."""
-    pre = np.flatnonzero((cells["g"].to_numpy() > cells["t"].to_numpy()) & np.isfinite(se))
-    if not len(pre):
-        return {"stat": None, "df": 0, "p_value": None}
-    V = if_vcov(inf[:, pre], n, codes)
-    if 1.0 / np.linalg.cond(V, 1) <= np.finfo(float).eps:
-        return {"stat": None, "df": int(len(pre)), "p_value": None}
-    b = att[pre]
-    W = float(b @ np.linalg.solve(V, b))
-    return {"stat": W, "df": int(len(pre)), "p_value": float(stats.chi2.sf(W, len(pre)))}
-
-
 def fit_cs(
     panel: Panel,
     *,
@@ -492,60 +478,29 @@ def fit_cs(
     cells, att, inf = att_gt(prep, control=control, method=method, base=base, anticipation=int(anticipation))
     cg, ct = cells["g"].to_numpy(), cells["t"].to_numpy()
     se_gt = analytic_se(inf, n, codes)
-    pretest = _pretest(cells, att, inf, se_gt, n, codes)
+    pre = pretest(cells, att, inf, se_gt, n, codes)
     agg = aggregate_cells(aggregate, att, inf, cg, ct, prep["gu"], prep["glist"])
     r = len(agg.labels)
     se_rows = analytic_se(agg.inf, n, codes) if r else np.empty(0)
     se_all = float(analytic_se(agg.overall_inf[:, None], n, codes)[0])
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    crit_gt = crit_rows = z
-    boot_info = None
+    crit_gt = crit_rows = boot_info = None
     if bootstrap:
-        allinf = np.column_stack([inf, agg.inf, agg.overall_inf])
-        bt = multiplier_bootstrap(allinf, n, B=bootstrap, seed=seed, alpha=alpha, codes=codes)
-        K = len(att)
-        se_gt, se_rows, se_all = bt["se"][:K], bt["se"][K:K + r], float(bt["se"][-1])
-        crit_gt = uniform_crit(bt, np.arange(K), alpha=alpha)
-        if r:
-            crit_rows = uniform_crit(bt, np.arange(K, K + r), alpha=alpha)
-        boot_info = {"draws": bootstrap, "weights": bt["weights"], "seed": seed,
-                     "crit_group_time": crit_gt, "crit_rows": crit_rows if r else None}
+        se_gt, se_rows, se_all, crit_gt, crit_rows, boot_info = bootstrap_ses(
+            inf, agg.inf, agg.overall_inf, n, B=bootstrap, seed=seed, codes=codes, alpha=alpha)
 
-    et = ct - cg
-    gt_rows = [{"group": int(g), "time": int(t), "estimate": float(a), "se": float(s), "event_time": int(e)}
-               for g, t, a, s, e in zip(cg, ct, att, se_gt, et)]
-    tables: dict = {"group_time": gt_rows}
-    terms = [_term(f"ATT({aggregate})", agg.overall, se_all, alpha)]
-    event_study = None
-    extras: dict = {"cohort_sizes": {str(k): v for k, v in prep["sizes"].items()},
-                    "n_never_treated": prep["n_never"], "periods": [int(t) for t in prep["tlist"]]}
-    if bootstrap:
-        extras["group_time_cband"] = [{"group": int(g), "time": int(t), "cband_low": a - crit_gt * s,
-                                       "cband_high": a + crit_gt * s} for g, t, a, s in zip(cg, ct, att, se_gt)]
-    if aggregate == "group":
-        tables["groups"] = [{"group": g, "estimate": float(e), "se": float(s)}
-                            for g, e, s in zip(agg.labels, agg.estimates, se_rows)]
-        terms += [_term(f"group::{g}", e, s, alpha) for g, e, s in zip(agg.labels, agg.estimates, se_rows)]
-    elif aggregate == "calendar":
-        tables["calendar"] = [{"time": t, "estimate": float(e), "se": float(s)}
-                              for t, e, s in zip(agg.labels, agg.estimates, se_rows)]
-        terms += [_term(f"time::{t}", e, s, alpha) for t, e, s in zip(agg.labels, agg.estimates, se_rows)]
-    elif aggregate == "dynamic":
-        event_study = _event_study(agg, cells, se_rows, n, codes, alpha=alpha,
-                                   crit=crit_rows if bootstrap else None)
-    if bootstrap and r and aggregate in ("group", "calendar"):
-        key = "group" if aggregate == "group" else "time"
-        extras[("groups" if aggregate == "group" else "calendar") + "_cband"] = [
-            {key: lab, "cband_low": e - crit_rows * s, "cband_high": e + crit_rows * s}
-            for lab, e, s in zip(agg.labels, agg.estimates, se_rows)]
+    tables, terms, event_study, extras = result_tables(
+        aggregate, agg, cells, att, se_gt, se_rows, se_all, n=n, codes=codes, alpha=alpha,
+        crit_gt=crit_gt, crit_rows=crit_rows)
+    extras.update({"cohort_sizes": {str(k): v for k, v in prep["sizes"].items()},
+                   "n_never_treated": prep["n_never"], "periods": [int(t) for t in prep["tlist"]]})
     if boot_info:
         extras["bootstrap"] = boot_info
 
     diagnostics = {
         "n_dropped": int(panel.info.get("n_dropped", 0)),
-        "pretrend_wald_p": pretest["p_value"],
-        "pretrend_wald_stat": pretest["stat"],
-        "pretrend_wald_df": pretest["df"],
+        "pretrend_wald_p": pre["p_value"],
+        "pretrend_wald_stat": pre["stat"],
+        "pretrend_wald_df": pre["df"],
         "pretrend_test": "Wald test that all pre-treatment ATT(g,t) are zero (R did att_gt pre-test; analytic covariance)",
         "n_units_dropped_unbalanced": prep["info"]["n_units_dropped_unbalanced"],
         "n_units_dropped_treated_first_period": prep["info"]["n_units_dropped_treated_first_period"],
@@ -575,23 +530,3 @@ def fit_cs(
         terms=terms, event_study=event_study, tables=tables, diagnostics=diagnostics,
         options=options, extras=extras,
     )
-
-
-def _term(name: str, est: float, se: float, alpha: float) -> dict:
-    lo, hi, p = ci_and_p(float(est), float(se), alpha=alpha)
-    return {"term": name, "estimate": float(est), "se": float(se), "ci_low": lo, "ci_high": hi, "p_value": p}
-
-
-def _event_study(agg, cells, se_rows, n, codes, *, alpha, crit) -> EventStudy:
-    """EventStudy of the dynamic aggregation; an event time made only of universal-base zero cells is the ref."""
-    e_cell = (cells["t"] - cells["g"]).to_numpy()
-    zero = cells["zero"].to_numpy()
-    labels = np.array(agg.labels)
-    refs = [e for e in labels if zero[e_cell == e].all()]
-    keep = ~np.isin(labels, refs)
-    V = if_vcov(agg.inf[:, keep], n, codes)
-    b, s = agg.estimates[keep], np.asarray(se_rows)[keep]
-    band = (b - crit * s, b + crit * s) if crit is not None else None
-    return EventStudy(event_times=tuple(int(e) for e in labels[keep]), estimates=b, vcov=V,
-                      ref=int(refs[0]) if len(refs) == 1 else None, estimator="cs", se=s,
-                      alpha=alpha, df=None, cband=band)

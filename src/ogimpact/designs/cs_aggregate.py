@@ -23,8 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
-__all__ = ["Aggregate", "aggregate_cells"]
+from ..results import EventStudy, ci_and_p
+from .cs_bootstrap import if_vcov
+
+__all__ = ["Aggregate", "aggregate_cells", "pretest", "result_tables"]
 
 
 @dataclass
@@ -139,3 +144,65 @@ def aggregate_cells(
         return Aggregate(kind, rows, ests_a, infs_a, float(ests_a.mean()), infs_a.mean(axis=1))
 
     raise ValueError(f"unknown aggregation {kind!r}")  # pragma: no cover - validated by fit_cs
+
+
+# --------------------------------------------------------------------------- result pieces
+def pretest(cells: pd.DataFrame, att: np.ndarray, inf: np.ndarray, se: np.ndarray, n: int, codes) -> dict:
+    """R did's Wald pre-test: all pre-treatment ATT(g,t) (g > t, with a standard error) are zero."""
+    pre = np.flatnonzero((cells["g"].to_numpy() > cells["t"].to_numpy()) & np.isfinite(se))
+    if not len(pre):
+        return {"stat": None, "df": 0, "p_value": None}
+    V = if_vcov(inf[:, pre], n, codes)
+    if 1.0 / np.linalg.cond(V, 1) <= np.finfo(float).eps:
+        return {"stat": None, "df": int(len(pre)), "p_value": None}
+    b = att[pre]
+    W = float(b @ np.linalg.solve(V, b))
+    return {"stat": W, "df": int(len(pre)), "p_value": float(stats.chi2.sf(W, len(pre)))}
+
+
+def result_tables(aggregate, agg, cells, att, se_gt, se_rows, se_all, *, n, codes, alpha, crit_gt, crit_rows):
+    """Contract tables (``group_time`` + ``groups``/``calendar``), terms, the EventStudy and band extras.
+
+    ``crit_gt``/``crit_rows`` are the bootstrap sup-t critical values (None without bootstrap).
+    """
+    cg, ct = cells["g"].to_numpy(), cells["t"].to_numpy()
+    gt_rows = [{"group": int(g), "time": int(t), "estimate": float(a), "se": float(s), "event_time": int(t - g)}
+               for g, t, a, s in zip(cg, ct, att, se_gt)]
+    tables: dict = {"group_time": gt_rows}
+    terms = [_term(f"ATT({aggregate})", agg.overall, se_all, alpha)]
+    event_study = None
+    extras: dict = {}
+    if crit_gt is not None:
+        extras["group_time_cband"] = [{"group": int(g), "time": int(t), "cband_low": a - crit_gt * s,
+                                       "cband_high": a + crit_gt * s} for g, t, a, s in zip(cg, ct, att, se_gt)]
+    if aggregate in ("group", "calendar"):
+        key, table = ("group", "groups") if aggregate == "group" else ("time", "calendar")
+        tables[table] = [{key: lab, "estimate": float(e), "se": float(s)}
+                         for lab, e, s in zip(agg.labels, agg.estimates, se_rows)]
+        terms += [_term(f"{key}::{lab}", e, s, alpha) for lab, e, s in zip(agg.labels, agg.estimates, se_rows)]
+        if crit_rows is not None:
+            extras[f"{table}_cband"] = [{key: lab, "cband_low": e - crit_rows * s, "cband_high": e + crit_rows * s}
+                                        for lab, e, s in zip(agg.labels, agg.estimates, se_rows)]
+    elif aggregate == "dynamic":
+        event_study = _event_study(agg, cells, se_rows, n, codes, alpha=alpha, crit=crit_rows)
+    return tables, terms, event_study, extras
+
+
+def _term(name: str, est: float, se: float, alpha: float) -> dict:
+    lo, hi, p = ci_and_p(float(est), float(se), alpha=alpha)
+    return {"term": name, "estimate": float(est), "se": float(se), "ci_low": lo, "ci_high": hi, "p_value": p}
+
+
+def _event_study(agg, cells, se_rows, n, codes, *, alpha, crit) -> EventStudy:
+    """EventStudy of the dynamic aggregation; an event time made only of universal-base zero cells is the ref."""
+    e_cell = (cells["t"] - cells["g"]).to_numpy()
+    zero = cells["zero"].to_numpy()
+    labels = np.array(agg.labels)
+    refs = [e for e in labels if zero[e_cell == e].all()]
+    keep = ~np.isin(labels, refs)
+    V = if_vcov(agg.inf[:, keep], n, codes)
+    b, s = agg.estimates[keep], np.asarray(se_rows)[keep]
+    band = (b - crit * s, b + crit * s) if crit is not None else None
+    return EventStudy(event_times=tuple(int(e) for e in labels[keep]), estimates=b, vcov=V,
+                      ref=int(refs[0]) if len(refs) == 1 else None, estimator="cs", se=s,
+                      alpha=alpha, df=None, cband=band)

@@ -65,7 +65,6 @@ def multiplier_bootstrap(
     *,
     B: int,
     seed: int | None,
-    alpha: float,
     codes: np.ndarray | None = None,
     chunk: int = 256,
 ) -> dict:
@@ -77,7 +76,6 @@ def multiplier_bootstrap(
     n : number of units
     B : bootstrap draws
     seed : seed of ``numpy.random.default_rng``
-    alpha : 1 - coverage of the uniform band
     codes : cluster code of each unit (None: the unit is the cluster)
 
     Returns
@@ -125,4 +123,19 @@ def uniform_crit(boot: dict, cols: np.ndarray, *, alpha: float) -> float:
     return crit
 
 
-__all__.append("uniform_crit")
+def bootstrap_ses(inf_gt, inf_rows, inf_all, n, *, B, seed, codes, alpha):
+    """Bootstrap SEs of ATT(g,t), of the aggregation rows and of the overall effect (one set of draws),
+    and the sup-t critical values of the ATT(g,t) and of the rows (R did ``att_gt`` and ``aggte`` bands).
+
+    Returns ``(se_gt, se_rows, se_all, crit_gt, crit_rows, info)``.
+    """
+    K, r = inf_gt.shape[1], inf_rows.shape[1]
+    bt = multiplier_bootstrap(np.column_stack([inf_gt, inf_rows, inf_all]), n, B=B, seed=seed, codes=codes)
+    se = bt["se"]
+    crit_gt = uniform_crit(bt, np.arange(K), alpha=alpha)
+    crit_rows = uniform_crit(bt, np.arange(K, K + r), alpha=alpha) if r else None
+    info = {"draws": B, "weights": bt["weights"], "seed": seed, "crit_group_time": crit_gt, "crit_rows": crit_rows}
+    return se[:K], se[K:K + r], float(se[-1]), crit_gt, crit_rows, info
+
+
+__all__ += ["uniform_crit", "bootstrap_ses"]

@@ -69,7 +69,7 @@ def _series(panel: Panel, treated) -> tuple[pd.Series, str, list]:
     units = list(pd.unique(f[panel.unit]))
     if treated is None:
         if len(units) > 1:
-            raise DesignError(f"the panel holds {len(units)} units; give `treated` (the interrupted unit(s)) "
+            raise DesignError(f"the panel holds {len(units)} units; give `treated` (CLI: --treated UNIT), the interrupted unit(s), "
                               "or keep only one unit for a single-series ITS.")
         return f.set_index(panel.time)[panel.outcome].sort_index(), "single", units
     tr = [treated] if isinstance(treated, (str, int, np.integer)) else list(treated)

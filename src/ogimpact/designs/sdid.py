@@ -396,7 +396,9 @@ def fit_sdid(
         se, draws = _placebo_se(Y, N0, T0, fit, method, reps, seed)
         placebo = {"method": "placebo_se (Arkhangelsky et al. 2021, Algorithm 4)", "n_placebos": reps,
                    "seed": seed, "se": se, "mean_estimate": float(draws.mean()),
-                   "p_value": float((1 + np.sum(np.abs(draws) >= abs(tau))) / (reps + 1))}
+                   "p_value": float((1 + np.sum(np.abs(draws) >= abs(tau))) / (reps + 1)),
+                   "p_value_rule": "(1 + #{|placebo estimate| >= |estimate|}) / (reps + 1); the headline "
+                                   "p_value is the normal approximation with the placebo SE"}
 
     om, lam = fit["omega"], fit["lambda"]
     y_tr = Y[N0:].mean(axis=0)

@@ -65,7 +65,7 @@ def _eq_ls(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def simplex_ls(
-    A: np.ndarray, b: np.ndarray, *, w0: np.ndarray | None = None, tol: float = 1e-11, max_iter: int | None = None
+    A: np.ndarray, b: np.ndarray, *, w0: np.ndarray | None = None, tol: float = 1e-14, max_iter: int | None = None
 ) -> np.ndarray:
     """Exact solution of ``min |A w - b|^2`` s.t. ``w >= 0``, ``sum w = 1``.
 
@@ -142,8 +142,12 @@ def _v_of(p: np.ndarray) -> np.ndarray:
     return a / s if s > 0 else np.full(len(p), 1.0 / len(p))
 
 
+#: smallest ratio of a predictor weight to the largest one in the V search (keeps the inner QP well posed)
+V_FLOOR = 1e-8
+
+
 def _softmax(t: np.ndarray) -> np.ndarray:
-    e = np.exp(np.clip(t - t.max(), -40.0, 0.0))
+    e = np.exp(np.clip(t - t.max(), np.log(V_FLOOR), 0.0))
     return e / e.sum()
 
 
@@ -154,8 +158,6 @@ def fit_arrays(
     donors: Sequence[int],
     *,
     fixed_v: np.ndarray | None = None,
-    n_random: int = 4,
-    seed: int = 0,
 ) -> dict:
     """Fit one synthetic control on arrays (the nested ADH optimisation).
 
@@ -164,7 +166,6 @@ def fit_arrays(
     X : (K, N) predictors of all units (unscaled); Z : (T, N) outcome in the MSPE window.
     treated : column of the treated unit; donors : columns of the donors.
     fixed_v : skip the outer optimisation and use these predictor weights.
-    n_random, seed : extra seeded random (Dirichlet) starting points of the V search.
 
     Returns
     -------
@@ -173,14 +174,13 @@ def fit_arrays(
 
     Notes
     -----
-    The V search runs, in order: (1) R ``Synth``'s own runs, Nelder-Mead and BFGS on
-    ``V = |p|/sum|p|`` from equal weights and from the regression-based start; (2)
-    Nelder-Mead on a log (softmax) parametrisation, which reaches the nearly degenerate
-    corners of the simplex where published solutions often sit (ADH 2010 put almost all
-    of V on a few predictors), from equal weights, the regression start, one start near
-    each corner and ``n_random`` seeded Dirichlet draws; (3) a restart from the best point.
-    The lowest window MSPE wins; ties keep the earlier run, so R ``Synth``'s answer is kept
-    unless a strictly better V exists.
+    Nelder-Mead on a log (softmax) parametrisation of V, started as R ``Synth`` starts
+    (equal weights, and the regression-based start), then restarted from the better end
+    point.  R ``Synth`` uses ``V = |p|/sum|p|``; the log form reaches the nearly degenerate
+    corners of the simplex where ADH solutions often sit (e.g. most of V on one lagged
+    outcome in the Proposition 99 study) and gives the published weights there.  Each
+    predictor weight is kept at least ``V_FLOOR`` times the largest, and the inner QP is
+    solved to a tight KKT tolerance, so W is a well-defined function of V.
     """
     donors = np.asarray(donors, dtype=int)
     cols = np.concatenate([[treated], donors])
@@ -190,18 +190,22 @@ def fit_arrays(
     K = X.shape[0]
     state = {"n": 0, "w": None}
 
-    def loss_v(v):
+    def loss_v(v, w0=None):
         state["n"] += 1
-        w = solve_w(X1s, X0s, v, w0=state["w"])
-        state["w"] = w
+        w = solve_w(X1s, X0s, v, w0=w0)
         r = Z1 - Z0 @ w
-        return float(r @ r) / len(Z1)
+        return float(r @ r) / len(Z1), w
 
     if fixed_v is not None or K == 1:
         v = np.full(K, 1.0 / K) if fixed_v is None else _v_of(np.asarray(fixed_v, float))
-        w = solve_w(X1s, X0s, v)
-        r = Z1 - Z0 @ w
-        return {"w": w, "v": v, "loss": float(r @ r) / len(Z1), "n_eval": 1, "method": "fixed V"}
+        loss, w = loss_v(v)
+        return {"w": w, "v": v, "loss": loss, "n_eval": 1, "method": "fixed V"}
+
+    s0 = max(loss_v(np.full(K, 1.0 / K))[0], 1e-300)
+
+    def f_log(t):  # warm-started from the previous solution; losses scaled to ~1
+        val, state["w"] = loss_v(_softmax(t), state["w"])
+        return val / s0
 
     starts = {"equal": np.full(K, 1.0 / K)}
     # Synth's regression-based start: V = diag(B B') from regressing the window outcome on the scaled predictors
@@ -211,46 +215,213 @@ def fit_arrays(
         sv2 = (B[1:] ** 2).sum(axis=1)
         if rank == D.shape[1] and sv2.sum() > 0 and np.all(np.isfinite(sv2)):
             starts["regression"] = sv2 / sv2.sum()
-    runs: list[tuple[float, np.ndarray, str]] = []
-
-    def keep(val, v, name):
-        runs.append((float(val), _v_of(v), name))
-
-    f_abs = lambda p: loss_v(_v_of(p))  # noqa: E731
-    f_log = lambda t: loss_v(_softmax(t))  # noqa: E731
-    nm = {"maxiter": 200 * K, "xatol": 1e-6, "fatol": 1e-10, "adaptive": K > 5}
+    nm = {"maxiter": 200 * K, "xatol": 1e-2, "fatol": 1e-9, "adaptive": K > 5}
+    runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        # (1) R Synth's runs
         for sname, p0 in starts.items():
-            res = optimize.minimize(f_abs, p0, method="Nelder-Mead", options=nm)
-            keep(res.fun, res.x, f"Nelder-Mead (|p|) from {sname} start")
-            res = optimize.minimize(f_abs, p0, method="BFGS", options={"maxiter": 60, "gtol": 1e-8})
-            keep(res.fun, res.x, f"BFGS (|p|) from {sname} start")
-        # (2) log-parametrised multistart
-        lstarts = {f"{k} start": np.log(np.clip(v, 1e-12, None)) for k, v in starts.items()}
-        for k in range(K):
-            t0 = np.zeros(K)
-            t0[k] = np.log(20.0 * K)
-            lstarts[f"corner {k + 1} start"] = t0
-        rng = np.random.default_rng(seed)
-        for r in range(n_random):
-            lstarts[f"random start {r + 1}"] = np.log(rng.dirichlet(np.ones(K)))
-        nml = {"maxiter": 60 * K, "xatol": 1e-3, "fatol": 1e-9, "adaptive": K > 5}
-        for sname, t0 in lstarts.items():
-            res = optimize.minimize(f_log, t0, method="Nelder-Mead", options=nml)
-            keep(res.fun, _softmax(res.x), f"Nelder-Mead (log V) from {sname}")
-        # (3) restart from the best point, in the log parametrisation
-        best = min(runs, key=lambda r: r[0])
-        res = optimize.minimize(f_log, np.log(np.clip(best[1], 1e-16, None)), method="Nelder-Mead",
-                                options={**nml, "maxiter": 200 * K, "xatol": 1e-6})
-        keep(res.fun, _softmax(res.x), best[2] + ", restarted")
-    # re-evaluate every candidate from a cold start (the reported W must not depend on the path)
-    scored = []
-    for val, v, name in runs:
-        w = solve_w(X1s, X0s, v)
-        r = Z1 - Z0 @ w
-        scored.append((float(r @ r) / len(Z1), v, w, name))
-    lo = min(s_[0] for s_ in scored)
-    loss, v, w, name = next(s_ for s_ in scored if s_[0] <= lo * (1 + 1e-9) + 1e-14)
-    return {"w": w, "v": v, "loss": loss, "n_eval": state["n"], "method": name}
+            res = optimize.minimize(f_log, np.log(np.clip(p0, V_FLOOR, None)), method="Nelder-Mead", options=nm)
+            runs.append((float(res.fun), res.x, f"Nelder-Mead (log V) from the {sname} start"))
+        val, x, name = min(runs, key=lambda r: r[0])
+        res = optimize.minimize(f_log, x, method="Nelder-Mead",
+                                options={**nm, "maxiter": 60 * K, "xatol": 1e-3, "fatol": 1e-10})
+        if res.fun < val:
+            runs.append((float(res.fun), res.x, name + ", restarted"))
+    # the reported W comes from a cold start (it must not depend on the search path)
+    scored = [(*loss_v(_softmax(x)), x, name) for _, x, name in runs]
+    loss, w, x, name = min(scored, key=lambda r: r[0])
+    return {"w": w, "v": _softmax(x), "loss": loss, "n_eval": state["n"], "method": name}
+
+
+# ----------------------------------------------------------------------------- public API
+def _match(units: Sequence, value, what: str):
+    """Find ``value`` among the panel's units (exact, then by string form, as the CLI passes strings)."""
+    if value in set(units):
+        return value
+    by_str = {str(u): u for u in units}
+    if str(value) in by_str:
+        return by_str[str(value)]
+    shown = ", ".join(map(str, list(units)[:8]))
+    raise PanelError(f"{what} {value!r} is not a unit of the panel (units include {shown}); fix the unit name.")
+
+
+def _window(optimize_window, pre: list[int]) -> list[int]:
+    if optimize_window is None:
+        return list(pre)
+    if isinstance(optimize_window, str):
+        parts = [p for p in optimize_window.replace(":", " ").replace("-", " ").split() if p]
+        optimize_window = tuple(int(p) for p in parts)
+    a, b = (int(x) for x in optimize_window)
+    win = [t for t in pre if a <= t <= b]
+    if b < a or not win or b >= (pre[-1] + 1 if pre else a):
+        raise DesignError(
+            f"optimize_window {a}:{b} must be a non-empty range of pre-treatment periods ({pre[0]}..{pre[-1]}); "
+            "narrow it to periods before treat_time."
+        )
+    return win
+
+
+def fit_synth(
+    panel: Panel,
+    *,
+    treated,
+    treat_time: int,
+    predictors: str | Sequence[str] | None = None,
+    optimize_window: tuple[int, int] | None = None,
+    donors: Sequence | None = None,
+    placebo: Sequence[str] = (),
+    placebo_time: int | None = None,
+    drop_ratio: float | None = None,
+    loo: bool = False,
+    n_jobs: int | None = None,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> Estimate:
+    """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
+
+    Parameters
+    ----------
+    panel : Panel
+        Long panel; predictor variables must be columns of ``panel.frame`` (keep them with
+        ``Panel.from_frame(..., extra=spec_variables(spec))``).
+    treated : unit id of the treated unit.  treat_time : first treated period.
+    predictors : Stata ``synth`` SPEC (see :mod:`ogimpact.designs.synth_predictors`).
+        Default (R ``Synth`` and Stata ``synth`` have none: both require predictors): the
+        outcome in every period of the optimisation window, one predictor per period,
+        with equal V -- the W that minimises the window MSPE directly, i.e. the exact
+        solution of the nested problem for that SPEC, so no V search is run.
+    optimize_window : (first, last) periods whose outcome MSPE V minimises [all pre-periods]
+        (R ``Synth``'s ``time.optimize.ssr``, Stata's ``mspeperiod``).
+    donors : donor pool [every other unit; units ever treated by the panel's cohort column excluded].
+    placebo : subset of ``{"space", "time"}``: in-space placebos (each donor treated in turn,
+        the treated unit left out of their pools) and an in-time placebo at ``placebo_time``.
+    placebo_time : fake treatment period [the middle pre-period].
+    drop_ratio : drop in-space placebos whose pre-RMSPE exceeds ``drop_ratio`` times the treated
+        unit's (ADH 2010 cut at 5 x the *MSPE*, i.e. ``drop_ratio = sqrt(5)``).
+    loo : leave-one-out refits, dropping each donor with positive weight (ADH 2015).
+    n_jobs : worker processes for placebo/leave-one-out refits [all cores; 1 = in process].
+    seed : recorded; the fit is deterministic.  alpha : recorded (no CI is defined).
+
+    Returns
+    -------
+    Estimate
+        ``design="synth"``; headline = mean post-period gap (treat_time..last period); ``se``,
+        CI = NaN; ``p_value`` = the in-space placebo p-value when it was run, else NaN.
+    """
+    from ..inference import placebo as _pl
+
+    f, unit, time, y = panel.frame, panel.unit, panel.time, panel.outcome
+    units_all = list(dict.fromkeys(f[unit].tolist()))
+    treated = _match(units_all, treated, "treated unit")
+    periods = panel.periods
+    treat_time = int(treat_time)
+    if not periods[0] < treat_time <= periods[-1]:
+        raise DesignError(
+            f"treat_time {treat_time} must lie after the first and within the last observed period "
+            f"({periods[0]}..{periods[-1]}); synth needs pre- and post-treatment periods."
+        )
+    pre = [t for t in periods if t < treat_time]
+    post = [t for t in periods if t >= treat_time]
+    if donors is None:
+        pool = [u for u in units_all if u != treated]
+        if panel.cohort:
+            ever = set(f.loc[f[panel.cohort] > 0, unit])
+            pool = [u for u in pool if u not in ever]
+        donor_rule = "every other unit" + (" never treated by the cohort column" if panel.cohort else "")
+    else:
+        pool = list(dict.fromkeys(_match(units_all, d, "donor") for d in donors))
+        pool = [u for u in pool if u != treated]
+        donor_rule = "given"
+    if len(pool) < 2:
+        raise DesignError(f"only {len(pool)} donor unit(s); synth needs at least 2 donors: widen donors= or the panel.")
+    units = [treated, *pool]
+    Yw = f.pivot(index=time, columns=unit, values=y).reindex(index=periods, columns=units)
+    holes = [str(u) for u in units if Yw[u].isna().any()]
+    if holes:
+        raise PanelError(
+            f"the outcome {y!r} has gaps (missing periods) for {', '.join(holes[:8])}{' ...' if len(holes) > 8 else ''}; "
+            "pass donors= without them or fill the outcome, synth never fits on a silently truncated pool."
+        )
+    Y = Yw.to_numpy(dtype=float)  # T x N, column 0 = treated
+    win = _window(optimize_window, pre)
+    if predictors is None:
+        preds, fixed_v = default_spec(y, win), True
+    else:
+        preds, fixed_v = parse_spec(predictors), False
+        for p in preds:
+            if p.periods is not None and max(p.periods) >= treat_time:
+                raise DesignError(
+                    f"predictor {p.label!r} uses periods at or after treat_time {treat_time}; "
+                    "predictors must be measured before treatment."
+                )
+    X = predictor_matrix(f, unit=unit, time=time, units=units, predictors=preds, pre_periods=pre)
+    rows = [periods.index(t) for t in win]
+    Z = Y[rows]
+    donors_idx = list(range(1, len(units)))
+    fit = fit_arrays(X, Z, 0, donors_idx, fixed_v=np.full(len(preds), 1.0 / len(preds)) if fixed_v else None)
+    w, v = fit["w"], fit["v"]
+    synth_path = Y[:, 1:] @ w
+    gap = Y[:, 0] - synth_path
+    pre_m = np.array([t < treat_time for t in periods])
+    pre_rmspe = float(np.sqrt(np.mean(gap[pre_m] ** 2)))
+    post_rmspe = float(np.sqrt(np.mean(gap[~pre_m] ** 2)))
+    est = float(np.mean(gap[~pre_m]))
+
+    order = sorted(range(len(pool)), key=lambda i: (-w[i], i))
+    tables = {
+        "weights": [{"unit": pool[i], "weight": float(w[i])} for i in order],
+        "v_weights": [{"predictor": p.label, "weight": float(vi)} for p, vi in zip(preds, v)],
+        "balance": [
+            {"predictor": p.label, "treated": float(X[k, 0]), "synthetic": float(X[k, 1:] @ w),
+             "donor_mean": float(X[k, 1:].mean())}
+            for k, p in enumerate(preds)
+        ],
+        "gaps": [{"time": int(t), "treated": float(Y[i, 0]), "synthetic": float(synth_path[i]), "gap": float(gap[i])}
+                 for i, t in enumerate(periods)],
+    }
+    placebo = tuple(placebo or ())
+    bad = sorted(set(placebo) - {"space", "time"})
+    if bad:
+        raise DesignError(f"unknown placebo kind(s) {bad}; use 'space' and/or 'time'.")
+    extras: dict = {"times": list(periods), "treat_time": treat_time, "treated": treated,
+                    "treated_path": Y[:, 0].copy(), "synthetic_path": synth_path, "gap": gap}
+    ctx = _pl.SynthContext(X=X, Z=Z, Y=Y, pre_mask=pre_m, fixed_v=fixed_v, units=units)
+    placebo_doc, loo_rows, p_value = None, None, float("nan")
+    if placebo or loo:
+        placebo_doc, loo_rows, p_value, pextras = _pl.run_inference(
+            ctx, w=w, est=est, pre_rmspe=pre_rmspe, post_rmspe=post_rmspe, space="space" in placebo,
+            loo=loo, drop_ratio=drop_ratio, n_jobs=n_jobs,
+        )
+        extras.update(pextras)
+        if "time" in placebo:
+            tdoc, textras = _pl.placebo_in_time(
+                panel, units=units, Y=Y, periods=periods, preds=preds, fixed_v=fixed_v,
+                treat_time=treat_time, placebo_time=placebo_time, window=win,
+            )
+            placebo_doc = {**(placebo_doc or {}), "time": tdoc}
+            extras.update(textras)
+    if loo_rows:
+        tables["loo"] = loo_rows
+    options = {
+        "treated": treated, "treat_time": treat_time,
+        "predictors": ",".join(p.label for p in preds) if not fixed_v else None,
+        "predictors_default": "outcome in every optimize_window period, equal V (no V search)" if fixed_v else None,
+        "optimize_window": [win[0], win[-1]], "donors": list(pool), "donor_rule": donor_rule,
+        "placebo": list(placebo), "placebo_time": (placebo_doc or {}).get("time", {}).get("placebo_time", placebo_time),
+        "drop_ratio": drop_ratio, "drop_ratio_scale": "pre-period RMSPE (not MSPE)", "loo": bool(loo),
+        "n_jobs": n_jobs, "seed": seed, "alpha": alpha,
+        "standardize": "predictors divided by their SD across treated and donors (R Synth)",
+        "v_search": fit["method"], "v_floor": V_FLOOR,
+        "headline": "mean gap over treat_time..last period",
+        "inference": "se and CI are not defined for synth; p_value is the in-space placebo p-value "
+                     "(rank of the treated post/pre RMSPE ratio among treated + placebos) when placebo='space' ran",
+    }
+    return Estimate(
+        design="synth", outcome=y, estimate=est, se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
+        p_value=p_value, alpha=alpha, df=None, n_obs=int(len(units) * len(periods)), n_units=len(units),
+        n_clusters=None, n_treated_units=1, tables=tables, placebo=placebo_doc,
+        diagnostics={"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "n_donors": len(pool),
+                     "n_dropped": int(panel.info.get("n_dropped", 0)), "window_mspe": fit["loss"],
+                     "n_inner_solves": fit["n_eval"]},
+        options=options, extras=extras,
+    )

@@ -138,6 +138,14 @@ def escalc(
     return pd.DataFrame({"yi": yi, "vi": vi, "sei": np.sqrt(vi)})
 
 
+def _pooled_tables(a, b, c, d, drop00: bool) -> np.ndarray:
+    """Mask of the tables entering the pooled MH/Peto estimate (raw counts, no correction)."""
+    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
+    if drop00:
+        keep &= ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+    return keep
+
+
 def _heterogeneity(yi: np.ndarray, vi: np.ndarray, beta: float) -> tuple[float, float, float, int]:
     """Cochran's Q (inverse-variance, around ``beta``), its p-value and I2 (%)."""
     ok = np.isfinite(yi) & np.isfinite(vi)
@@ -185,9 +193,11 @@ def mantel_haenszel(
         raise OgimpactError("measure 'peto' is not a Mantel-Haenszel measure; use rr, or or rd (or call peto()).")
     a, b, c, d = _cells(ai, bi, ci, di)
     es = escalc(m, a, b, c, d, add=add, to=to, drop00=drop00)
-    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
-    if drop00:
-        keep &= ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+    keep = _pooled_tables(a, b, c, d, drop00)
+    n_all = a + b + c + d
+    # MH study weights (metafor weights.rma.mh): OR b*c/n, RR c*n1/n, RD n1*n2/n
+    w_all = {"or": b * c, "rr": c * (a + b), "rd": (a + b) * (c + d)}[m] / n_all
+    w_all = np.where(keep, w_all, 0.0)
     a, b, c, d = a[keep], b[keep], c[keep], d[keep]
     n1, n2 = a + b, c + d
     n = n1 + n2
@@ -217,7 +227,7 @@ def mantel_haenszel(
     q, q_p, i2, k = _heterogeneity(yi, vi, beta)
     return MetaResult._build(
         yi=yi, vi=vi, labels=labels, estimate=beta, se=se, tau2=0.0, q=q, q_p=q_p, i2=i2,
-        k=k, method="mh", measure=m, alpha=alpha,
+        k=k, weights=w_all, method="mh", measure=m, alpha=alpha,
         options={"measure": m, "add": add, "to": to, "drop00": drop00, "add_pooled": 0.0,
                  "critical_values": "normal (metafor default)"},
     )
@@ -246,9 +256,7 @@ def peto(
 
     a, b, c, d = _cells(ai, bi, ci, di)
     es = escalc("peto", a, b, c, d, add=add, to=to, drop00=drop00)
-    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
-    if drop00:
-        keep &= ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+    keep = _pooled_tables(a, b, c, d, drop00)
     a, b, c, d = a[keep], b[keep], c[keep], d[keep]
     n1, n2 = a + b, c + d
     n = n1 + n2
@@ -268,9 +276,11 @@ def peto(
     q = max(0.0, float(((a - ei)[pos] ** 2 / v[pos]).sum() - (a - ei).sum() ** 2 / sv))
     q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else 1.0
     i2 = max(0.0, 100 * (q - (k - 1)) / q) if (k > 1 and q > 0) else 0.0
+    w_all = np.zeros(len(keep))
+    w_all[keep] = v  # Peto weights: the hypergeometric variances (metafor weights.rma.peto)
     return MetaResult._build(
         yi=es["yi"].to_numpy(), vi=es["vi"].to_numpy(), labels=labels, estimate=beta, se=se,
-        tau2=0.0, q=q, q_p=q_p, i2=i2, k=k, method="peto", measure="or", alpha=alpha,
+        weights=w_all, tau2=0.0, q=q, q_p=q_p, i2=i2, k=k, method="peto", measure="or", alpha=alpha,
         options={"measure": "or", "add": add, "to": to, "drop00": drop00, "add_pooled": 0.0,
                  "critical_values": "normal (metafor default)"},
     )

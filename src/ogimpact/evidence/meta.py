@@ -110,7 +110,7 @@ class MetaResult:
         if weights is None:
             weights = 1.0 / (vi + tau2)
         w = np.where(np.isfinite(weights) & np.isfinite(yi), weights, 0.0)
-        wpct = 100 * w / w.sum() if w.sum() > 0 else np.full(len(w), np.nan)
+        wpct = 100 * w / w.sum() if w.sum() > 0 else np.full(len(w), np.nan)  # percent of total weight
         se_i = np.sqrt(vi)
         studies = tuple(
             {"label": lab, "yi": y, "vi": v, "sei": s, "ci_low": y - crit * s, "ci_high": y + crit * s,
@@ -274,10 +274,7 @@ def _tau2(y, v, X, method) -> tuple[float, dict]:
 def _design(moderators, k) -> tuple[np.ndarray, list[str]]:
     if moderators is None:
         return np.ones((k, 1)), ["Intercept"]
-    mods = moderators if isinstance(moderators, pd.DataFrame) else pd.DataFrame(moderators)
-    if len(mods) != k:
-        raise OgimpactError(f"moderators have {len(mods)} rows but there are {k} studies; give one row per study.")
-    mods = pd.get_dummies(mods, drop_first=True, dtype=float)
+    mods = pd.get_dummies(moderators, drop_first=True, dtype=float)
     X = np.column_stack([np.ones(k), mods.to_numpy(dtype=float)])
     return X, ["Intercept"] + [str(c) for c in mods.columns]
 

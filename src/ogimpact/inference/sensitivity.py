@@ -260,6 +260,32 @@ def _alpha(alpha: float) -> float:
     return a
 
 
+def _rm_with_widening(b, V, K, lv, m, alpha, grid_points, seed, sd_theta, widened, *, max_tries: int = 4):
+    """C-LF interval on R's grid; if the set is empty or open at a grid end, widen.
+
+    R's grid ``[-20, 20] * sd(l'betahat_post)`` is centred on 0, so a large
+    effect (or a wide identified set) can fall off it; R then reports an empty
+    or truncated set.  Only in that case we re-run on a grid that also covers
+    ``estimate +/- 20 * 2^j * sd`` (same step, at most 20000 points), up to
+    ``max_tries`` times, and record it in ``widened``.
+    """
+    lo, hi, is_open = rm_interval(b, V, K, lv, m, alpha=alpha, grid_points=grid_points, seed=seed)
+    est = float(lv @ b[K:])
+    lb, ub = -20 * sd_theta, 20 * sd_theta
+    step = (ub - lb) / (grid_points - 1)
+    tries = 0
+    while (not np.isfinite(lo) or is_open) and tries < max_tries:
+        tries += 1
+        half = 20 * sd_theta * 2**tries
+        lb, ub = min(lb, est - half), max(ub, est + half)
+        npts = int(min(20000, max(grid_points, np.ceil((ub - lb) / step) + 1)))
+        lo, hi, is_open = rm_interval(b, V, K, lv, m, alpha=alpha, grid_points=npts, seed=seed,
+                                      grid_lb=lb, grid_ub=ub)
+    if tries:
+        widened.append({"m": m, "grid_bounds": [lb, ub], "grid_points": npts})
+    return lo, hi, is_open
+
+
 # --------------------------------------------------------------------------- API
 def original_ci(es: Any, l_vec: Sequence[float] | None = None, alpha: float = 0.05) -> tuple[float, float]:
     """Usual CI for ``l' tau_post`` under exact parallel trends (normal, as HonestDiD).
@@ -307,7 +333,9 @@ def honest_did(
         1 - confidence level.
     grid_points : int
         ``rm`` only: number of theta values in the test inversion (R: 1000) on
-        ``[-20, 20] * sd(l'betahat_post)`` (R's bounds).
+        ``[-20, 20] * sd(l'betahat_post)`` (R's bounds).  Only when that grid
+        misses the robust set (empty, or open at an end, which R reports as is)
+        is it widened around the estimate (``options["grid_widened"]``).
     seed : int
         ``rm`` only: seed of R's generator for the 1000 draws of the
         least-favourable critical value (R: 0).
@@ -340,10 +368,11 @@ def honest_did(
             raise OgimpactError("the sensitivity grid must be a non-empty list of finite values >= 0, e.g. 0,0.5,1.")
     lo0, hi0 = original_ci(es, lv, a)
     restriction, how, mname = _METHODS[method]
-    rows, open_ends, empty = [], [], []
+    rows, open_ends, empty, widened = [], [], [], []
     for m in g:
         if method == "rm":
-            lo, hi, is_open = rm_interval(b, V, K, lv, float(m), alpha=a, grid_points=int(grid_points), seed=int(seed))
+            lo, hi, is_open = _rm_with_widening(b, V, K, lv, float(m), a, int(grid_points), int(seed),
+                                                sd_theta, widened)
             if is_open:
                 open_ends.append(float(m))
         else:
@@ -359,6 +388,11 @@ def honest_did(
         warnings.append(
             f"the robust set is open at an end of the theta grid [-20, 20] x sd for {mname} = {open_ends}; "
             "its true length may be larger"
+        )
+    if widened:
+        warnings.append(
+            f"R's theta grid [-20, 20] x sd missed the robust set for {mname} = {[w['m'] for w in widened]}; "
+            "it was re-run on a wider grid centred on the estimate (options.grid_widened)"
         )
     if empty:
         warnings.append(f"the robust set is empty for {mname} = {empty} (every theta on the grid is rejected)")
@@ -380,7 +414,7 @@ def honest_did(
         options.update({
             "hybrid": "LF", "kappa": a / 10, "lf_sims": 1000, "seed": int(seed),
             "grid_points": int(grid_points), "grid_bounds": [-20 * sd_theta, 20 * sd_theta],
-            "post_period_moments_only": True,
+            "post_period_moments_only": True, "grid_widened": widened,
         })
     return SensitivityResult(
         method=method,

@@ -194,6 +194,8 @@ def compute_vcov(
     -------
     VcovResult
     """
+    if kind not in KINDS:
+        raise DesignError(f"unknown covariance {kind!r}; use one of {', '.join(KINDS)}.")
     X = np.asarray(X, dtype=float)
     e = np.asarray(resid, dtype=float).reshape(-1)
     n, p = X.shape

@@ -1,0 +1,167 @@
+"""Reports: the notebooks execute on the bundled data, folders are complete, atomic and deterministic.
+
+The full Chile x rti_law country report (the `make demo` job) runs once here; the
+determinism and failure tests use a reduced parameter set for speed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ogimpact.errors import OgimpactError
+from ogimpact.reports import CountryParams, CrossCountryParams, ReportFailed, run_report
+from ogimpact.reports.batch import run_batch
+
+pytestmark = pytest.mark.slow
+
+MANIFEST_KEYS = {"kind", "slug", "notebook", "parameters", "seed", "status", "started", "finished", "seconds",
+                 "git_commit", "packages", "data_files", "error"}
+
+
+@pytest.fixture(scope="module")
+def chile_full(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    o = run_report(CountryParams(country="CHL", intervention="rti_law"), out_root=out)
+    return o
+
+
+def test_full_chile_report_is_complete(chile_full):
+    d = chile_full.path
+    assert d.name == "chl-rti_law" and d.parent.name == "country"
+    for f in ("report.ipynb", "report.html", "results.json", "manifest.json"):
+        assert (d / f).stat().st_size > 0, f
+    man = json.loads((d / "manifest.json").read_text())
+    assert MANIFEST_KEYS <= set(man)
+    assert man["status"] == "ok" and man["error"] is None
+    assert man["parameters"]["country"] == "CHL"
+    # every data file the notebook read is hashed, and the WGI file is among them
+    assert any(k.endswith("wgi_country_year.csv") for k in man["data_files"])
+    assert all(isinstance(v, str) and len(v) == 64 for v in man["data_files"].values())
+    assert man["packages"]["numpy"]
+    res = json.loads((d / "results.json").read_text())
+    designs = {(e["measure"], e["design"]) for e in res["results"]}
+    assert ("wgi.cc", "synth") in designs and ("wgi.cc", "its") in designs
+    # no stray temporary folders are left next to the report
+    assert not [p for p in d.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_report_html_has_figures_and_tables_and_no_code(chile_full):
+    html = (chile_full.path / "report.html").read_text()
+    assert html.count("<img") >= 4, "figures missing"
+    assert "<table" in html, "tables missing"
+    assert "import ogimpact" not in html, "input cells must be hidden"
+
+
+SMALL = dict(country="CHL", intervention="rti_law", measures=("wgi.cc",), designs=("its", "sdid"))
+
+
+def test_same_parameters_give_identical_results_json(tmp_path):
+    a = run_report(CountryParams(**SMALL), out_root=tmp_path / "a")
+    b = run_report(CountryParams(**SMALL), out_root=tmp_path / "b")
+    assert (a.path / "results.json").read_bytes() == (b.path / "results.json").read_bytes()
+
+
+def test_rerun_replaces_report_atomically(tmp_path):
+    a = run_report(CountryParams(**SMALL), out_root=tmp_path)
+    first = (a.path / "manifest.json").read_text()
+    b = run_report(CountryParams(**SMALL), out_root=tmp_path)
+    assert b.path == a.path
+    assert (b.path / "manifest.json").read_text() != first  # a fresh run, not the old folder
+    assert sorted(p.name for p in a.path.parent.iterdir()) == ["chl-rti_law"]
+
+
+@pytest.mark.parametrize(
+    "params, needle",
+    [
+        (dict(country="XXX"), "unknown country"),
+        (dict(country="CHL", intervention="no_such"), "rti_law"),
+        (dict(country="CHL", measures=("wgi.nope",)), "wgi.cc"),
+        (dict(country="CHL", designs=("magic",)), "synth"),
+        (dict(country="CHL\nimport os"), "ISO3"),
+        (dict(country="../../etc"), "ISO3"),
+        (dict(country="CHL", intervention='rti_law"; import os; os.system("x") #'), "not a valid id"),
+        (dict(country="CHL", measures=("wgi.cc/../../x",)), "not a valid id"),
+    ],
+)
+def test_bad_or_hostile_parameters_are_refused_before_running(tmp_path, params, needle):
+    with pytest.raises(OgimpactError) as e:
+        run_report(CountryParams(**params), out_root=tmp_path)
+    assert needle in str(e.value)
+    assert not any(tmp_path.rglob("*.ipynb")), "nothing may run for invalid parameters"
+
+
+def test_failing_cell_leaves_failed_manifest_and_partial_notebook(tmp_path, monkeypatch):
+    nb_dir = tmp_path / "nb"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "notebooks", nb_dir)
+    nb = json.loads((nb_dir / "country_report.ipynb").read_text())
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "id": "boom", "source": "raise RuntimeError('deliberate failure')"})
+    (nb_dir / "country_report.ipynb").write_text(json.dumps(nb))
+    monkeypatch.setenv("OGIMPACT_NOTEBOOKS", str(nb_dir))
+    with pytest.raises(ReportFailed) as e:
+        run_report(CountryParams(**SMALL), out_root=tmp_path / "out")
+    failed = e.value.path
+    assert failed.name == "chl-rti_law.failed"
+    man = json.loads((failed / "manifest.json").read_text())
+    assert man["status"] == "failed" and "deliberate failure" in man["error"]
+    assert (failed / "report.ipynb").exists()
+    assert not (tmp_path / "out" / "country" / "chl-rti_law").exists()
+
+
+def test_cross_country_notebook_executes(tmp_path):
+    o = run_report(CrossCountryParams(intervention="rti_law", measures=("wgi.cc",), designs=("cs", "twfe")),
+                   out_root=tmp_path)
+    res = json.loads((o.path / "results.json").read_text())
+    assert {e["design"] for e in res["results"]} >= {"cs", "twfe"}
+
+
+def test_batch_continues_on_error_and_writes_index(tmp_path):
+    spec = tmp_path / "batch.yaml"
+    spec.write_text(
+        "defaults: {kind: country, intervention: rti_law, measures: [wgi.cc], designs: [its]}\n"
+        "runs:\n  - {country: CHL}\n  - {country: MEX}\n  - {country: ZZZ}\n"
+    )
+    out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=False)
+    status = {r["slug"]: r["status"] for r in out}
+    assert status["chl-rti_law"] == "ok" and status["mex-rti_law"] == "ok"
+    assert sum(1 for r in out if r["status"] != "ok") == 1
+    index = (tmp_path / "r" / "index.html").read_text()
+    assert "chl-rti_law/report.html" in index and "unknown country" in index
+
+
+def test_batch_on_dask_local_cluster(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    spec = tmp_path / "batch.yaml"
+    spec.write_text("defaults: {intervention: rti_law, measures: [wgi.cc], designs: [its]}\nruns:\n  - {country: CHL}\n")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        out = run_batch(spec, scheduler=lc.scheduler_address, out_root=tmp_path / "r", progress=False)
+    assert out[0]["status"] == "ok"
+
+
+def _chromium():
+    for c in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(c)
+        if p:
+            return p
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium not installed (.ci/run installs it)")
+def test_report_renders_in_headless_chromium_without_console_errors(chile_full, tmp_path):
+    html = chile_full.path / "report.html"
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'prof'}", "--enable-logging=stderr", "--v=0",
+           "--virtual-time-budget=5000", "--dump-dom", html.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    dom = proc.stdout
+    assert dom.count("<img") >= 4 and "<table" in dom
+    console_errors = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("Error" in ln or "error" in ln)]
+    assert not console_errors, console_errors[:5]
