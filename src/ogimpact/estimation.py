@@ -171,8 +171,28 @@ def registry_panel(
         if k in p.info:
             q.info[k] = p.info[k]
     if design in ("cs", "sun-abraham", "imputation"):
+        q = balance_units(q)
         q = drop_small_cohorts(q, min_units=min_cohort_units)
     return q
+
+
+def balance_units(panel: Panel) -> Panel:
+    """Keep the units observed in every period of the panel (listed in ``info['dropped_incomplete_units']``).
+
+    The staggered designs compare the same units over time; on registry panels
+    every estimator gets the same balanced sample so their estimates are
+    comparable (Callaway–Sant'Anna would otherwise drop incomplete units itself).
+    """
+    f = panel.frame
+    n_t = f[panel.time].nunique()
+    counts = f.groupby(panel.unit)[panel.outcome].count()
+    incomplete = sorted(map(str, counts[counts < n_t].index))
+    if not incomplete:
+        panel.info["dropped_incomplete_units"] = []
+        return panel
+    out = panel.subset_units(counts[counts == n_t].index)
+    out.info["dropped_incomplete_units"] = incomplete
+    return out
 
 
 def drop_small_cohorts(panel: Panel, *, min_units: int = 2) -> Panel:
@@ -237,7 +257,7 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring)."""
     fn = design_function(design)
     res = fn(panel, **options)
-    notes = {k: panel.info[k] for k in ("dropped_small_cohorts", "dropped_unknown_timing", "n_always_treated_dropped",
+    notes = {k: panel.info[k] for k in ("dropped_small_cohorts", "dropped_unknown_timing", "dropped_incomplete_units", "n_always_treated_dropped",
                                         "cohort_coding", "intervention", "variant") if panel.info.get(k)}
     if notes:
         res = res.replace(options={**res.options, "panel": notes})

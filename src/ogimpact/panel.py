@@ -15,7 +15,7 @@ period, and ``0`` for never-treated units (as R ``did``).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -58,6 +58,10 @@ class Panel:
     covariates: tuple[str, ...] = ()
     cluster: str | None = None
     info: dict = field(default_factory=dict)
+    #: the validated frame before rows with a missing outcome/covariate were dropped, and the
+    #: validation options used; :meth:`with_outcome` rebuilds from them (private, not compared)
+    _source: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _build: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -189,8 +193,10 @@ class Panel:
             tr = pd.to_numeric(frame[treat], errors="coerce")
             vals = set(tr.dropna().unique().tolist())
             if tr.isna().any() or not vals <= {0, 1}:
+                seen = sorted({str(v) for v in frame[treat].unique()})
                 raise PanelError(
-                    f"treatment column {treat!r} must be 0/1 with no missing values (found {sorted(map(str, vals))[:6]}); "
+                    f"treatment column {treat!r} must be 0/1 with no missing values "
+                    f"(found values {', '.join(seen[:6])}{' ...' if len(seen) > 6 else ''}); "
                     "recode it as 1 for treated unit-periods and 0 otherwise.",
                     rows=frame.loc[tr.isna() | ~tr.isin([0, 1]), [unit, time, treat]],
                 )
@@ -224,6 +230,7 @@ class Panel:
                     rows=frame.loc[bad, [unit, time, c]],
                 )
             frame[c] = v.astype(float)
+        source = frame
         keep = frame[[outcome, *covariates]].notna().all(axis=1)
         info["n_dropped"] = int((~keep).sum())
         frame = frame.loc[keep].reset_index(drop=True)
@@ -245,10 +252,13 @@ class Panel:
                     f"no unit is ever treated in cohort column {cohort!r} within the observed periods; "
                     "check the cohort coding (first treated period; 0/empty = never treated)."
                 )
-            if n_never == 0 and all(c >= max(treated_cohorts) for c in [last + 1]) and len(treated_cohorts) < 2:
+            if n_never == 0 and len(treated_cohorts) < 2:
+                # one cohort and no never-treated unit: after period treated_cohorts[0] every unit is
+                # treated, so there is neither a never-treated nor a not-yet-treated comparison
                 raise PanelError(
-                    "there are no never-treated units and only one treatment cohort, so no unit can serve as a "
-                    "comparison; add never-treated units or more periods."
+                    f"there are no never-treated units and only one treatment cohort ({treated_cohorts[0]}) "
+                    f"in cohort column {cohort!r}, so no never-treated or not-yet-treated unit can serve as a "
+                    "comparison; add never-treated units (cohort 0 or empty) or units treated later."
                 )
             info["n_never_treated"] = n_never
         # ---- clusters
@@ -273,6 +283,10 @@ class Panel:
             covariates=tuple(covariates),
             cluster=cluster,
             info=info,
+            _source=source,
+            _build=dict(extra=tuple(extra), unique_keys=unique_keys, regular_time=regular_time,
+                        always_treated=always_treated, require_comparison=require_comparison,
+                        min_clusters_warn=min_clusters_warn),
         )
 
     # ------------------------------------------------------------------ views
@@ -301,20 +315,48 @@ class Panel:
 
     def subset_units(self, units) -> "Panel":
         """The panel restricted to ``units`` (roles and info kept)."""
-        from dataclasses import replace
-
         keep = set(units)
         f = self.frame[self.frame[self.unit].isin(keep)].reset_index(drop=True)
         if f.empty:
-            raise PanelError("no rows left after restricting the panel to the requested units.")
-        return replace(self, frame=f, info={**self.info, "subset_units": len(keep)})
+            raise PanelError(
+                "no rows left after restricting the panel to the requested units; "
+                f"choose units of the panel's {self.unit!r} column."
+            )
+        src = self._source
+        if src is not None:
+            src = src[src[self.unit].isin(keep)].reset_index(drop=True)
+        return replace(self, frame=f, info={**self.info, "subset_units": len(keep)}, _source=src)
 
     def with_outcome(self, outcome: str) -> "Panel":
-        """The same panel with another outcome column as the outcome role."""
-        return Panel.from_frame(
-            self.frame, unit=self.unit, time=self.time, outcome=outcome, cohort=self.cohort,
-            treat=self.treat, covariates=self.covariates, cluster=self.cluster,
+        """The same panel with another column as the outcome role.
+
+        Every other column and role, the validation options and the panel's
+        provenance notes (cohort coding, dropped units, intervention) are kept.
+        Rows are re-selected for the new outcome: a row dropped because the old
+        outcome was missing comes back when the new one is observed.
+        """
+        src = self._source if self._source is not None else self.frame
+        if outcome not in src.columns:
+            raise PanelError(
+                f"column {outcome!r} is not in this panel (columns: {', '.join(map(str, src.columns))}); "
+                "build the panel with it (another measure, or extra=[...])."
+            )
+        roles = {self.unit, self.time, outcome, self.cohort, self.treat, self.cluster, *self.covariates}
+        b = dict(self._build)
+        b["extra"] = [c for c in src.columns if c not in roles]
+        new = Panel.from_frame(
+            src, unit=self.unit, time=self.time, outcome=outcome, cohort=self.cohort,
+            treat=self.treat, covariates=self.covariates, cluster=self.cluster, **b,
         )
+        info = dict(new.info)
+        for k, v in self.info.items():
+            if k in ("n_dropped", "n_clusters", "n_never_treated", "periods", "warnings"):
+                continue
+            info[k] = v  # provenance of the original build (cohort coding, dropped units, intervention ...)
+        warns = list(dict.fromkeys([*self.info.get("warnings", []), *new.info.get("warnings", [])]))
+        if warns:
+            info["warnings"] = warns
+        return replace(new, info=info)
 
     def describe(self) -> dict:
         """Summary: units, periods, cohorts and their sizes, balance, missingness."""
@@ -424,109 +466,5 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
     return frame, info
 
 
-def build_panel(
-    measures: Sequence[str] | str,
-    intervention: str,
-    *,
-    units: Iterable[str] | None = None,
-    years: tuple[int, int] | None = None,
-    covariates: Sequence[str] = (),
-    variant: str | None = None,
-    always_treated: str = "drop",
-) -> Panel:
-    """Assemble a country (or subnational) panel from the registry.
-
-    Parameters
-    ----------
-    measures : list of measure ids (``ogimpact measures``); the first is the outcome role,
-        every measure becomes a column named by its id.
-    intervention : intervention id (``ogimpact interventions``); gives ``cohort`` and ``treat``.
-    units : restrict to these unit codes (ISO3 for countries).
-    years : (first, last) inclusive.
-    covariates : further measure ids used as covariates.
-    variant : timing variant of the intervention (default: its documented default).
-
-    Returns
-    -------
-    Panel with columns ``unit``, ``year``, one per measure, ``cohort``, ``treat``
-    (1 from the cohort year on), and ``unit_name``.
-    """
-    from . import interventions as _iv
-    from . import measures as _ms
-
-    ids = _as_list(measures)
-    covs = _as_list(covariates)
-    if not ids:
-        raise PanelError("give at least one measure id (see `ogimpact measures`).")
-    for m in ids + covs:
-        _ms.get(m)  # raises with the valid ids
-    iv = _iv.get(intervention)
-    long = _ms.load(ids + covs, units=list(units) if units else None, years=years)
-    if long.empty:
-        raise PanelError(
-            f"no data for measures {', '.join(ids)} in the years/units asked; widen --years or --units."
-        )
-    wide = long.pivot_table(index=["unit", "year"], columns="measure", values="value", aggfunc="first").reset_index()
-    wide.columns.name = None
-    timing = _iv.timing(intervention, variant=variant)
-    levels = {_ms.get(m).unit_level for m in ids}
-    if iv.unit_level not in levels:
-        raise PanelError(
-            f"intervention {intervention!r} is defined for {iv.unit_level} units but the measures are at "
-            f"{'/'.join(sorted(levels))} level; choose measures at {iv.unit_level} level."
-        )
-    tcols = ["unit", "cohort"] + (["unit_name"] if "unit_name" in timing.columns else [])
-    # treated units whose timing is unknown under this variant cannot be coded: they are neither
-    # never-treated controls nor a cohort, so they leave the panel (listed in info, never silent)
-    unknown_timing = timing["cohort"].isna()
-    if "treated" in timing.columns:
-        unknown_timing &= timing["treated"].astype(bool)
-    dropped_unknown = sorted(map(str, timing.loc[unknown_timing, "unit"]))
-    timing = timing.loc[~timing["cohort"].isna()]
-    wide = wide.merge(timing[tcols], on="unit", how="inner")
-    if units:
-        unknown = sorted(set(units) - set(wide["unit"]))
-        if unknown:
-            warnings.warn(f"units without data or timing dropped: {', '.join(unknown)}", PanelWarning, stacklevel=2)
-    if years:
-        y0, y1 = years
-        # complete the year grid so the panel is regular
-        grid = pd.MultiIndex.from_product([sorted(wide["unit"].unique()), range(int(y0), int(y1) + 1)],
-                                          names=["unit", "year"]).to_frame(index=False)
-        static = wide[tcols].drop_duplicates("unit")
-        wide = grid.merge(static, on="unit").merge(wide.drop(columns=[c for c in tcols if c != "unit"]),
-                                                  on=["unit", "year"], how="left")
-    else:
-        lo, hi = int(wide["year"].min()), int(wide["year"].max())
-        grid = pd.MultiIndex.from_product([sorted(wide["unit"].unique()), range(lo, hi + 1)],
-                                          names=["unit", "year"]).to_frame(index=False)
-        static = wide[tcols].drop_duplicates("unit")
-        wide = grid.merge(static, on="unit").merge(wide.drop(columns=[c for c in tcols if c != "unit"]),
-                                                  on=["unit", "year"], how="left")
-    wide["cohort"] = wide["cohort"].fillna(0).astype("int64")
-    wide["treat"] = ((wide["cohort"] > 0) & (wide["year"] >= wide["cohort"])).astype("int64")
-    # periods with no outcome anywhere (e.g. biennial sources) are not part of the panel
-    has_y = wide.groupby("year")[ids[0]].apply(lambda s: s.notna().any())
-    wide = wide[wide["year"].isin(has_y[has_y].index)]
-    panel = Panel.from_frame(
-        wide,
-        unit="unit",
-        time="year",
-        outcome=ids[0],
-        cohort="cohort",
-        treat=None,
-        covariates=covs,
-        extra=[c for c in ids[1:] + ["treat"] + (["unit_name"] if "unit_name" in wide.columns else [])],
-        regular_time=False,
-        always_treated=always_treated,
-    )
-    panel.info["dropped_unknown_timing"] = dropped_unknown
-    if dropped_unknown:
-        msg = (f"dropped {len(dropped_unknown)} treated unit(s) whose adoption date is unknown under this variant: "
-               f"{', '.join(dropped_unknown[:10])}{' ...' if len(dropped_unknown) > 10 else ''}")
-        panel.info.setdefault("warnings", []).append(msg)
-        warnings.warn(msg, PanelWarning, stacklevel=2)
-    panel.info["intervention"] = intervention
-    panel.info["variant"] = variant or iv.default_variant
-    panel.info["measures"] = ids
-    return panel
+# the registry assembler lives in its own module; re-exported here (``from ogimpact.panel import build_panel``)
+from .panel_build import build_panel  # noqa: E402,F401

@@ -12,6 +12,7 @@ Every result answers ``.summary()``, ``.to_frame()`` (tidy), ``.to_dict()``
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -111,6 +112,11 @@ def dumps(doc: Any, *, indent: int | None = 1) -> str:
 
 def software_versions() -> dict[str, str]:
     """Versions of ogimpact, Python and the numerical stack (written into every result)."""
+    return dict(_software_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _software_versions() -> dict[str, str]:
     from . import __version__
 
     out = {"ogimpact": __version__, "python": platform.python_version()}

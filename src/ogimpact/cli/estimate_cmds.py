@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 
 from ..errors import OgimpactError
@@ -160,16 +161,22 @@ def _design_options(d, name: str) -> None:
 
 def run(args) -> int:
     design = args.design
-    panel = _build_panel(args, design)
-    opts = _options(args, design, panel)
-    excluded = opts.pop("_excluded_donors", None)
-    keep = opts.pop("_keep_units", None)
-    if keep is not None:
-        panel = panel.subset_units(keep)
-    with warnings.catch_warnings():
+    # warnings are held back until the run succeeds, then printed one line each: a failed run
+    # prints only its one-line error (CONTRACT: errors are one plain sentence on stderr)
+    with warnings.catch_warnings(record=True) as caught:
         if args.json:
             warnings.simplefilter("ignore")
+        else:
+            warnings.simplefilter("always", PanelWarning)
+        panel = _build_panel(args, design)
+        opts = _options(args, design, panel)
+        excluded = opts.pop("_excluded_donors", None)
+        keep = opts.pop("_keep_units", None)
+        if keep is not None:
+            panel = panel.subset_units(keep)
         res = estimate(design, panel, **opts)
+    for msg in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        print(f"ogimpact: warning: {msg}", file=sys.stderr)
     if excluded is not None:
         res = res.replace(options={**res.options, "donor_rule": "registry: exclude units adopting on or before "
                                    "the last period and units with incomplete series",
@@ -192,6 +199,9 @@ def _build_panel(args, design):
     if from_reg:
         if not (args.measure and args.intervention):
             raise OgimpactError("registry mode needs both --measure ID and --intervention ID.")
+        years = _span(args.years, "--years")
+        if years and years[0] > years[1]:
+            raise OgimpactError(f"--years {args.years}: the first year is after the last; give A:B with A <= B.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PanelWarning)
             return registry_panel(design, measure=args.measure, intervention=args.intervention,

@@ -33,6 +33,8 @@ def run(args) -> int:
         if a > b:
             raise OgimpactError(f"--years {args.years}: the first year is after the last.")
         years = (a, b)
+    if not args.out.lower().endswith(".csv"):
+        raise OgimpactError(f"--out must name a .csv file, got {args.out!r}.")
     units = [u.strip() for u in args.units.split(",") if u.strip()] if args.units else None
     covs = [c.strip() for c in args.covariates.split(",") if c.strip()] if args.covariates else ()
     with warnings.catch_warnings(record=True) as caught:

@@ -24,10 +24,12 @@ __all__ = ["codes", "demean", "count_fe_levels", "nested_in", "connected_compone
 
 
 def codes(values) -> np.ndarray:
-    """Integer codes 0..L-1 of a column (any dtype; missing values get their own code -1 → error)."""
+    """Integer codes 0..L-1 of a column (any dtype); missing values raise a DesignError."""
     c, _ = pd.factorize(pd.Series(values), sort=True)
     if (c < 0).any():
-        raise ValueError("a fixed-effect or cluster column has missing values")
+        from ..errors import DesignError
+
+        raise DesignError("a fixed-effect column has missing values; drop those rows or fill the ids.")
     return c.astype(np.int64)
 
 
@@ -158,5 +160,7 @@ def count_fe_levels(factors: Sequence[np.ndarray], *, exclude: Sequence[bool] | 
 
 def nested_in(factor: np.ndarray, cluster: np.ndarray) -> bool:
     """True when every level of ``factor`` lies inside a single cluster."""
-    df = pd.DataFrame({"f": np.asarray(factor), "c": np.asarray(cluster)})
-    return bool((df.groupby("f")["c"].nunique() <= 1).all())
+    f = codes(factor)
+    c = codes(cluster)
+    pairs = np.unique(f * (int(c.max()) + 1) + c)
+    return bool(len(pairs) == len(np.unique(f)))

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DesignError
 from ..inference.vcov import SSC_NAME
 from ..results import Estimate, EventStudy, terms_frame
-from .panel_regression import bootstrap_for, fit_linear
+from .panel_regression import bootstrap_for, software, fit_linear
 from .twfe import prepare_regression
 
 __all__ = ["fit_event_study", "event_time_name"]
@@ -152,7 +152,7 @@ def fit_event_study(
             except ValueError:
                 pass
         wb = bootstrap_for(fit, cl_codes, test=tname, null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha)
+                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
     unit = frame[panel.unit]
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_cl, "rss": fit.stats["rss"],
             "r2_within": fit.stats.get("r2_within"), "K": fit.k,
@@ -176,4 +176,5 @@ def fit_event_study(
         n_treated_units=int(unit[treated].nunique()), terms=terms, event_study=es, wild_bootstrap=wb,
         diagnostics=diag, options=options,
         extras={"coef_names": fit.names, "vcov_all": V.V.tolist(), "post_weights": w.tolist()},
+        software=software(),
     )

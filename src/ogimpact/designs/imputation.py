@@ -10,6 +10,18 @@ Jaravel & Spiess (2024, "Revisiting event-study designs: robust and efficient
 estimation", *Review of Economic Studies* 91(6)) write it as a linear
 estimator ``τ̂ = Σ_it v_it Y_it`` with imputation weights ``v``.
 
+Covariates
+----------
+``panel.covariates`` ``W`` enter the first stage with the fixed effects, as R
+``did2s(first_stage = ~ x1 + x2 | unit + year)``: ``Y = Dγ + Wβ + ε`` on the
+untreated rows, ``Ŷ(0) = Dγ̂ + Wβ̂`` everywhere.  By Frisch–Waugh–Lovell,
+``β̂ = (W̃0'W̃0)⁻¹ W̃0'ỹ0`` with ``~`` the FE-partialled columns, and the
+variance term ``X10 (X10'X10)⁻ X1'X2`` of ``X1 = [D, W]`` is, by the
+partitioned inverse, the FE-only term plus ``W̃0 (W̃0'W̃0)⁻¹ W̌1'X2`` (``W̌1``:
+``W`` minus its FE fit on the treated rows).  The same term gives the BJS
+imputation weights ``v0 = −X10 (X10'X10)⁻ X11' v1`` (BJS 2024, Thm 1 / eq. 5).
+Covariates collinear with the FE (or each other) on the untreated rows are an error.
+
 Standard errors
 ---------------
 ``se="two-stage"`` (default, R ``did2s``): the GMM sandwich
@@ -196,6 +208,9 @@ def fit_imputation(
     fe : sequence of str, optional
         First-stage fixed effects: columns of ``panel.frame`` (default
         ``(panel.unit, panel.time)``); e.g. ``["state", "year"]``.
+        ``panel.covariates`` join the FE in the first stage (R did2s
+        ``first_stage = ~ x1 + x2 | fe1 + fe2``); their coefficients are in
+        ``extras['first_stage_coefficients']``.
     cluster : str, optional
         Cluster column (default ``panel.cluster`` or the unit).
     se : {"two-stage", "bjs"}
@@ -218,11 +233,7 @@ def fit_imputation(
         raise DesignError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
     if not panel.cohort:
         raise DesignError("the imputation design needs a cohort column; build the panel with cohort=COL.")
-    if panel.covariates:
-        raise DesignError(
-            "the imputation design takes no covariates yet (first stage = fixed effects only); "
-            "drop --covariates or add them as fixed effects with --fe."
-        )
+    covs = list(panel.covariates)
     f = panel.frame
     fe = [panel.unit, panel.time] if fe is None else [str(c) for c in (fe if not isinstance(fe, str) else fe.split(","))]
     if not fe:
@@ -270,11 +281,17 @@ def fit_imputation(
         codes = [c[keep] for c in codes]
         solver = FESolver(codes, untreated)
 
-    # ---- first stage: y on FE over untreated rows; residualise every row
-    gamma = solver.solve(solver.totals(y[untreated], rows=untreated))
-    yt = y - solver.fitted(gamma)[:, 0]                     # Y - Ŷ(0): e1 on untreated, τ̂_it on treated
+    # ---- first stage: y (and covariates W) on FE over untreated rows; residualise every row
     ti = np.flatnonzero(treated)
     ui = np.flatnonzero(untreated)
+    yt = y - solver.fitted(solver.solve(solver.totals(y[untreated], rows=untreated)))[:, 0]
+    Wc = beta = None
+    if covs:  # FWL: partial the FE out of W, regress on the partialled W, impute x'β + FE
+        W = f[covs].to_numpy(float)
+        Wc = W - solver.fitted(solver.solve(solver.totals(W[untreated], rows=untreated)))
+        _check_covariates(Wc[ui], W[ui], covs, fe)
+        beta = np.linalg.solve(Wc[ui].T @ Wc[ui], Wc[ui].T @ yt[ui])
+        yt = yt - Wc @ beta                                  # Y - Ŷ(0): e1 on untreated, τ̂_it on treated
     n1 = len(ti)
     ev = (t[ti] - g[ti]) // step
 
@@ -290,6 +307,8 @@ def fit_imputation(
     # ---- imputation weights on untreated rows: v0 = -D0 (D0'D0)^- D1' X2 / n
     Gam = solver.solve(solver.totals(X2, rows=treated))
     Z = solver.fitted(Gam, rows=untreated)             # n0 × k
+    if covs:  # X10 (X10'X10)⁻ X1'X2 with X1 = [D, W]: add W̃0 (W̃0'W̃0)⁻¹ W̌1'X2 (partitioned inverse)
+        Z = Z + Wc[ui] @ np.linalg.solve(Wc[ui].T @ Wc[ui], Wc[ti].T @ X2)
     v1 = X2 / cnt
     v0 = -Z / cnt
 
@@ -322,8 +341,10 @@ def fit_imputation(
     diag: dict = {"n_dropped": int(panel.info.get("n_dropped", 0)), "n_not_imputable": n_not_imputable,
                   "n_untreated_obs": int(len(ui)), "n_treated_obs": int(n1)}
     extras: dict = {"weights_by_event_time": {int(e): int(c) for e, c in zip(hz, cnt[1:])}}
+    if covs:
+        extras["first_stage_coefficients"] = {c: float(b) for c, b in zip(covs, beta)}
     if pretrends:
-        pt = _pretrend_test(t, g, yt, untreated, codes, clc, G, step)
+        pt = _pretrend_test(t, g, yt, untreated, codes, clc, G, step, W0=None if Wc is None else Wc[ui])
         if pt is not None:
             diag["pretrend_wald_p"] = pt["p_value"]
             diag["pretrend_wald_stat"] = pt["stat"]
@@ -349,7 +370,7 @@ def fit_imputation(
         terms=terms_frame(["ATT"], [tau[0]], [ses[0]], alpha=alpha, df=df),
         event_study=es,
         diagnostics=diag,
-        options={"fe": list(fe), "cluster": cl_col, "se": se, "horizons": bool(horizons),
+        options={"fe": list(fe), "covariates": covs, "cluster": cl_col, "se": se, "horizons": bool(horizons),
                  "pretrends": bool(pretrends), "alpha": alpha, "control": "never and not-yet treated (time < cohort)",
                  "ci": f"t(G-1) = t({G - 1})",
                  "small_sample": "none (as R did2s)" if se == "two-stage" else "none (BJS 2024 Thm 3, no leave-out)",
@@ -358,11 +379,30 @@ def fit_imputation(
     )
 
 
-def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | None = None):
-    """BJS Test 1: regress untreated Y on FE + pre-event dummies; CRV1 Wald test that they are 0.
+def _check_covariates(Wt: np.ndarray, W: np.ndarray, covs: list[str], fe: list[str]) -> None:
+    """Raise a DesignError naming the covariates that are collinear with the FE (on untreated rows)."""
+    scale = np.linalg.norm(W, axis=0)
+    nres = np.linalg.norm(Wt, axis=0)
+    bad = [c for c, r, s0 in zip(covs, nres, scale) if r <= 1e-9 * max(s0, 1e-300)]
+    if not bad and len(covs) > 1:  # jointly collinear: pivoted QR of the unit-norm partialled columns
+        from scipy.linalg import qr
 
-    Uses the first-stage residual ``yt`` (FWL: projecting it again on the FE is exact) and
-    the FE-residualised lead dummies; small-sample factor G/(G-1)·(n-1)/(n-K) as fixest.
+        _, R, piv = qr(Wt / nres, mode="economic", pivoting=True)
+        d = np.abs(np.diag(R))
+        bad = [covs[j] for j, dj in zip(piv, d) if dj <= 1e-9]
+    if bad:
+        raise DesignError(
+            f"covariate(s) {', '.join(map(repr, bad))} are collinear with the first-stage fixed effects "
+            f"({', '.join(fe)}) or with the other covariates on the untreated rows; drop them from --covariates."
+        )
+
+
+def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | None = None, W0=None):
+    """BJS Test 1: regress untreated Y on FE (+ covariates) + pre-event dummies; CRV1 Wald test that they are 0.
+
+    Uses the first-stage residual ``yt`` (FWL: projecting it again on the FE and covariates is
+    exact) and the lead dummies residualised on the FE and the FE-partialled covariates ``W0``;
+    small-sample factor G/(G-1)·(n-1)/(n-K) as fixest.
     """
     ui = np.flatnonzero(untreated)
     lead = np.where(g[ui] > 0, (t[ui] - g[ui]) // step, 0)
@@ -377,6 +417,8 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     L[np.flatnonzero(m), np.searchsorted(leads, lead[m])] = 1.0
     sub = FESolver([c[ui] for c in codes], np.ones(n0, bool))
     Lr = L - sub.fitted(sub.solve(sub.totals(L)))
+    if W0 is not None:
+        Lr = Lr - W0 @ np.linalg.solve(W0.T @ W0, W0.T @ Lr)
     keep = np.linalg.norm(Lr, axis=0) > 1e-8 * np.sqrt(np.maximum(L.sum(axis=0), 1))
     Lr, leads = Lr[:, keep], leads[keep]
     if Lr.shape[1] == 0:
@@ -393,7 +435,7 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     Sg = _cluster_sums(Lr * e[:, None], clc[ui], G)
     from ._fe import count_fe_levels  # FE rank for the small-sample K
 
-    K = Lr.shape[1] + count_fe_levels([c[ui] for c in codes])
+    K = Lr.shape[1] + count_fe_levels([c[ui] for c in codes]) + (0 if W0 is None else W0.shape[1])
     fac = G / (G - 1) * (n0 - 1) / max(n0 - K, 1)
     V = fac * B @ (Sg.T @ Sg) @ B
     se = np.sqrt(np.clip(np.diag(V), 0, None))

@@ -12,6 +12,7 @@ components, generalised to unbalanced panels as Baltagi & Chang (1994,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -20,8 +21,18 @@ from scipy import linalg
 
 from ..errors import DesignError
 from ..inference.vcov import KINDS, SSC_NAME, VcovResult, cluster_codes, compute_vcov, dof_k
-from ..results import Estimate, terms_frame
+from ..results import Estimate, software_versions, terms_frame
 from ._fe import codes, demean
+
+@lru_cache(maxsize=1)
+def _software() -> tuple:
+    return tuple(software_versions().items())
+
+
+def software() -> dict:
+    """Software versions, looked up once per process (importlib.metadata is slow)."""
+    return dict(_software())
+
 
 __all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clusters", "drop_missing_clusters",
            "bootstrap_for"]
@@ -168,7 +179,7 @@ def resolve_clusters(frame: pd.DataFrame, cluster) -> tuple[list[str], list[np.n
 
 
 def bootstrap_for(fit: LinearFit, clusters: list[np.ndarray], *, test: str, null: float, B: int,
-                  weights: str, seed: int | None, alpha: float) -> dict:
+                  weights: str, seed: int | None, alpha: float, fe: Sequence[np.ndarray] = ()) -> dict:
     """Wild cluster bootstrap of one term of a fitted (FE-partialled) regression."""
     from ..inference.wild_bootstrap import wild_cluster_bootstrap
 
@@ -176,9 +187,10 @@ def bootstrap_for(fit: LinearFit, clusters: list[np.ndarray], *, test: str, null
         raise DesignError(f"--test {test!r} is not a term of the model; choose one of {', '.join(map(str, fit.names))}.")
     if len(clusters) != 1:
         raise DesignError("the wild cluster bootstrap supports one-way clustering; give a single --cluster column.")
-    k = fit.k if fit.vcov.name.startswith("CRV1") else None
+    # the CRV1 K of this regression (FE not nested in the clusters counted), whatever --vcov was
+    k = dof_k(len(fit.names), list(fe), list(clusters))
     return wild_cluster_bootstrap(fit.X, fit.y, clusters[0], term=fit.names.index(test), null=null, B=int(B),
-                                  weights=weights, seed=seed, alpha=alpha, k=k, term_name=test)
+                                  weights=weights, seed=seed, alpha=alpha, k=k, term_name=test, fe=fe)
 
 
 def _random_effects(y, X, names, f):
@@ -307,7 +319,7 @@ def fit_panel(
     wb = None
     if wild_bootstrap:
         wb = bootstrap_for(fit, cl_codes, test=test or regs[0], null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha)
+                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe if model == "fe" else ())
     options = {
         "regressors": regs, "effects": list(eff) or ["none"], "model": model, "vcov": V.name, "vcov_kind": kind,
         "vcov_description": V.description, "ssc": SSC_NAME if kind == "cluster" else V.description,
@@ -322,4 +334,5 @@ def fit_panel(
         n_obs=int(len(y)), n_units=int(frame[panel.unit].nunique()),
         n_clusters=V.n_clusters, n_treated_units=None, terms=terms, wild_bootstrap=wb,
         diagnostics=diag, options=options, extras={"coef_names": fit.names, "vcov": V.V.tolist()},
+        software=software(),
     )

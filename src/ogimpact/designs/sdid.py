@@ -312,7 +312,7 @@ def _matrix(panel: Panel, treated: list, treat_time: int):
         counts = f.groupby(panel.unit)[panel.time].size()
         short = counts[counts < counts.max()]
         raise PanelError(f"SDID needs a balanced panel but {len(short)} unit(s) lack some periods "
-                         f"(e.g. {short.index[0]!r}: {int(short.iloc[0])} of {int(counts.max())}); "
+                         f"(e.g. {str(short.index[0])!r}: {int(short.iloc[0])} of {int(counts.max())}); "
                          "drop those units or restrict the years.")
     W = f.pivot(index=panel.unit, columns=panel.time, values=panel.outcome).sort_index(axis=1)
     periods = np.asarray(W.columns, dtype=int)

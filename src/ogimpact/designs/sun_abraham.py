@@ -135,8 +135,23 @@ def fit_sun_abraham(
     use = ~absorbed
     Q, Rr = np.linalg.qr(Xd[:, use])
     if np.min(np.abs(np.diag(Rr))) < 1e-10 * np.max(np.abs(np.diag(Rr))):
-        raise DesignError("the cohort × period dummies and covariates are collinear given the unit and time "
-                          "fixed effects; drop a covariate.")
+        # as fixest: remove the variables that are collinear given the fixed effects (e.g. a cohort whose
+        # reference period e = -1 is not observed in an irregular panel), found by pivoted QR, and report them
+        import scipy.linalg as sla
+
+        idx = np.flatnonzero(use)
+        _, Rp, piv = sla.qr(Xd[:, idx], mode="economic", pivoting=True)
+        d = np.abs(np.diag(Rp))
+        rank = int((d > 1e-10 * d[0]).sum())
+        dep = idx[piv[rank:]]
+        if any(j >= k_cells for j in dep) and not any(j < k_cells for j in dep):
+            raise DesignError("the covariates are collinear given the unit and time fixed effects and the "
+                              "cohort × period dummies; drop a covariate.")
+        use[dep] = False
+        absorbed[dep] = True
+        dropped_cov += [names[j] for j in dep if j >= k_cells]
+        dropped_cell += [int(j) for j in dep if j < k_cells]
+        Q, Rr = np.linalg.qr(Xd[:, use])
     b_use = np.linalg.solve(Rr, Q.T @ yd)
     resid = yd - Xd[:, use] @ b_use
     clc = _codes(f[cl_col])

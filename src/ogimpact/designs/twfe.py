@@ -24,7 +24,7 @@ from ..errors import DesignError
 from ..inference.vcov import SSC_NAME
 from ..results import Estimate, terms_frame
 from ._fe import codes, demean
-from .panel_regression import bootstrap_for, drop_missing_clusters, fit_linear, resolve_clusters
+from .panel_regression import bootstrap_for, software, drop_missing_clusters, fit_linear, resolve_clusters
 
 __all__ = ["fit_twfe", "prepare_regression"]
 
@@ -128,7 +128,7 @@ def fit_twfe(
     wb = None
     if wild_bootstrap:
         wb = bootstrap_for(fit, cl_codes, test=test or "treat", null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha)
+                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
     unit = frame[panel.unit]
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_cl, "rss": fit.stats["rss"],
             "r2_within": fit.stats.get("r2_within"), "K": fit.k}
@@ -145,5 +145,5 @@ def fit_twfe(
         n_obs=int(len(frame)), n_units=int(unit.nunique()), n_clusters=V.n_clusters,
         n_treated_units=int(pd.Series(D).groupby(unit.to_numpy()).max().sum()),
         terms=terms, wild_bootstrap=wb, diagnostics=diag, options=options,
-        extras={"coef_names": fit.names, "vcov": V.V.tolist()},
+        extras={"coef_names": fit.names, "vcov": V.V.tolist()}, software=software(),
     )

@@ -24,6 +24,7 @@ unit-test log counts one of the two, which is the ties-half rule.
 from __future__ import annotations
 
 import itertools
+from typing import Sequence
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def wild_cluster_bootstrap(
     ci: bool = True,
     k: int | None = None,
     term_name: str | None = None,
+    fe: Sequence[np.ndarray] = (),
 ) -> dict:
     """Restricted wild cluster bootstrap-t test of ``beta[term] = null`` (WCR, boottest).
 
@@ -100,6 +102,12 @@ def wild_cluster_bootstrap(
         add the absorbed FE not nested in the clusters to match reghdfe / fixest).
     term_name : str, optional
         Name written as ``term`` in the result (default: the column index).
+    fe : list of int code arrays, optional
+        Fixed-effect factors.  ``X`` and ``y`` are partialled out of them here
+        (idempotent if they already are), and — for factors not nested in the
+        clusters — so is every bootstrap sample, which makes the test identical
+        to the bootstrap of the regression with explicit FE dummies (with nested
+        FE partialling the bootstrap data changes nothing).
 
     Returns
     -------
@@ -124,6 +132,14 @@ def wild_cluster_bootstrap(
     K = int(p if k is None else k)
     ssc = G / (G - 1) * (n - 1) / (n - K)
     j = int(term)
+    fe = [np.asarray(f) for f in fe]
+    non_nested = []
+    if fe:
+        from ..designs._fe import demean, nested_in
+
+        Z = demean(np.column_stack([y, X]), fe)
+        y, X = Z[:, 0], Z[:, 1:]
+        non_nested = [f for f in fe if not nested_in(f, g)]
     A = np.linalg.inv(X.T @ X)
     beta = A @ (X.T @ y)
     u = y - X @ beta
@@ -146,13 +162,18 @@ def wild_cluster_bootstrap(
     W = _cluster_sum(X * (X @ q)[:, None], g, G)  # rows (X_g'X_g q)'
     R = W @ A
     C0, C1 = R @ S0.T, R @ S1.T
+    if non_nested:
+        # F[g, h] = q' X_g' (M_FE (u_r restricted to cluster h))_g: FE projection of each cluster's residuals
+        F0, F1 = _fe_scores(X @ q, u0, g, G, fe), _fe_scores(X @ q, u1, g, G, fe)
+    else:
+        F0, F1 = np.diag(a0), np.diag(a1)
     ss = np.random.SeedSequence(seed)
     seed_used = int(ss.entropy) if seed is None else int(seed)
     rng = np.random.default_rng(ss)
     V, enumerated = draw_weights(G, int(B), weights=weights, rng=rng)
     nB = V.shape[1]
-    P0 = a0[:, None] * V - C0 @ V
-    P1 = a1[:, None] * V - C1 @ V
+    P0 = (F0 - C0) @ V
+    P1 = (F1 - C1) @ V
     n0, n1 = a0 @ V, a1 @ V
 
     def stats(theta: float) -> tuple[float, np.ndarray]:
@@ -194,6 +215,21 @@ def wild_cluster_bootstrap(
         "method": "WCR (null imposed), CRV1 t with G/(G-1)(n-1)/(n-K)",
         "alpha": float(alpha),
     }
+
+
+def _fe_scores(xq: np.ndarray, u: np.ndarray, g: np.ndarray, G: int, fe, chunk: int = 256) -> np.ndarray:
+    """G x G matrix: cluster sums of ``xq * M_FE(u * 1[cluster h])`` for every h (chunked over h)."""
+    from ..designs._fe import demean
+
+    n = len(u)
+    F = np.zeros((G, G))
+    for start in range(0, G, chunk):
+        hs = np.arange(start, min(G, start + chunk))
+        U = np.zeros((n, len(hs)))
+        m = (g >= hs[0]) & (g <= hs[-1])
+        U[np.flatnonzero(m), g[m] - hs[0]] = u[m]
+        F[:, hs] = _cluster_sum(demean(U, fe) * xq[:, None], g, G)
+    return F
 
 
 def _invert(pval, est: float, se: float, alpha: float) -> tuple[float, float]:

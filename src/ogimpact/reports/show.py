@@ -237,9 +237,9 @@ def heterogeneity(ctx, *, intervention, measures, years, variant):
 def grades(ctx, *, country, intervention, measures):
     try:
         from ..evidence import assess as _assess
-    except ImportError:
-        _md("> **Graded evidence: not yet available in this build.** The evidence grader (issue: evidence "
-            "assessment) has not landed; estimates above are shown ungraded.")
+    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
+        _md("> **Graded evidence: not available in this build** "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())}); estimates above are shown ungraded.")
         return
     try:
         tab = _assess.grade_report_entries(ctx, country=country, intervention=intervention)
@@ -256,7 +256,7 @@ def grades(ctx, *, country, intervention, measures):
 def evidence_review(ctx, *, measures, seed):
     try:
         from ..evidence import assess as _assess
-    except ImportError:
-        _md("> **Evidence map: not yet available in this build.**")
+    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
+        _md(f"> **Evidence map: not available in this build** ({type(exc).__name__}: {' '.join(str(exc).split())}).")
         return
     _assess.show_evidence_review(ctx, measures=measures, seed=seed)

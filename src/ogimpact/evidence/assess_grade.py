@@ -1,0 +1,337 @@
+"""Checks and grade of one (measure, country) from the result JSON of its designs.
+
+Everything here reads result JSON dicts (``Estimate.to_dict()``, or the
+``{design, status, reason}`` of a design that could not run), so the same code
+grades fresh runs (:func:`ogimpact.evidence.assess.assess`) and the estimates a
+report already recorded (:func:`ogimpact.evidence.assess.grade_report_entries`).
+
+Cross-country (staggered) findings are graded from the heterogeneity-robust
+estimators (CS, Sun–Abraham, imputation; the first that ran is the headline):
+parallel trends (joint Wald pre-test on the robust event study's pre-period
+coefficients in the window, plus the HonestDiD relative-magnitudes breakdown
+M̄* of the average post-period effect in the window; Rambachan & Roth 2023),
+few clusters (wild cluster bootstrap p when G < 30 or G1 < 6), consistency
+(robust estimators vs each other and vs the TWFE event study), precision
+against a declared minimum important effect (MIE) and multiplicity across the
+declared family of measures.  Single-country findings are graded from the
+synthetic control (in-space placebo rank p, J < 19 underpowered, pre-RMSPE vs
+0.5 SD), SDID and ITS, with the country's CS cohort ATT in the consistency
+check.  Thresholds come from the rubric (``grading.yaml``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from ..results import EventStudy
+from .checks import (CheckResult, check_consistency, check_few_clusters, check_multiplicity,
+                     check_parallel_trends, check_placebo, check_precision, is_large_effect)
+from .grading import Grade, grade, load_rubric
+
+__all__ = ["MBAR_GRID", "WINDOW", "ok", "headline_of", "grade_staggered", "grade_country", "insufficient",
+           "parallel_trends", "family_adjust"]
+
+#: event-time window of the pre-test and of HonestDiD (binned TWFE event study uses the same)
+WINDOW = (-5, 5)
+#: M̄ grid of the breakdown search (contains the rubric thresholds 0.5 and 1)
+MBAR_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0)
+ROBUST = ("cs", "sun-abraham", "imputation")
+COUNTRY_ORDER = ("synth", "sdid", "its")
+
+
+def ok(doc: Any) -> bool:
+    """A design result that ran (has a finite estimate and no ``status``)."""
+    return isinstance(doc, Mapping) and doc.get("status") in (None, "ok") and doc.get("estimate") is not None \
+        and np.isfinite(float(doc["estimate"]))
+
+
+def _f(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def headline_of(name: str, doc: Mapping) -> dict:
+    """``{design, estimate, se, ci_low, ci_high, p_value}`` of one result."""
+    p = doc.get("p_value")
+    if name == "synth":
+        p = (doc.get("placebo") or {}).get("p_value", p)
+    return {"design": name, "estimate": _f(doc.get("estimate")), "se": _f(doc.get("se")),
+            "ci_low": _f(doc.get("ci_low")), "ci_high": _f(doc.get("ci_high")), "p_value": _f(p)}
+
+
+def insufficient(why: str, *, rubric=None) -> Grade:
+    """Grade of a finding with no estimate at all."""
+    rub = load_rubric(rubric)
+    return Grade(design="none", design_label="no estimate", sms="-", base=0, score=0, grade=rub.label(0),
+                 reasons=(f"0 (Insufficient): {why}",), checks=(), rubric_version=rub.version,
+                 rubric_sha256=rub.sha256)
+
+
+# ------------------------------------------------------------------ parallel trends
+def _window_es(doc: Mapping, window: tuple[int, int], *, drop_ref: bool = True) -> EventStudy:
+    es = EventStudy.from_result_json(doc)
+    et = np.asarray(es.event_times)
+    keep = (et >= window[0]) & (et <= window[1])
+    if drop_ref:
+        keep &= et != -1
+    return EventStudy(event_times=tuple(int(e) for e in et[keep]), estimates=es.estimates[keep],
+                      vcov=es.vcov[np.ix_(keep, keep)], ref=-1 if drop_ref else None, estimator=es.estimator,
+                      alpha=es.alpha)
+
+
+def _universal(name: str, doc: Any) -> bool:
+    """A robust event study whose pre-period coefficients are long differences relative to e = -1."""
+    return ok(doc) and bool(doc.get("event_study")) and doc.get("vcov") is not None and \
+        (name != "cs" or (doc.get("options") or {}).get("base") == "universal")
+
+
+def _pretest_power(es: EventStudy, mie: float | None, alpha: float) -> float | None:
+    """Power of the joint pre-test against a linear violation that biases event time 0 by the MIE
+    (slope MIE per period, zero at the reference -1); noncentral chi-squared, in the spirit of Roth (2022)."""
+    if mie is None or mie <= 0:
+        return None
+    m = es.pre
+    if not m.any():
+        return None
+    et = np.asarray(es.event_times)[m]
+    delta = mie * (et + 1.0)
+    V = es.vcov[np.ix_(m, m)]
+    k = int(np.linalg.matrix_rank(V))
+    if k == 0:
+        return None
+    lam = float(delta @ np.linalg.pinv(V) @ delta)
+    return float(stats.ncx2.sf(stats.chi2.ppf(1 - alpha, k), k, lam))
+
+
+def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | None = None, seed: int = 0,
+                    rubric=None) -> tuple[CheckResult, dict | None]:
+    """Parallel-trends check of a staggered finding and its HonestDiD summary.
+
+    The event study is the first of CS (universal base) and Sun–Abraham that
+    ran; without one the robust estimator's own pre-test p (CS varying-base or
+    imputation) is used and M̄* is not computed.
+    """
+    src = next((n for n in ("cs", "sun-abraham") if _universal(n, docs.get(n))), None)
+    extra: dict[str, Any] = {"window": list(window), "breakdown_grid": list(MBAR_GRID)}
+    why = None
+    p = power = mbar = None
+    sens = None
+    es = None
+    if src is not None:
+        extra["source"] = f"{src} event study"
+        try:
+            es = _window_es(docs[src], window)
+        except Exception as exc:  # noqa: BLE001
+            why = f"the {src} event study is unusable ({' '.join(str(exc).split())[:160]})"
+    else:
+        why = "no universal-base robust event study (CS with base='universal' or Sun–Abraham) for HonestDiD"
+        cs = docs.get("cs")
+        if ok(cs) and cs.get("event_study") and cs.get("vcov") is not None:
+            # varying base: every pre-period coefficient (incl. e = -1) is a short-gap placebo; test them jointly
+            try:
+                pre_es = _window_es(cs, window, drop_ref=False)
+                extra["source"] = "cs event study (varying base; pre-test only)"
+            except Exception:  # noqa: BLE001
+                pre_es = None
+            if pre_es is not None:
+                wald = pre_es.pretrend_wald()
+                p = wald["p_value"]
+                extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
+                             pre_event_times=[e for e in pre_es.event_times if e < 0])
+        if p is None:
+            for name in ROBUST:
+                d = docs.get(name)
+                if ok(d) and (d.get("diagnostics") or {}).get("pretrend_wald_p") is not None:
+                    p = d["diagnostics"]["pretrend_wald_p"]
+                    extra["source"] = f"{name} pre-test (diagnostics.pretrend_wald_p)"
+                    break
+    if es is not None:
+        wald = es.pretrend_wald()
+        p = wald["p_value"]
+        extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
+                     pre_event_times=[e for e in es.event_times if e < 0])
+        power = _pretest_power(es, mie, 0.05)
+        if power is not None:
+            extra["pretest_power_against"] = f"linear trend reaching the MIE ({mie}) at event time 0"
+        try:
+            from ..inference.sensitivity import honest_did
+        except ImportError as exc:
+            why = f"HonestDiD is not available in this build ({exc})"
+        else:
+            try:
+                n_post = int(es.post.sum())
+                h = honest_did(es, method="rm", grid=MBAR_GRID, l_vec=[1.0 / n_post] * n_post, seed=seed)
+                sens = h.to_dict() if hasattr(h, "to_dict") else None
+                lo0, hi0 = h.original["ci_low"], h.original["ci_high"]
+                extra["target"] = f"average effect over event times 0..{max(es.event_times)}"
+                if lo0 <= 0 <= hi0:
+                    why = ("not applicable: the target effect is not significant even under exact parallel "
+                           f"trends (CI [{lo0:.3g}, {hi0:.3g}])")
+                elif h.breakdown is None:
+                    mbar = float(max(MBAR_GRID))
+                    extra["breakdown_note"] = f"every robust interval on the grid excludes 0: M̄* >= {mbar}"
+                else:
+                    mbar = float(h.breakdown)
+                    extra["breakdown_note"] = "first grid value whose robust interval covers 0"
+            except Exception as exc:  # noqa: BLE001
+                why = f"HonestDiD failed ({' '.join(str(exc).split())[:160]})"
+    c = check_parallel_trends(p, mbar, pretest_power=power, rubric=rubric)
+    if why:
+        extra["breakdown_note"] = why
+        c = replace(c, reason=c.reason.replace("breakdown M̄* not computed", f"breakdown M̄* not computed: {why}"))
+    return replace(c, inputs={**c.inputs, **extra}), sens
+
+
+# ------------------------------------------------------------------ multiplicity
+def family_adjust(p_raw: Mapping[str, float | None]) -> dict:
+    """Holm and Benjamini–Hochberg adjusted p across the declared family of measures.
+
+    Romano–Wolf needs bootstrap draws of every member drawn jointly (same units,
+    same weights); the designs' results do not carry them, so it is recorded as
+    not available and Holm (also family-wise) is the adjusted p the check uses.
+    """
+    from ..inference.multiplicity import adjust_pvalues
+
+    names = list(p_raw)
+    arr = np.array([np.nan if _f(p_raw[n]) is None else float(p_raw[n]) for n in names])
+    holm = adjust_pvalues(arr, "holm") if len(arr) else arr
+    bh = adjust_pvalues(arr, "bh") if len(arr) else arr
+    return {"family": names, "size": int(np.isfinite(arr).sum()), "p_raw": dict(zip(names, arr.tolist())),
+            "holm": dict(zip(names, holm.tolist())), "bh": dict(zip(names, bh.tolist())),
+            "romano_wolf": None,
+            "romano_wolf_note": "not available: no jointly drawn bootstrap statistics across the family",
+            "check_uses": "holm"}
+
+
+def _multiplicity(measure: str, fam: Mapping | None, rubric) -> CheckResult:
+    if not fam or fam.get("size", 0) < 2:
+        c = check_multiplicity(None, None, method="holm", rubric=rubric)
+        return replace(c, reason="not assessed: a family of one outcome (no multiplicity)",
+                       inputs={**c.inputs, "family": list((fam or {}).get("family", [measure]))})
+    raw, adj = fam["p_raw"].get(measure), fam["holm"].get(measure)
+    c = check_multiplicity(_f(raw), _f(adj), method="holm", rubric=rubric)
+    return replace(c, inputs={**c.inputs, "p_bh": _f(fam["bh"].get(measure)), "family": list(fam["family"]),
+                              "romano_wolf": None, "romano_wolf_note": fam.get("romano_wolf_note")})
+
+
+def _ci_row(doc: Mapping) -> dict:
+    return {k: _f(doc.get(k)) for k in ("estimate", "se", "ci_low", "ci_high")}
+
+
+# ------------------------------------------------------------------ staggered
+def grade_staggered(
+    docs: Mapping[str, Mapping],
+    *,
+    measure: str,
+    mie: float | None = None,
+    pre_sd: float | None = None,
+    family: Mapping | None = None,
+    wcb: Mapping | None = None,
+    window=WINDOW,
+    seed: int = 0,
+    rubric=None,
+) -> tuple[tuple[CheckResult, ...], Grade, dict | None, dict | None]:
+    """Checks and grade of a cross-country finding; returns ``(checks, grade, headline, sensitivity)``.
+
+    ``docs`` maps design name (cs, sun-abraham, imputation, event-study / twfe)
+    to result JSON; ``wcb`` is a static-TWFE result JSON with ``wild_bootstrap``.
+    """
+    primary = next((n for n in ROBUST if ok(docs.get(n))), None)
+    twfe_name = next((n for n in ("event-study", "twfe") if ok(docs.get(n))), None)
+    if primary is None and twfe_name is None:
+        reasons = "; ".join(f"{n}: {d.get('reason', '')}" for n, d in docs.items() if isinstance(d, Mapping))
+        return (), insufficient(f"no design could be estimated ({reasons[:300]})", rubric=rubric), None, None
+    head_name = primary or twfe_name
+    head = docs[head_name]
+    checks: list[CheckResult] = []
+    pt, sens = parallel_trends(docs, window=window, mie=mie, seed=seed, rubric=rubric)
+    if primary is None:
+        # only the TWFE event study: its own pre-test
+        pt = check_parallel_trends((head.get("diagnostics") or {}).get("pretrend_wald_p"), None, rubric=rubric)
+    checks.append(pt)
+    p_crve, p_wcb, wcb_note = _f(head.get("p_value")), None, None
+    if wcb is not None and ok(wcb) and wcb.get("wild_bootstrap"):
+        p_crve, p_wcb = _f(wcb.get("p_value")), _f(wcb["wild_bootstrap"].get("p_value"))
+        wcb_note = "static TWFE coefficient: CRVE p and restricted WCB p (Webb weights)"
+    fc = check_few_clusters(head.get("n_clusters"), head.get("n_treated_units"), p_crve=p_crve, p_wcb=p_wcb,
+                            rubric=rubric)
+    checks.append(replace(fc, inputs={**fc.inputs, "source": head_name, "wcb_source": wcb_note}))
+    robust = {n: _ci_row(docs[n]) for n in ROBUST if ok(docs.get(n))}
+    tw = {"estimate": _f(docs[twfe_name].get("estimate"))} if twfe_name else None
+    cons = check_consistency(robust, twfe=tw, rubric=rubric)
+    checks.append(replace(cons, inputs={**cons.inputs, "twfe_design": twfe_name}))
+    pr = check_precision(_f(head.get("ci_low")), _f(head.get("ci_high")), mie, rubric=rubric)
+    checks.append(replace(pr, inputs={**pr.inputs, "source": head_name}))
+    checks.append(_multiplicity(measure, family, rubric))
+    kind = head_name if primary else "event-study"
+    large = is_large_effect(_f(head.get("estimate")), pre_sd, rubric=rubric)
+    g = grade(kind, checks, large_effect=large, rubric=rubric)
+    hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large)}
+    return tuple(checks), g, hl, sens
+
+
+# ------------------------------------------------------------------ single country
+def grade_country(
+    docs: Mapping[str, Mapping],
+    *,
+    measure: str,
+    mie: float | None = None,
+    pre_sd: float | None = None,
+    family: Mapping | None = None,
+    rubric=None,
+) -> tuple[tuple[CheckResult, ...], Grade, dict | None]:
+    """Checks and grade of a single-country finding; returns ``(checks, grade, headline)``.
+
+    ``docs``: ``synth``, ``sdid``, ``its`` result JSON and ``cs_cohort`` (the
+    country's cohort ATT).  The graded design is the first of synth, sdid, its
+    that ran.  ``pre_sd`` is the SD of the outcome over all units before
+    adoption (for the pre-RMSPE rule and the large-effect upgrade).  The
+    few-clusters rule is not applied: with one treated unit the synthetic
+    control's inference already is the in-space permutation (placebo check).
+    """
+    head_name = next((n for n in COUNTRY_ORDER if ok(docs.get(n))), None)
+    if head_name is None:
+        reasons = "; ".join(f"{n}: {d.get('reason', '')}" for n, d in docs.items() if isinstance(d, Mapping))
+        return (), insufficient(f"no single-country design could be estimated ({reasons[:300]})", rubric=rubric), None
+    head = docs[head_name]
+    checks: list[CheckResult] = []
+    syn, sd = docs.get("synth"), docs.get("sdid")
+    if ok(syn):
+        pl = syn.get("placebo") or {}
+        c = check_placebo(in_space_p=_f(pl.get("p_value")), n_donors=pl.get("n_placebos"),
+                          pre_rmspe=_f((syn.get("diagnostics") or {}).get("pre_rmspe")), outcome_sd=pre_sd,
+                          rubric=rubric)
+        c = replace(c, inputs={**c.inputs, "source": "synth"})
+    elif ok(sd):
+        c = check_placebo(pre_rmspe=_f((sd.get("diagnostics") or {}).get("pre_rmspe")), outcome_sd=pre_sd,
+                          rubric=rubric)
+        c = replace(c, inputs={**c.inputs, "source": "sdid (no in-space placebo)"})
+    else:
+        c = check_placebo(rubric=rubric)
+    checks.append(c)
+    robust = {n: _ci_row(docs[n]) for n in ("synth", "sdid", "cs_cohort") if ok(docs.get(n))}
+    cons = check_consistency(robust, rubric=rubric)
+    checks.append(cons)
+    src = next((n for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))
+                and _f(docs[n].get("ci_low")) is not None and _f(docs[n].get("ci_high")) is not None), None)
+    pr = check_precision(_f(docs[src].get("ci_low")) if src else None, _f(docs[src].get("ci_high")) if src else None,
+                         mie, rubric=rubric)
+    checks.append(replace(pr, inputs={**pr.inputs, "source": src}))
+    checks.append(_multiplicity(measure, family, rubric))
+    info = {"n_donors": (head.get("diagnostics") or {}).get("n_donors")} if head_name == "synth" else None
+    large = is_large_effect(_f(head.get("estimate")), pre_sd, rubric=rubric)
+    g = grade(head_name, checks, large_effect=large, rubric=rubric, design_info=info)
+    hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large),
+          "ci_source": src}
+    return tuple(checks), g, hl
+
+
+def family_p(head: Mapping | None) -> float | None:
+    """The p-value a finding contributes to the multiplicity family (synth: in-space placebo p)."""
+    return None if not head else _f(head.get("p_value"))
