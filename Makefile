@@ -34,8 +34,9 @@ test: install
 reference: install
 	$(PY) tests/reference/check_reference.py tests/reference --ogimpact "$(VENV)/bin/ogimpact"
 
+## ogimpact against its Python peers -> docs/benchmarks.md; the peers (pyproject's bench extra) go in
+## a separate venv .venv-bench that benchmarks/run.py creates, so .venv stays lean
 bench: install
-	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
 
 manifest:

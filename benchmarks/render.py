@@ -98,6 +98,28 @@ def _target_lines(rows):
     return out
 
 
+NOTES = [
+    "- Memory: `peak MB` is the whole worker process (interpreter, imported libraries, data, fit); "
+    "`fit MB` is the part the timed fits added on top of the imported libraries and loaded data, and the "
+    "memory ratio uses it when either tool needs at least 20 MB for the fit (below that it is noise), "
+    "otherwise the process peaks. A tool that starts worker processes (placebo loops) is measured by its "
+    "largest process, not the sum.",
+    "- Warm-up: every simulated-panel worker fits the 200×30 panel once before timing, so numba/JIT "
+    "compilation and lazy imports are excluded for every tool alike; reference-data workers (synth, SDID) "
+    "do not warm up (all their fits are timed).",
+    "- `numbers agree` for linearmodels compares the coefficient only: its clustered SE omits fixest's "
+    "G/(G−1) small-sample factor (a convention, not an error).",
+    "- The placebo-in-space loop is timed end to end (treated fit plus one fit per donor). The p-values are not "
+    "compared: diff-diff keeps the treated unit in each placebo's pool, pysyncon and ogimpact drop it.",
+    "- The Prop 99 placebo loop uses the outcome-only panel of the synthdid reference (no covariates), so "
+    "its predictors are lagged outcomes (mean 1970-1988 and 1975, 1980, 1988, as in ADH 2010) with the V "
+    "search on; `placebo-space-prop99-default` is the same loop with ogimpact's default predictors (every "
+    "pre-period outcome, equal V, no V search), which is much cheaper. Neither has a peer row: the Basque "
+    "loop is the peer comparison.",
+    "- Sizes a peer was not run on are listed with the reason (memory or time budget), never silently dropped.",
+]
+
+
 def render(doc: dict) -> str:
     m, rows = doc["machine"], doc["rows"]
     la0 = ", ".join(f"{x:.1f}" for x in m.get("load_average_start", []))
@@ -160,7 +182,17 @@ def render(doc: dict) -> str:
             f"| {r['benchmark']} | {r['size']} | {tool} | {_secs(r.get('seconds'))} | {r.get('reps', '')} | "
             f"{_f(r.get('peak_mb'), '{:.0f}')} | {_f(r.get('fit_mb'), '{:.0f}')} | {_ratio(rv.get('seconds'))} | "
             f"{_ratio(_mem_ratio(r))} | {_f(r.get('numbers_agree'), '{}')} | {note} |")
-    lines += ["", "## Notes", "", *doc.get("notes", [])]
+    setups = {}
+    for r in rows:
+        if r.get("setup"):
+            setups.setdefault((r["benchmark"], r["tool"]), r["setup"])
+    lines += ["", "## What each peer runs", "",
+              "ogimpact runs `ogimpact.estimation.estimate(design, Panel.from_frame(...), **options)` with the "
+              "design defaults (clustered by unit), `cs` with `control='never', method='dr', aggregate='simple'`, "
+              "`imputation` static (`horizons=False, pretrends=False`), synth with the Basque predictor SPEC and "
+              "MSPE window 1960-1969 of the reference case, and `placebo=('space',)` for the placebo loops.", ""]
+    lines += [f"- {b} / {t}: {s}" for (b, t), s in setups.items()]
+    lines += ["", "## Notes", "", *NOTES]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -12,10 +12,13 @@ Method
 * time: median over ``reps`` fits of ``time.perf_counter`` inside the worker,
   after an untimed warm-up fit on the 200x30 panel (JIT, caches) and with the
   tool imported beforehand (import cost is its own benchmark);
-* memory: the worker process's peak resident set size (``ru_maxrss`` returned
-  by ``os.wait4`` for that child: the largest process of its tree, not a sum),
-  and ``fit_mb`` = peak minus the RSS right before the timed fits (imports and
-  data already loaded): the memory the estimation itself needs.  Ratios are
+* memory: the worker process's peak resident set size (``VmHWM`` of
+  ``/proc/self/status``, read by the worker at its end; unlike ``ru_maxrss`` it
+  does not inherit the launcher's size across ``exec``), and ``fit_mb`` = peak
+  minus the RSS right before the timed fits (imports and data already loaded):
+  the memory the estimation itself needs.  Whole-program rows (Papermill, the
+  Chile report) use ``ru_maxrss`` from ``os.wait4`` (largest process of the
+  tree, not a sum, floored at the launcher's ~30 MB).  Ratios are
   peer / ogimpact, so > 1 means ogimpact is faster / leaner.
 
 Usage: ``run.py [--quick] [--only twfe,cs,...] [--no-install] [--no-render]``.
@@ -46,7 +49,8 @@ RESULTS = HERE / "results" / "latest.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 DATA_DIR = Path(tempfile.gettempdir()) / "ogimpact-bench-data"
 
-#: pip name -> import name of each peer (installed one by one into .venv-bench)
+#: pip name -> import name of each peer; the requirement strings (versions) are pyproject's ``bench``
+#: extra, installed one by one into .venv-bench so one failing peer does not block the others
 PEERS = {"pyfixest": "pyfixest", "linearmodels": "linearmodels", "csdid": "csdid", "moderndid": "moderndid",
          "diff-diff": "diff_diff", "pysyncon": "pysyncon", "synthdid-py": "synthdid"}
 #: tool name in a task -> pip name
@@ -72,11 +76,15 @@ PLAN: list[tuple] = [
     ("cs", "200x30", ["csdid", "moderndid", "diff-diff"], 3, 3, {}),
     ("cs", "3000x30", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
     ("cs", "5000x20", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
+    ("cs", "50000x20", ["diff-diff"], 1, 1, {t: "not run at 1M rows to keep `make bench` under ~25 minutes "
+                                               "(see 5,000x20)" for t in ("csdid", "moderndid")}),
     ("sun-abraham", "200x30", ["diff-diff"], 3, 3, {}),
-    ("sun-abraham", "3000x30", ["diff-diff"], 1, 1, {}),
+    ("sun-abraham", "3000x30", ["diff-diff"], 3, 1, {}),
+    ("sun-abraham", "50000x20", ["diff-diff"], 1, 1, {}),
     ("synth", "basque", ["pysyncon", "diff-diff"], 3, 1, {}),
     ("placebo-space", "basque", ["pysyncon", "diff-diff"], 1, 1, {}),
     ("placebo-space-prop99", "prop99", [], 1, 1, {}),
+    ("placebo-space-prop99-default", "prop99", [], 3, 1, {}),
     ("sdid", "prop99", ["synthdid-py", "diff-diff"], 5, 3, {}),
     ("sdid-placebo-se", "prop99", ["synthdid-py", "diff-diff"], 1, 1, {}),
 ]
@@ -85,7 +93,7 @@ REF_DATA = {"basque": "basque_synth", "prop99": "prop99_synthdid"}
 #: relative tolerance of "numbers agree" per benchmark (default 1e-6); synth weights come from an optimiser
 TOL = {"synth": 2e-3}
 NO_COMPARE = {"placebo-space": "placebo p-values follow different pool conventions",
-              "placebo-space-prop99": "no peer", "sdid-placebo-se": "placebo SEs are random draws"}
+              "placebo-space-prop99": "no peer", "placebo-space-prop99-default": "no peer"}
 
 
 # ------------------------------------------------------------------ environment
@@ -95,6 +103,19 @@ def _pip(args: list[str], log: list[str]) -> bool:
     if r.returncode != 0:
         log.append(" ".join((r.stderr or r.stdout).split())[-400:])
     return r.returncode == 0
+
+
+def peer_requirements() -> dict[str, str]:
+    """pip name -> requirement string, from pyproject's ``bench`` extra (the one list of peers)."""
+    import re
+    import tomllib
+
+    reqs = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"].get("bench", [])
+    out = {}
+    for req in reqs:
+        name = re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0].strip().lower()
+        out[name] = req
+    return out
 
 
 def ensure_bench_venv(install: bool) -> dict:
@@ -107,13 +128,14 @@ def ensure_bench_venv(install: bool) -> dict:
         subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=False)
     if not py.exists():
         return {p: {"ok": False, "error": "no .venv-bench (run without --no-install)"} for p in PEERS}
+    reqs = peer_requirements()
     for pkg, mod in PEERS.items():
         log: list[str] = []
         probe = [str(py), "-c", f"import importlib.metadata as m, {mod}; print(m.version({pkg!r}))"]
         r = subprocess.run(probe, capture_output=True, text=True)
         if r.returncode != 0 and install:
             print(f"installing {pkg} into .venv-bench ...", flush=True)
-            _pip(["install", pkg], log)
+            _pip(["install", reqs.get(pkg, pkg)], log)
             r = subprocess.run(probe, capture_output=True, text=True)
         if r.returncode == 0:
             status[pkg] = {"ok": True, "version": r.stdout.strip().splitlines()[-1]}
@@ -196,7 +218,10 @@ def _data_for(size: str) -> tuple[str, str, str | None]:
 
 
 def measure(bench: str, size: str, tool: str, reps: int, python: str) -> dict:
-    row = {"benchmark": bench, "size": size, "tool": tool, "reps": reps}
+    from tasks import TASKS
+
+    task = TASKS.get((bench, tool))
+    row = {"benchmark": bench, "size": size, "tool": tool, "reps": reps, "setup": task.note if task else ""}
     try:
         data, kind, warm = _data_for(size)
     except FileNotFoundError as exc:
@@ -213,10 +238,11 @@ def measure(bench: str, size: str, tool: str, reps: int, python: str) -> dict:
         why = res.get("error") or ("timeout" if pr["timed_out"] else f"exit {pr['rc']}: {pr['stderr_tail']}")
         return {**row, "error": why, "peak_mb": pr["peak_mb"]}
     times = res["times"]
+    peak = res.get("hwm_mb") or pr["peak_mb"]
     return {**row, "seconds": statistics.median(times), "seconds_all": times,
             "warmup_seconds": res.get("warmup_seconds"), "import_seconds": res.get("import_seconds"),
-            "peak_mb": pr["peak_mb"], "fit_mb": max(0.0, pr["peak_mb"] - res["baseline_mb"]),
-            "baseline_mb": res["baseline_mb"], "result": res.get("result")}
+            "peak_mb": peak, "fit_mb": max(0.0, peak - res["baseline_mb"]), "baseline_mb": res["baseline_mb"],
+            "tree_maxrss_mb": pr["peak_mb"], "result": res.get("result")}
 
 
 # ------------------------------------------------------------------ comparisons
@@ -277,8 +303,16 @@ def _median_runs(cmd: list[str], k: int, **kw) -> dict:
     if bad:
         return {"error": f"exit {bad[0]['rc']}{' (timeout)' if bad[0]['timed_out'] else ''}: {bad[0]['stderr_tail']}",
                 "peak_mb": bad[0]["peak_mb"]}
+    hwm = [float(r["stdout_tail"].split("HWM ")[-1].split()[0]) / 1e3 for r in runs if "HWM " in r["stdout_tail"]]
     return {"seconds": statistics.median(r["wall"] for r in runs), "seconds_all": [r["wall"] for r in runs],
-            "peak_mb": max(r["peak_mb"] for r in runs)}
+            "peak_mb": max(hwm) if hwm else max(r["peak_mb"] for r in runs)}
+
+
+#: what importing each peer means: the entry points the benchmarks use (several packages load lazily)
+PEER_IMPORTS = {"pyfixest": "import pyfixest as pf; pf.feols; pf.did2s", "linearmodels":
+                "from linearmodels.panel import PanelOLS", "csdid": "from csdid.att_gt import ATTgt",
+                "moderndid": "from moderndid import att_gt, aggte", "diff-diff": "from diff_diff import CallawaySantAnna",
+                "pysyncon": "from pysyncon import Synth, Dataprep", "synthdid-py": "import synthdid; synthdid.synthdid_estimate"}
 
 
 def import_rows(peers: dict, k: int) -> list[dict]:
@@ -292,12 +326,13 @@ def import_rows(peers: dict, k: int) -> list[dict]:
              ("ogimpact (designs + reports stack)", sys.executable,
               f"import ogimpact.estimation, {designs}, ogimpact.reports.runner, papermill, matplotlib.pyplot")]
     bpy = str(BENCH_VENV / "bin" / "python")
-    for pkg, mod in PEERS.items():
+    for pkg, code in PEER_IMPORTS.items():
         if peers.get(pkg, {}).get("ok"):
-            cases.append((pkg, bpy, f"import {mod}"))
+            cases.append((pkg, bpy, code))
+    hwm = ("\nfor _l in open('/proc/self/status'):\n    if _l.startswith('VmHWM:'): print('HWM', _l.split()[1])")
     rows = []
     for tool, py, code in cases:
-        r = _median_runs([py, "-W", "ignore", "-c", code], k)
+        r = _median_runs([py, "-W", "ignore", "-c", code + hwm], k)
         rows.append({"benchmark": "import", "size": "-", "tool": tool, "reps": k, **r})
     ref = next((r for r in rows if r["tool"] == "ogimpact (all designs)" and "seconds" in r), None)
     for r in rows:
@@ -316,6 +351,8 @@ def papermill_floor(k: int) -> dict:
         cell = nbformat.v4.new_code_cell("x = 1")
         cell.metadata["tags"] = ["parameters"]
         nb.cells = [cell, nbformat.v4.new_code_cell("x")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
         src = Path(tmp) / "empty.ipynb"
         nbformat.write(nb, src)
         code = ("import papermill as pm, sys; pm.execute_notebook(sys.argv[1], sys.argv[2], parameters={'x': 2}, "

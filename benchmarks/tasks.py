@@ -87,13 +87,20 @@ def _og_synth(placebo: bool):
     return fit
 
 
-def _og_prop99_placebo(df):
-    """ADH synth for California on the Prop 99 panel (38 donors), outcome-only predictors, space placebos."""
-    from ogimpact.estimation import estimate, panel_from_csv
+#: lagged-outcome predictors as in ADH 2010 (the synthdid panel has no covariates); forces a V search
+PROP99_SPEC = "PacksPerCapita(1970-1988),PacksPerCapita(1975),PacksPerCapita(1980),PacksPerCapita(1988)"
 
-    p = panel_from_csv("synth", df, unit="State", time="Year", outcome="PacksPerCapita")
-    r = estimate("synth", p, treated="California", treat_time=1989, placebo=("space",))
-    return _res(r.estimate, None, {"placebo_p": (r.placebo or {}).get("p_value", np.nan)})
+
+def _og_prop99_placebo(spec):
+    """ADH synth for California on the Prop 99 panel (38 donors) with space placebos."""
+    def fit(df):
+        from ogimpact.estimation import estimate, panel_from_csv
+
+        p = panel_from_csv("synth", df, unit="State", time="Year", outcome="PacksPerCapita")
+        r = estimate("synth", p, treated="California", treat_time=1989, predictors=spec, placebo=("space",))
+        return _res(r.estimate, None, {"placebo_p": (r.placebo or {}).get("p_value", np.nan)})
+
+    return fit
 
 
 def _og_sdid(reps):
@@ -236,8 +243,7 @@ def _dd_synth(placebo: bool):
             special_predictors=[("gdpcap", list(range(1960, 1970)), "mean")]
             + [(s, list(range(1961, 1970, 2)), "mean") for s in BASQUE_SEC] + [("popdens", [1969], "mean")],
             pre_period_outcomes=list(range(1960, 1970)))
-        w = getattr(r, "unit_weights", None) or getattr(r, "weights", None) or {}
-        w = dict(w) if not hasattr(w, "to_dict") else w.to_dict()
+        w = {str(k): float(v) for k, v in dict(getattr(r, "donor_weights", None) or {}).items()}
         if placebo:
             r.in_space_placebo()
             w["placebo_p"] = r.placebo_p_value
@@ -298,12 +304,14 @@ TASKS: dict[tuple[str, str], Task] = {
     ("placebo-space", "ogimpact"): Task(_og_synth(True), OG_IMPORTS),
     ("placebo-space", "pysyncon"): Task(_pysyncon_placebo, ("pysyncon",), "PlaceboTest, 2 workers"),
     ("placebo-space", "diff-diff"): Task(_dd_synth(True), ("diff_diff",), "fit + in_space_placebo()"),
-    ("placebo-space-prop99", "ogimpact"): Task(_og_prop99_placebo, OG_IMPORTS),
+    ("placebo-space-prop99", "ogimpact"): Task(_og_prop99_placebo(PROP99_SPEC), OG_IMPORTS,
+                                               f"predictors {PROP99_SPEC}, V search"),
+    ("placebo-space-prop99-default", "ogimpact"): Task(_og_prop99_placebo(None), OG_IMPORTS,
+                                                       "default predictors: every pre-period outcome, equal V"),
     ("sdid", "ogimpact"): Task(_og_sdid(None), OG_IMPORTS),
     ("sdid", "synthdid-py"): Task(_synthdid_py(None), ("synthdid",), "synthdid_estimate (R synthdid port)"),
     ("sdid", "diff-diff"): Task(_dd_sdid(None), ("diff_diff",), "SyntheticDiD (placebo variance, 2 reps: no SE kept)"),
-    ("sdid-placebo-se", "ogimpact"): Task(_og_sdid(200), OG_IMPORTS, se_comparable=False),
-    ("sdid-placebo-se", "synthdid-py"): Task(_synthdid_py(200), ("synthdid",), "placebo SE, 200 reps",
-                                             se_comparable=False),
-    ("sdid-placebo-se", "diff-diff"): Task(_dd_sdid(200), ("diff_diff",), "placebo SE, 200 reps", se_comparable=False),
+    ("sdid-placebo-se", "ogimpact"): Task(_og_sdid(200), OG_IMPORTS),
+    ("sdid-placebo-se", "synthdid-py"): Task(_synthdid_py(200), ("synthdid",), "placebo SE, 200 reps, seed 1"),
+    ("sdid-placebo-se", "diff-diff"): Task(_dd_sdid(200), ("diff_diff",), "placebo SE, 200 reps, seed 1"),
 }

@@ -7,7 +7,8 @@ caches are paid before timing; skipped when ``warm`` is null), records the
 resident set size (RSS) as the baseline, then times ``reps`` fits with
 ``time.perf_counter`` (``gc.collect()`` between them).  It writes the times,
 the baseline RSS, its own ``ru_maxrss`` and the last fit's numbers to OUT.
-The parent measures the process peak independently with ``os.wait4``.
+Peak memory: VmHWM of this process (see :func:`hwm_mb`); the parent also keeps
+the tree's ``ru_maxrss`` from ``os.wait4`` (which includes pool workers).
 """
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def hwm_mb() -> float:
+    """Peak resident set size of this process image (VmHWM of /proc/self/status), in MB.
+
+    Unlike ``ru_maxrss``, VmHWM starts afresh at ``exec``, so it does not carry
+    the launching process's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e3
+    return float("nan")
 
 
 def _load(path: str, kind: str):
@@ -75,6 +88,8 @@ def main(spec_path: str, out_path: str) -> int:
         out["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
         out["traceback_tail"] = tb[-6:]
     out["maxrss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    out["hwm_mb"] = hwm_mb()
+    out["children_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e3
     Path(out_path).write_text(json.dumps(out, default=float))
     return 0
 

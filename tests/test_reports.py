@@ -81,7 +81,7 @@ def test_rerun_replaces_report_atomically(tmp_path):
     [
         (dict(country="XXX"), "unknown country"),
         (dict(country="CHL", intervention="no_such"), "rti_law"),
-        (dict(country="CHL", measures=("wgi.nope",)), "wgi.cc"),
+        (dict(country="CHL", measures=("wgi.nope",)), "ogimpact measures"),
         (dict(country="CHL", designs=("magic",)), "synth"),
         (dict(country="CHL\nimport os"), "ISO3"),
         (dict(country="../../etc"), "ISO3"),

@@ -76,6 +76,9 @@ def build_panel(
         unknown_timing &= timing["treated"].astype(bool)
     dropped_unknown = sorted(map(str, timing.loc[unknown_timing, "unit"]))
     timing = timing.loc[~timing["cohort"].isna()]
+    # interventions with several records per unit (e.g. successive action plans) enter a panel once,
+    # from their first treated period (the cohort is the same on every record of a unit)
+    timing = timing.sort_values(["unit", "cohort"], kind="mergesort").drop_duplicates("unit", keep="first")
     wide = wide.merge(timing[tcols], on="unit", how="inner")
     if units:
         unknown = sorted(set(units) - set(wide["unit"]))

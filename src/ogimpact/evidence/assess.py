@@ -376,6 +376,9 @@ def assess(
                            _prepare_registry_staggered(intervention, m, years=years, variant=variant, seed=seed,
                                                        window=window, rubric=rubric))
             timings[m] = round(time.perf_counter() - t1, 2)
+        errs = [r.get("panel_error") for r in prepared.values()]
+        if country and all(isinstance(e, OgimpactError) for e in errs):
+            raise OgimpactError(f"{country} cannot be assessed on any of the measures: {errs[0]}")
         out = _grade_all(prepared, intervention=intervention, country=country, mie=mie, window=window, seed=seed,
                          rubric=rubric)
     opts = {"measures": list(measures), "country": country, "years": list(years) if years else None,
@@ -418,7 +421,8 @@ def _prepare_country(intervention, measure, country, *, years, variant, seed, sd
             treat_time = registry_treat_time(panel, country)
     except Exception as exc:  # noqa: BLE001
         na = runs.not_available("panel", exc)
-        return {"docs": {d: {**na, "design": d} for d in ("synth", "sdid", "its", "cs_cohort")}, "pre_sd": None}
+        return {"docs": {d: {**na, "design": d} for d in ("synth", "sdid", "its", "cs_cohort")}, "pre_sd": None,
+                "panel_error": exc}
     donors, excluded = registry_donors(panel, treated=country)
     try:
         cohort_panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)

@@ -21,7 +21,7 @@ check.  Thresholds come from the rubric (``grading.yaml``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 from scipy import stats
@@ -212,7 +212,7 @@ def family_adjust(p_raw: Mapping[str, float | None]) -> dict:
 def _multiplicity(measure: str, fam: Mapping | None, rubric) -> CheckResult:
     if not fam or fam.get("size", 0) < 2:
         c = check_multiplicity(None, None, method="holm", rubric=rubric)
-        return replace(c, reason="not assessed: a family of one outcome (no multiplicity)",
+        return replace(c, reason=f"not assessed: fewer than two outcomes of the family ({len((fam or {}).get('family', [measure]))} declared) have a p-value",
                        inputs={**c.inputs, "family": list((fam or {}).get("family", [measure]))})
     raw, adj = fam["p_raw"].get(measure), fam["holm"].get(measure)
     c = check_multiplicity(_f(raw), _f(adj), method="holm", rubric=rubric)
@@ -245,8 +245,8 @@ def grade_staggered(
     primary = next((n for n in ROBUST if ok(docs.get(n))), None)
     twfe_name = next((n for n in ("event-study", "twfe") if ok(docs.get(n))), None)
     if primary is None and twfe_name is None:
-        reasons = "; ".join(f"{n}: {d.get('reason', '')}" for n, d in docs.items() if isinstance(d, Mapping))
-        return (), insufficient(f"no design could be estimated ({reasons[:300]})", rubric=rubric), None, None
+        return (), insufficient("no design could be estimated (each design's reason is listed with it)",
+                                rubric=rubric), None, None
     head_name = primary or twfe_name
     head = docs[head_name]
     checks: list[CheckResult] = []
@@ -297,8 +297,8 @@ def grade_country(
     """
     head_name = next((n for n in COUNTRY_ORDER if ok(docs.get(n))), None)
     if head_name is None:
-        reasons = "; ".join(f"{n}: {d.get('reason', '')}" for n, d in docs.items() if isinstance(d, Mapping))
-        return (), insufficient(f"no single-country design could be estimated ({reasons[:300]})", rubric=rubric), None
+        return (), insufficient("no single-country design could be estimated (each design's reason is listed with it)",
+                                rubric=rubric), None
     head = docs[head_name]
     checks: list[CheckResult] = []
     syn, sd = docs.get("synth"), docs.get("sdid")

@@ -192,9 +192,10 @@ def staggered_designs(
 ) -> dict[str, Any]:
     """Cross-country staggered estimates of one intervention on one measure.
 
-    CS is run with not-yet-treated controls and the dynamic aggregation so its
-    event study sits beside Sun–Abraham's, the imputation estimator's and the
-    TWFE event study's.  Returns ``{design: Estimate | NotAvailable}``.
+    CS is run with not-yet-treated controls, the dynamic aggregation and a
+    universal base period (reference e = -1, as the regression event studies),
+    so its event study sits beside Sun–Abraham's, the imputation estimator's
+    and the TWFE event study's, and HonestDiD can read it.  Returns ``{design: Estimate | NotAvailable}``.
     """
     from ..estimation import estimate, registry_panel
 
@@ -207,7 +208,7 @@ def staggered_designs(
                 panel = registry_panel(name, measure=measure, intervention=intervention,
                                        years=tuple(years) if years else None, variant=variant)
                 if d == "cs":
-                    res = estimate("cs", panel, control="notyet", aggregate="dynamic")
+                    res = estimate("cs", panel, control="notyet", aggregate="dynamic", base="universal")
                 elif d == "twfe":
                     res = estimate("event-study", panel, window=(-5, 5))
                 else:
