@@ -388,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     peers = ensure_bench_venv(not a.no_install)
     bpy = str(BENCH_VENV / "bin" / "python")
     rows: list[dict] = []
+    partial = Path(a.out).with_suffix(".partial.tmp")  # progress so far, if the run is interrupted
+    partial.parent.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     for bench, size, tools, og_reps, peer_reps, skipped in PLAN:
         if (only and bench not in only) or (a.quick and size not in QUICK):
@@ -405,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         for tool, why in skipped.items():
             rows.append({"benchmark": bench, "size": size, "tool": tool, "reps": 0, "skipped": why})
         print(flush=True)
+        partial.write_text(json.dumps({"machine": facts, "peers": peers, "rows": rows}, default=float))
     add_ratios(rows)
     if not only or "import" in only:
         print("import cost ...", flush=True)
@@ -423,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1, default=float) + "\n")
+    partial.unlink(missing_ok=True)
     print(f"wrote {out}")
     if not a.no_render:
         from render import render

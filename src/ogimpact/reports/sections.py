@@ -141,8 +141,9 @@ def single_country_designs(
     donor_rule: str = "registry",
     placebo: bool = True,
     seed: int = 0,
+    sdid_placebo_reps: int = 50,
 ) -> dict[str, Any]:
-    """Synthetic control (+ placebo-in-space), SDID and ITS for one country and one measure.
+    """Synthetic control (+ placebo-in-space), SDID (+ placebo SE) and ITS for one country and one measure.
 
     Returns ``{design: Estimate | NotAvailable}``.
     """
@@ -169,7 +170,8 @@ def single_country_designs(
                                    placebo=("space",) if placebo else (), seed=seed)
                 elif d == "sdid":
                     res = estimate("sdid", panel.subset_units([country, *donors]), treated=country,
-                                   treat_time=treat_time, seed=seed)
+                                   treat_time=treat_time, seed=seed,
+                                   placebo_reps=sdid_placebo_reps if placebo else None)
                 elif d == "its":
                     res = estimate("its", panel.subset_units([country]), treat_time=treat_time)
                 else:

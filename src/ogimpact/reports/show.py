@@ -125,9 +125,9 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
         _md(f"### {m}")
         res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
                                               variant=variant, donor_rule=donor_rule,
-                                              placebo=placebo and first, seed=seed)
+                                              placebo=placebo, seed=seed)
         for d, r in res.items():
-            figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths",),
+            figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
             _show_estimate(ctx, r, design=d, measure=m, unit=country, figures=figs)
             if first and d == "synth" and isinstance(r, Estimate):
