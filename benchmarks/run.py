@@ -60,6 +60,7 @@ TOOL_PKG = {"pyfixest": "pyfixest", "linearmodels": "linearmodels", "csdid": "cs
 SIZES = {"200x30": (200, 30), "3000x30": (3000, 30), "5000x20": (5000, 20), "50000x20": (50000, 20)}
 SEED = 20240501
 TIMEOUT = 900  # seconds per worker
+MEM_CAP_MB = 12_000  # a worker tree above this is killed (the 24 GB machine is shared): recorded as an error
 
 # (benchmark, size, tools, reps for ogimpact, reps for peers, skipped peers {tool: reason})
 PLAN: list[tuple] = [
@@ -71,8 +72,9 @@ PLAN: list[tuple] = [
     ("event-study", "50000x20", ["pyfixest"], 1, 1, {}),
     ("imputation", "200x30", ["pyfixest", "diff-diff"], 5, 3, {}),
     ("imputation", "3000x30", ["pyfixest", "diff-diff"], 3, 1, {}),
-    ("imputation", "50000x20", ["diff-diff"], 1, 1,
-     {"pyfixest": "not run: did2s needed 6.8 GB at 90k rows here; at 1M rows it would exceed the 24 GB machine"}),
+    ("imputation", "50000x20", [], 1, 1,
+     {"pyfixest": "not run: did2s needed 6.8 GB at 90k rows here; at 1M rows it would exceed the 24 GB machine",
+      "diff-diff": "not run: TwoStageDiD passed 20 GB of RSS at 1M rows here and was killed"}),
     ("cs", "200x30", ["csdid", "moderndid", "diff-diff"], 3, 3, {}),
     ("cs", "3000x30", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
     ("cs", "5000x20", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
@@ -177,6 +179,22 @@ def machine_facts() -> dict:
 
 
 # ------------------------------------------------------------------ running one measurement
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (its session), from /proc."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            st = (d / "stat").read_text()
+            if int(st.rsplit(")", 1)[1].split()[3]) != pid:  # field 6: session id (workers lead their session)
+                continue
+            total += int((d / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def run_process(cmd: list[str], *, timeout: float = TIMEOUT, env: dict | None = None,
                 cwd: str | None = None) -> dict:
     """Run ``cmd``; return wall seconds, exit code and the child tree's peak RSS (``os.wait4``)."""
@@ -184,15 +202,19 @@ def run_process(cmd: list[str], *, timeout: float = TIMEOUT, env: dict | None = 
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, start_new_session=True,
                              env=env, cwd=cwd)
-        timed_out = False
+        timed_out = over_mem = False
+        n = 0
         while True:  # poll with wait4 so the child's rusage (peak RSS) comes back with its exit
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
                 break
-            if time.perf_counter() - t0 > timeout:
+            n += 1
+            if n % 25 == 0 and _tree_rss_mb(p.pid) > MEM_CAP_MB:
+                over_mem = True
+            if over_mem or time.perf_counter() - t0 > timeout:
                 os.killpg(p.pid, signal.SIGKILL)
                 pid, status, ru = os.wait4(p.pid, 0)
-                timed_out = True
+                timed_out = not over_mem
                 break
             time.sleep(0.01)
         wall = time.perf_counter() - t0
@@ -201,6 +223,8 @@ def run_process(cmd: list[str], *, timeout: float = TIMEOUT, env: dict | None = 
         fe.seek(0)
         out = fo.read()[-2000:].decode(errors="replace")
         err = fe.read()[-4000:].decode(errors="replace")
+    if over_mem:
+        err = f"killed: the process tree exceeded the {MEM_CAP_MB / 1e3:.0f} GB memory cap of the harness"
     return {"wall": wall, "rc": p.returncode, "peak_mb": ru.ru_maxrss / 1e3, "timed_out": timed_out,
             "stderr_tail": " ".join(err.split())[-400:], "stdout_tail": " ".join(out.split())[-200:]}
 
@@ -235,7 +259,8 @@ def measure(bench: str, size: str, tool: str, reps: int, python: str) -> dict:
         pr = run_process([python, str(HERE / "worker.py"), str(spec), str(out)], env=env)
         res = json.loads(out.read_text()) if out.exists() else {}
     if not res.get("ok"):
-        why = res.get("error") or ("timeout" if pr["timed_out"] else f"exit {pr['rc']}: {pr['stderr_tail']}")
+        why = res.get("error") or (f"timeout after {TIMEOUT} s" if pr["timed_out"] else
+                                   f"exit {pr['rc']}: {pr['stderr_tail']}")
         return {**row, "error": why, "peak_mb": pr["peak_mb"]}
     times = res["times"]
     peak = res.get("hwm_mb") or pr["peak_mb"]

@@ -53,7 +53,9 @@ def test_full_chile_report_is_complete(chile_full):
 
 def test_report_html_has_figures_and_tables_and_no_code(chile_full):
     html = (chile_full.path / "report.html").read_text()
-    assert html.count("<img") >= 4, "figures missing"
+    # per measure: a trend figure; synth paths, gaps, placebo spaghetti; sdid; its; plus CS event studies
+    assert html.count("<img") >= 4 * 6, f"figures missing ({html.count('<img')} images)"
+    assert "&lt;Axes" not in html and "<Axes" not in html, "a plot was shown as text instead of an image"
     assert "<table" in html, "tables missing"
     assert "import ogimpact" not in html, "input cells must be hidden"
 
@@ -74,6 +76,24 @@ def test_rerun_replaces_report_atomically(tmp_path):
     assert b.path == a.path
     assert (b.path / "manifest.json").read_text() != first  # a fresh run, not the old folder
     assert sorted(p.name for p in a.path.parent.iterdir()) == ["chl-rti_law"]
+
+
+def _run_small(out_root):
+    return str(run_report(CountryParams(**SMALL), out_root=out_root).path)
+
+
+def test_concurrent_runs_of_the_same_report_do_not_clobber(tmp_path):
+    import concurrent.futures as cf
+
+    with cf.ProcessPoolExecutor(max_workers=2) as ex:
+        paths = list(ex.map(_run_small, [tmp_path, tmp_path]))
+    assert paths[0] == paths[1]
+    d = Path(paths[0])
+    man = json.loads((d / "manifest.json").read_text())
+    assert man["status"] == "ok"
+    for f in ("report.ipynb", "report.html", "results.json"):
+        assert (d / f).stat().st_size > 0
+    assert sorted(p.name for p in d.parent.iterdir()) == ["chl-rti_law"]
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,26 @@ class EventStudy:
         """Boolean mask of post-treatment coefficients (event time >= 0)."""
         return ~self.pre
 
+    def window(self, lo: int, hi: int) -> "EventStudy":
+        """The coefficients with event times in ``[lo, hi]`` (the covariance is the sub-matrix)."""
+        keep = np.array([lo <= e <= hi for e in self.event_times], dtype=bool)
+        if not keep.any():
+            from .errors import OgimpactError
+
+            raise OgimpactError(f"no event-study coefficient lies in the window {lo}:{hi}; widen it.")
+        band = None if self.cband is None else (np.asarray(self.cband[0])[keep], np.asarray(self.cband[1])[keep])
+        return EventStudy(
+            event_times=tuple(e for e, k in zip(self.event_times, keep) if k),
+            estimates=self.estimates[keep],
+            vcov=self.vcov[np.ix_(keep, keep)],
+            ref=self.ref,
+            estimator=self.estimator,
+            se=self.se[keep],
+            alpha=self.alpha,
+            df=self.df,
+            cband=band,
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame: event_time, estimate, se, ci_low, ci_high[, cband_low, cband_high]."""
         rows = []

@@ -507,6 +507,13 @@ def fit_cs(
         "n_always_treated_dropped": int(panel.info.get("n_always_treated_dropped", 0)),
         "cohort_coding": list(panel.info.get("cohort_coding", [])),
     }
+    if pre["p_value"] is None and pre["df"] and event_study is not None:
+        # R did returns no pre-test when the covariance of the pre-period ATT(g,t) is singular (many cells,
+        # few units); the joint Wald test of the aggregated pre-period event-study coefficients still exists
+        w = event_study.pretrend_wald()
+        diagnostics.update(pretrend_wald_p=w["p_value"], pretrend_wald_stat=w["stat"], pretrend_wald_df=w["df"],
+                           pretrend_test="Wald test that all pre-period event-study coefficients are zero (the "
+                                         "ATT(g,t) pre-test covariance is singular, as R did warns)")
     if prep["info"]["warnings"]:
         diagnostics["warnings"] = list(prep["info"]["warnings"])
     options = {

@@ -139,13 +139,29 @@ def _export_html(nb_path: Path, html_path: Path) -> None:
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``, replacing any previous ``dst`` (rename-based, never half-written)."""
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
+    """Move folder ``src`` to ``dst``, replacing any previous ``dst`` (rename-based, never half-written).
+
+    Two runs finishing at once may race for ``dst``: each moves the current
+    ``dst`` aside and retries its own rename, so the last finisher wins with a
+    complete folder and neither fails.
+    """
+    olds = []
+    for _ in range(50):
+        if dst.exists():
+            old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
+            try:
+                os.replace(dst, old)
+                olds.append(old)
+            except FileNotFoundError:
+                pass
+        try:
+            os.replace(src, dst)
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:  # pragma: no cover - 50 lost races in a row
+        raise RunError(f"could not move the finished report into {dst}; another run keeps replacing it.")
+    for old in olds:
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "results_table",
     "cohort_table",
     "heterogeneity",
+    "sensitivity",
 ]
 
 #: country-specific caveats from the bundled data's PROVENANCE notes (cited there)
@@ -291,3 +292,22 @@ def results_table(ctx) -> pd.DataFrame:
     if f.empty:
         return f
     return f.sort_values(["measure", "design"], kind="mergesort").reset_index(drop=True)
+
+
+def sensitivity(result, *, window: tuple[int, int] = (-5, 5), method: str = "rm", seed: int = 0):
+    """HonestDiD sensitivity (Rambachan & Roth 2023) of a dynamic result's average post-period effect.
+
+    The event study is cut to ``window`` (the sub-vector and sub-covariance);
+    the target is the average of the post-period coefficients in the window,
+    as in the grader's parallel-trends check. Returns a ``SensitivityResult``.
+    """
+    from ..inference.sensitivity import honest_did
+
+    if getattr(result, "event_study", None) is None:
+        raise OgimpactError(f"{getattr(result, 'design', 'this')} result has no event study to assess.")
+    es = result.event_study.window(*window)
+    n_post = int(es.post.sum())
+    if n_post == 0 or int(es.pre.sum()) == 0:
+        raise OgimpactError(f"the event study needs pre- and post-period coefficients in {window[0]}:{window[1]}.")
+    grid = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0] if method == "rm" else None
+    return honest_did(es, method=method, grid=grid, l_vec=[1.0 / n_post] * n_post, seed=seed)

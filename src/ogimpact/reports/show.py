@@ -17,7 +17,7 @@ from .context import NotAvailable
 
 __all__ = [
     "title_block", "intervention", "trends", "single_country", "cohort_in_staggered", "results", "caveats",
-    "cohorts", "staggered", "heterogeneity", "grades", "evidence_review",
+    "cohorts", "staggered", "heterogeneity", "grades", "evidence_review", "sensitivity",
 ]
 
 
@@ -34,8 +34,12 @@ def _md(text: str):
 
 
 def _fig(fig):
+    """Display a figure (plot functions may return a Figure or an Axes) and close it."""
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
+    if not isinstance(fig, Figure):
+        fig = fig.get_figure() if hasattr(fig, "get_figure") else fig.figure
     _display(fig)
     plt.close(fig)
 
@@ -151,6 +155,7 @@ def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years,
         res = sections.staggered_designs(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed)
         r = res["cs"]
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
+        sensitivity(ctx, r, measure=m, design="cs", seed=seed)
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
             if rows.empty:
@@ -220,6 +225,9 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
             tab = pd.DataFrame(rows)
             ctx.add_table(f"staggered_{m}", tab)
             _display(tab)
+        for d in ("cs", "sun-abraham"):
+            if isinstance(res.get(d), Estimate):
+                sensitivity(ctx, res[d], measure=m, design=d, seed=seed)
 
 
 def heterogeneity(ctx, *, intervention, measures, years, variant):
@@ -260,3 +268,26 @@ def evidence_review(ctx, *, measures, seed):
         _md(f"> **Evidence map: not available in this build** ({type(exc).__name__}: {' '.join(str(exc).split())}).")
         return
     _assess.show_evidence_review(ctx, measures=measures, seed=seed)
+
+
+def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):
+    """HonestDiD relative-magnitudes sensitivity plot and table for one dynamic result."""
+    if not isinstance(result, Estimate) or result.event_study is None:
+        return None
+    try:
+        sens = sections.sensitivity(result, window=window, method="rm", seed=seed)
+    except Exception as exc:  # noqa: BLE001 - shown, not hidden
+        _md(f"> HonestDiD sensitivity for {design} on `{measure}` not available: {' '.join(str(exc).split())}")
+        return None
+    d = sens.to_dict()
+    ctx.add_table(f"sensitivity_{design}_{measure}", d)
+    bd = d.get("breakdown")
+    _md(f"HonestDiD (relative magnitudes, Rambachan & Roth 2023) for the average effect over event times 0..{window[1]} "
+        f"of **{design}** on `{measure}`: breakdown M̄* = **{'none on the grid' if bd is None else _fmt(bd, 2)}** "
+        "(the smallest M̄ at which the robust CI includes 0; M̄ = 1 allows post-period violations as large as the "
+        "largest pre-period one).")
+    try:
+        _fig(sens.plot().figure)
+    except Exception:  # noqa: BLE001
+        pass
+    return sens
