@@ -149,6 +149,8 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--seed", type=int, default=0)
     if name == "its":
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L")
+        g.add_argument("--seasonal", action="store_true",
+                       help="month-of-year dummies (time must be a month index, e.g. year*12+month-1)")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B")
@@ -305,5 +307,5 @@ def _options(args, design, panel) -> dict:
                 o["_keep_units"] = [treated, *donors]
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
         else:
-            o.update(hac_lags=a.hac_lags)
+            o.update(hac_lags=a.hac_lags, seasonal=a.seasonal)
     return o
