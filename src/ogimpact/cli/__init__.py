@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 # one BLAS thread per process unless the user says otherwise: the designs are many small
@@ -56,11 +57,35 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_NUMERIC_VALUE = re.compile(r"^-\d*\.?\d+([:,]-?\d*\.?\d+)*$|^-\d+\(")
+
+
+def _glue_negative_values(argv: list[str]) -> list[str]:
+    """Let option values start with a minus sign: ``--window -5:5`` -> ``--window=-5:5``.
+
+    argparse takes a token such as ``-5:5`` or ``-0.5,0.5`` for an option name;
+    an option followed by a value that *looks numeric* is glued to it instead.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if (tok.startswith("--") and "=" not in tok and i + 1 < len(argv)
+                and _NUMERIC_VALUE.match(argv[i + 1])):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 failed run, 2 bad input)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         parser = build_parser()
+        argv = _glue_negative_values(list(sys.argv[1:] if argv is None else argv))
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
