@@ -102,8 +102,8 @@ NOTES = [
     "- Memory: `peak MB` is the whole worker process (interpreter, imported libraries, data, fit); "
     "`fit MB` is the part the timed fits added on top of the imported libraries and loaded data, and the "
     "memory ratio uses it when either tool needs at least 20 MB for the fit (below that it is noise), "
-    "otherwise the process peaks. A tool that starts worker processes (placebo loops) is measured by its "
-    "largest process, not the sum.",
+    "otherwise the process peaks. Placebo loops of ogimpact and pysyncon run in process pools: their rows "
+    "count the main process only (`tree_maxrss_mb` in the JSON has the largest process of the tree).",
     "- Warm-up: every simulated-panel worker fits the 200×30 panel once before timing, so numba/JIT "
     "compilation and lazy imports are excluded for every tool alike; reference-data workers (synth, SDID) "
     "do not warm up (all their fits are timed).",

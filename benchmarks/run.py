@@ -76,8 +76,8 @@ PLAN: list[tuple] = [
      {"pyfixest": "not run: did2s needed 6.8 GB at 90k rows here; at 1M rows it would exceed the 24 GB machine",
       "diff-diff": "not run: TwoStageDiD passed 20 GB of RSS at 1M rows here and was killed"}),
     ("cs", "200x30", ["csdid", "moderndid", "diff-diff"], 3, 3, {}),
-    ("cs", "3000x30", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
-    ("cs", "5000x20", ["csdid", "moderndid", "diff-diff"], 3, 1, {}),
+    ("cs", "3000x30", ["csdid", "moderndid", "diff-diff"], 3, 3, {}),
+    ("cs", "5000x20", ["csdid", "moderndid", "diff-diff"], 5, 3, {}),
     ("cs", "50000x20", ["diff-diff"], 1, 1, {t: "not run at 1M rows to keep `make bench` under ~25 minutes "
                                                "(see 5,000x20)" for t in ("csdid", "moderndid")}),
     ("sun-abraham", "200x30", ["diff-diff"], 3, 3, {}),
@@ -87,7 +87,7 @@ PLAN: list[tuple] = [
     ("placebo-space", "basque", ["pysyncon", "diff-diff"], 1, 1, {}),
     ("placebo-space-prop99", "prop99", [], 1, 1, {}),
     ("placebo-space-prop99-default", "prop99", [], 3, 1, {}),
-    ("sdid", "prop99", ["synthdid-py", "diff-diff"], 5, 3, {}),
+    ("sdid", "prop99", ["synthdid-py", "diff-diff"], 5, 5, {}),
     ("sdid-placebo-se", "prop99", ["synthdid-py", "diff-diff"], 1, 1, {}),
 ]
 QUICK = {"200x30", "basque", "prop99"}
