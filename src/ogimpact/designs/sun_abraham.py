@@ -22,21 +22,97 @@ Weights are treated as fixed; SEs are delta-method ``w'Vw`` with ``V`` the
 cluster-robust CRV1 covariance of the regression (fixest small-sample factor,
 FE nested in the clusters not counted; ``ogimpact.inference.vcov``) and CIs
 use t(G − 1).
+
+Computation: the regression is solved exactly without an ``n × k`` dummy
+matrix, by block elimination of the unit and time effects from the normal
+equations (:mod:`ogimpact.designs._sparse_fe`), so memory grows with ``n``
+and ``k²`` rather than ``n·k``.  Columns absorbed by the fixed effects are
+dropped; columns collinear with earlier ones are dropped in fixest's order
+(covariates, then cells by cohort and relative period; fixest's ordered
+Cholesky), and both are reported in ``diagnostics['collinear_dropped']``.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
+import scipy.linalg as sla
 
 from ..errors import DesignError
 from ..panel import Panel
 from ..results import Estimate, EventStudy, terms_frame
 from ._fe import codes as _codes
-from ._fe import demean
+from ._sparse_fe import cluster_meat, collinear_columns, twoway_gram, twoway_residuals
 
 __all__ = ["fit_sun_abraham"]
+
+#: relative residual norm below which a column counts as absorbed by the fixed effects (norm after the FE
+#: over its raw norm), and below which a column counts as collinear with the earlier ones (norm left after
+#: projecting on them over its FE-residualised norm).  The reduced normal equations carry rounding of order
+#: eps * ||x||^2, i.e. ~1e-8 on the norm scale, so 1e-6 separates exact collinearity from real variation.
+ABSORBED_TOL = 1e-6
+COLLINEAR_TOL = 1e-6
+
+
+def _fit_saturated(y, cell, k_cells, Z, fac, clc, cl_col, names):
+    """OLS of ``y`` on the cell dummies and covariates with unit and time FE, CRV1 by ``clc``.
+
+    Returns ``(b, use, dropped_cov, dropped_cell, VcovResult)``; ``use`` flags the kept columns.  Exact
+    block elimination (:mod:`._sparse_fe`): no ``n × k`` array is formed.
+    """
+    from ..inference.vcov import VcovResult, dof_k
+
+    unit, time = fac
+    gram = twoway_gram(y, cell, k_cells, Z, unit, time)
+    M = gram.M
+    # ---- drop columns absorbed by the fixed effects (fixest removes collinear variables)
+    rel = np.sqrt(np.clip(np.diag(M), 0, None)) / (np.sqrt(gram.sq_norm) + 1e-300)
+    absorbed = rel < ABSORBED_TOL
+    dropped_cov = [names[j] for j in np.flatnonzero(absorbed) if j >= k_cells]
+    dropped_cell = [int(j) for j in np.flatnonzero(absorbed) if j < k_cells]
+    use = ~absorbed
+    idx = np.flatnonzero(use)
+    # fixest's column order for y ~ covariates + sunab(): covariates first, then the cells (cohort, period)
+    order = np.argsort(np.where(idx >= k_cells, idx - k_cells - len(names), idx), kind="stable")
+    depm = collinear_columns(M[np.ix_(idx, idx)], order, COLLINEAR_TOL)
+    if depm.any():
+        # as fixest: remove the variables that are collinear given the fixed effects and the earlier columns
+        # (e.g. the last cell of a cohort whose reference period e = -1 is not observed in an irregular panel)
+        dep = idx[depm]
+        if any(j >= k_cells for j in dep) and not any(j < k_cells for j in dep):
+            raise DesignError("the covariates are collinear given the unit and time fixed effects and the "
+                              "cohort × period dummies; drop a covariate.")
+        use[dep] = False
+        dropped_cov += [names[j] for j in dep if j >= k_cells]
+        dropped_cell += [int(j) for j in dep if j < k_cells]
+        idx = np.flatnonzero(use)
+    Mu = M[np.ix_(idx, idx)]
+    try:
+        cf = sla.cho_factor(Mu)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - collinear columns were removed above
+        raise DesignError("the cohort × period dummies and covariates are numerically collinear given the fixed "
+                          "effects; drop a covariate or rescale it.") from exc
+    b = sla.cho_solve(cf, gram.c[idx])
+    Binv = sla.cho_solve(cf, np.eye(len(idx)))
+    beta = np.zeros(len(use))
+    beta[idx] = b
+    resid = twoway_residuals(gram, beta, cell, unit, time)
+    # ---- CRV1 (the convention of ogimpact.inference.vcov.compute_vcov, kind="cluster", one-way)
+    n = len(y)
+    K = dof_k(len(idx), fac, [clc])
+    if n - K <= 0:
+        raise DesignError(f"the model has {K} parameters but only {n} observations; drop regressors or fixed effects.")
+    G = int(clc.max()) + 1
+    if G < 2:
+        raise DesignError(f"the cluster variable {cl_col!r} has a single cluster; cluster by a variable with several values.")
+    meat = cluster_meat(gram, resid, cell, unit, time, clc, use)
+    fct = (n - 1) / (n - K) * G / (G - 1)
+    V = fct * Binv @ meat @ Binv
+    desc = (f"cluster-robust CRV1 by {cl_col}: G/(G-1)*(n-1)/(n-K) with G={G}, n={n}, K={K} "
+            f"(factor {fct:.6g}); t({G - 1})")
+    vr = VcovResult(V, float(G - 1), desc, f"CRV1({cl_col})",
+                    {"n": n, "K": K, "G": G, "G_all": [G], "factor": fct, "cluster_df": "min"}, G)
+    return b, use, dropped_cov, dropped_cell, vr
 
 
 def fit_sun_abraham(
@@ -66,8 +142,6 @@ def fit_sun_abraham(
         ``event_study`` = IW coefficient per relative period (ref −1 excluded),
         ``tables['group_time']`` = cohort × period CATTs.
     """
-    from ..inference.vcov import compute_vcov, dof_k
-
     if not (0 < float(alpha) < 1):
         raise DesignError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
     if not panel.cohort:
@@ -110,54 +184,26 @@ def fit_sun_abraham(
     if not ((g > 0) & (e >= 0)).any():
         raise DesignError("no treated cohort is observed at or after its treatment period; nothing to estimate.")
 
-    # ---- cohort × relative-period dummies
-    cells = pd.DataFrame({"g": g[cellmask], "e": e[cellmask]})
-    cell_id, uniq = pd.factorize(pd.MultiIndex.from_frame(cells), sort=True)
-    cg = np.array([u[0] for u in uniq], dtype=np.int64)
-    ce = np.array([u[1] for u in uniq], dtype=np.int64)
+    # ---- cohort × relative-period cells (sorted by cohort, then relative period)
     n = len(f)
-    k_cells = len(uniq)
-    X = np.zeros((n, k_cells + len(covs)))
-    X[np.flatnonzero(cellmask), cell_id] = 1.0
-    if covs:
-        X[:, k_cells:] = f[covs].to_numpy(float)
+    gm, em = g[cellmask], e[cellmask]
+    e_lo = int(em.min())
+    key = (gm - int(gm.min())) * (int(em.max()) - e_lo + 1) + (em - e_lo)
+    ukey, inv = np.unique(key, return_inverse=True)
+    first = np.zeros(len(ukey), dtype=np.int64)
+    first[inv] = np.arange(len(inv))  # any row of a cell carries its (g, e)
+    cg, ce = gm[first], em[first]
+    k_cells = len(ukey)
+    cell = np.full(n, -1, dtype=np.int64)
+    cell[cellmask] = inv
+    ncell_raw = np.bincount(inv, minlength=k_cells)
+    Z = f[covs].to_numpy(float) if covs else np.zeros((n, 0))
     y = f[panel.outcome].to_numpy(float)
     fac = [_codes(f[panel.unit]), _codes(f[panel.time])]
-    R = demean(np.column_stack([y, X]), fac, tol=1e-13)
-    yd, Xd = R[:, 0], R[:, 1:]
-
-    # ---- drop columns absorbed by the fixed effects (fixest removes collinear variables)
-    names = [f"{panel.cohort}::{gg}:rel::{ee}" for gg, ee in zip(cg, ce)] + covs
-    scale = np.sqrt((X ** 2).sum(axis=0)) + 1e-300
-    absorbed = np.sqrt((Xd ** 2).sum(axis=0)) / scale < 1e-9
-    dropped_cov = [names[j] for j in np.flatnonzero(absorbed) if j >= k_cells]
-    dropped_cell = [j for j in np.flatnonzero(absorbed) if j < k_cells]
-    use = ~absorbed
-    Q, Rr = np.linalg.qr(Xd[:, use])
-    if np.min(np.abs(np.diag(Rr))) < 1e-10 * np.max(np.abs(np.diag(Rr))):
-        # as fixest: remove the variables that are collinear given the fixed effects (e.g. a cohort whose
-        # reference period e = -1 is not observed in an irregular panel), found by pivoted QR, and report them
-        import scipy.linalg as sla
-
-        idx = np.flatnonzero(use)
-        _, Rp, piv = sla.qr(Xd[:, idx], mode="economic", pivoting=True)
-        d = np.abs(np.diag(Rp))
-        rank = int((d > 1e-10 * d[0]).sum())
-        dep = idx[piv[rank:]]
-        if any(j >= k_cells for j in dep) and not any(j < k_cells for j in dep):
-            raise DesignError("the covariates are collinear given the unit and time fixed effects and the "
-                              "cohort × period dummies; drop a covariate.")
-        use[dep] = False
-        absorbed[dep] = True
-        dropped_cov += [names[j] for j in dep if j >= k_cells]
-        dropped_cell += [int(j) for j in dep if j < k_cells]
-        Q, Rr = np.linalg.qr(Xd[:, use])
-    b_use = np.linalg.solve(Rr, Q.T @ yd)
-    resid = yd - Xd[:, use] @ b_use
     clc = _codes(f[cl_col])
-    K = dof_k(int(use.sum()), fac, [clc])
-    vr = compute_vcov(Xd[:, use], resid, kind="cluster", k=K, clusters=[clc], cluster_names=[cl_col])
-    p = X.shape[1]
+    names = [f"{panel.cohort}::{gg}:rel::{ee}" for gg, ee in zip(cg, ce)] + covs
+    b_use, use, dropped_cov, dropped_cell, vr = _fit_saturated(y, cell, k_cells, Z, fac, clc, cl_col, names)
+    p = k_cells + len(covs)
     beta = np.full(p, np.nan)
     V = np.full((p, p), np.nan)
     beta[use] = b_use
@@ -166,7 +212,7 @@ def fit_sun_abraham(
     df = float(G - 1)
 
     # ---- cell sizes and aggregation weights (absorbed cells carry no weight)
-    ncell = np.bincount(cell_id, minlength=k_cells).astype(float)
+    ncell = ncell_raw.astype(float)
     ncell[dropped_cell] = 0.0
     bc, Vc = np.nan_to_num(beta[:k_cells]), np.nan_to_num(V[:k_cells, :k_cells])
     ev_times = np.unique(ce[ncell > 0])
