@@ -133,11 +133,17 @@ class Panel:
         if always_treated not in ("drop", "refuse", "keep"):
             raise PanelError("always_treated must be 'drop', 'refuse' or 'keep'.")
         info: dict = {"n_rows_in": int(len(df))}
-        frame = df[needed].copy()
+        frame = df[needed]
+        if not _copy_on_write():
+            frame = frame.copy()
 
         # ---- time: integer valued
         t = frame[time]
-        if not pd.api.types.is_numeric_dtype(t):
+        int_time = _np_kind(t, "iu")
+        if int_time:  # integer periods: nothing missing, nothing to round
+            if t.dtype != np.int64:
+                frame[time] = t.astype("int64")
+        elif not pd.api.types.is_numeric_dtype(t):
             tn = pd.to_numeric(t, errors="coerce")
             bad = frame[tn.isna() & t.notna()]
             if len(bad):
@@ -147,25 +153,29 @@ class Panel:
                     rows=bad[[unit, time]],
                 )
             t = tn
-        if t.isna().any():
+        if not int_time and t.isna().any():
             raise PanelError(
                 f"time column {time!r} has missing values; drop or fill those rows.",
                 rows=frame.loc[t.isna(), [unit, time]],
             )
-        if not np.all(np.isclose(t, np.round(t))):
+        if not int_time and not np.all(np.isclose(t, np.round(t))):
             raise PanelError(
                 f"time column {time!r} must be integer-valued; round or recode it (e.g. year, or year*12+month).",
                 rows=frame.loc[~np.isclose(t, np.round(t)), [unit, time]],
             )
-        frame[time] = np.round(t).astype("int64")
-        if frame[unit].isna().any():
+        if not int_time:
+            frame[time] = np.round(t).astype("int64")
+        int_unit = _np_kind(frame[unit], "iu")
+        if not int_unit and frame[unit].isna().any():
             raise PanelError(
                 f"unit column {unit!r} has missing values; drop those rows or give them an id.",
                 rows=frame.loc[frame[unit].isna(), [unit, time]],
             )
 
-        # ---- unique keys
-        if unique_keys:
+        # ---- unique keys (rows already sorted by integer unit and time have unique keys)
+        tv = frame[time].to_numpy()
+        is_sorted = int_unit and _sorted_keys(frame[unit].to_numpy(), tv)
+        if unique_keys and not is_sorted:
             dup = frame.duplicated([unit, time], keep=False)
             if dup.any():
                 raise PanelError(
@@ -175,7 +185,7 @@ class Panel:
                 )
 
         # ---- regular time
-        periods = np.sort(frame[time].unique())
+        periods = _int_unique(tv)
         if regular_time and len(periods) > 2:
             steps = np.diff(periods)
             if len(set(steps.tolist())) > 1:
@@ -189,7 +199,24 @@ class Panel:
         info["periods"] = [int(p) for p in periods]
 
         # ---- treatment indicator
-        if treat:
+        if treat and _np_kind(frame[treat], "iub") and len(frame):
+            tv_ = frame[treat].to_numpy()
+            if not ((tv_ == 0) | (tv_ == 1)).all():
+                bad = ~((tv_ == 0) | (tv_ == 1))
+                seen = sorted({str(v) for v in frame[treat].unique()})
+                raise PanelError(
+                    f"treatment column {treat!r} must be 0/1 with no missing values "
+                    f"(found values {', '.join(seen[:6])}{' ...' if len(seen) > 6 else ''}); "
+                    "recode it as 1 for treated unit-periods and 0 otherwise.",
+                    rows=frame.loc[bad, [unit, time, treat]],
+                )
+            if tv_.dtype != np.int64:
+                frame[treat] = tv_.astype("int64")
+            if tv_.min() == tv_.max():
+                raise PanelError(
+                    f"treatment column {treat!r} is constant ({int(tv_[0])}); a DiD needs treated and untreated cells."
+                )
+        elif treat:
             tr = pd.to_numeric(frame[treat], errors="coerce")
             vals = set(tr.dropna().unique().tolist())
             if tr.isna().any() or not vals <= {0, 1}:
@@ -214,37 +241,48 @@ class Panel:
 
         # ---- missing outcome / covariates
         y = pd.to_numeric(frame[outcome], errors="coerce")
-        nonnum = frame[outcome].notna() & y.isna()
-        if nonnum.any():
+        nonnum = None if pd.api.types.is_numeric_dtype(frame[outcome]) else frame[outcome].notna() & y.isna()
+        if nonnum is not None and nonnum.any():
             raise PanelError(
                 f"outcome {outcome!r} has non-numeric values; clean them or mark them missing.",
                 rows=frame.loc[nonnum, [unit, time, outcome]],
             )
-        frame[outcome] = y.astype(float)
+        if y.dtype != np.float64:
+            frame[outcome] = y.astype(float)
         for c in covariates:
             v = pd.to_numeric(frame[c], errors="coerce")
-            bad = frame[c].notna() & v.isna()
-            if bad.any():
+            bad = None if pd.api.types.is_numeric_dtype(frame[c]) else frame[c].notna() & v.isna()
+            if bad is not None and bad.any():
                 raise PanelError(
                     f"covariate {c!r} has non-numeric values; recode it as numbers (or dummies).",
                     rows=frame.loc[bad, [unit, time, c]],
                 )
-            frame[c] = v.astype(float)
+            if v.dtype != np.float64:
+                frame[c] = v.astype(float)
         source = frame
-        keep = frame[[outcome, *covariates]].notna().all(axis=1)
-        info["n_dropped"] = int((~keep).sum())
-        frame = frame.loc[keep].reset_index(drop=True)
+        keep = np.ones(len(frame), dtype=bool)
+        for c in dict.fromkeys([outcome, *covariates]):
+            keep &= ~np.isnan(frame[c].to_numpy())
+        n_drop = int(len(keep) - np.count_nonzero(keep))
+        info["n_dropped"] = n_drop
+        frame = frame.loc[keep].reset_index(drop=True) if n_drop else frame.reset_index(drop=True)
         if frame.empty:
             raise PanelError(
                 f"outcome {outcome!r} (with the covariates) is missing in every row; choose another outcome or years."
             )
-        if frame[outcome].nunique() < 2:
+        yv = frame[outcome].to_numpy()
+        if not (yv != yv[0]).any():
             raise PanelError(f"outcome {outcome!r} is constant ({frame[outcome].iloc[0]}); there is nothing to explain.")
 
         # ---- comparison units
+        ucode = _codes(frame[unit]) if int_unit else None
         if cohort and require_comparison:
-            g = frame.groupby(unit)[cohort].first()
-            last = int(frame[time].max())
+            if ucode is not None:  # one cohort per unit (checked): any row of the unit gives it
+                gv = np.zeros(int(ucode.max()) + 1, dtype=np.int64)
+                gv[ucode] = frame[cohort].to_numpy()
+                g = pd.Series(gv)
+            else:
+                g = frame.groupby(unit)[cohort].first()
             n_never = int((g == 0).sum())
             treated_cohorts = sorted(int(c) for c in g[g > 0].unique())
             if not treated_cohorts:
@@ -263,7 +301,7 @@ class Panel:
             info["n_never_treated"] = n_never
         # ---- clusters
         cl = cluster or unit
-        n_cl = int(frame[cl].nunique())
+        n_cl = int(ucode.max()) + 1 if (cl == unit and ucode is not None) else int(frame[cl].nunique())
         info["n_clusters"] = n_cl
         if n_cl < min_clusters_warn:
             msg = (
@@ -272,7 +310,8 @@ class Panel:
             )
             info.setdefault("warnings", []).append(msg)
             warnings.warn(msg, PanelWarning, stacklevel=2)
-        frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+        if not is_sorted:  # rows only ever dropped since the check: still sorted when they were
+            frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
         return cls(
             frame=frame,
             unit=unit,
@@ -404,14 +443,19 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
     info: dict = {}
     raw = frame[cohort]
     num = pd.to_numeric(raw, errors="coerce")
-    nonnum = raw.notna() & (raw.astype(str).str.strip() != "") & num.isna()
-    if nonnum.any():
+    if pd.api.types.is_numeric_dtype(raw):
+        nonnum = None  # nothing failed to convert
+    else:
+        nonnum = raw.notna() & num.isna()
+        if nonnum.any():  # blank strings are "empty" (never treated), not non-numeric
+            nonnum[nonnum] = raw[nonnum].astype(str).str.strip() != ""
+    if nonnum is not None and nonnum.any():
         raise PanelError(
             f"cohort column {cohort!r} must hold the first treated period (a number); "
             "code never-treated units as 0 or leave it empty.",
             rows=frame.loc[nonnum, [unit, time, cohort]],
         )
-    if (num.dropna() != np.round(num.dropna())).any() and not np.isinf(num.dropna()).all():
+    if not _np_kind(num, "iub") and (num.dropna() != np.round(num.dropna())).any() and not np.isinf(num.dropna()).all():
         finite = num[np.isfinite(num)]
         if (finite != np.round(finite)).any():
             raise PanelError(f"cohort column {cohort!r} must be integer periods.",
@@ -432,15 +476,24 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
                          rows=frame.loc[neg, [unit, time, cohort]])
     c = num.where(~(num.isna() | beyond), 0.0).fillna(0.0)
     # one cohort per unit
-    per_unit = c.groupby(frame[unit]).nunique()
-    if (per_unit > 1).any():
+    if _np_kind(frame[unit], "iu"):
+        uc = _codes(frame[unit])
+        cv = c.to_numpy()
+        first_c = np.empty(int(uc.max()) + 1 if len(uc) else 0)
+        first_c[uc] = cv
+        varies = not np.array_equal(first_c[uc], cv)
+    else:
+        varies = True
+    per_unit = c.groupby(frame[unit]).nunique() if varies else None
+    if per_unit is not None and (per_unit > 1).any():
         bad_units = per_unit[per_unit > 1].index
         raise PanelError(
             f"cohort column {cohort!r} varies within unit for {len(bad_units)} unit(s); "
             "a cohort is a unit's first treated period and must be the same in every row of the unit.",
             rows=frame.loc[frame[unit].isin(bad_units), [unit, time, cohort]].drop_duplicates(),
         )
-    frame = frame.copy()
+    if not _copy_on_write():
+        frame = frame.copy()
     frame[cohort] = c.astype("int64")
     # always-treated units
     at = (frame[cohort] > 0) & (frame[cohort] <= first)
@@ -464,6 +517,41 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
     info["n_always_treated_dropped"] = n_at_units if always_treated == "drop" else 0
     info["cohort_coding"] = coding
     return frame, info
+
+
+def _copy_on_write() -> bool:
+    """True when pandas copy-on-write is on (pandas >= 3): derived frames never write through."""
+    return int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
+
+
+def _np_kind(s: pd.Series, kinds: str) -> bool:
+    """True for a plain numpy dtype of one of ``kinds`` (nullable extension dtypes excluded)."""
+    return isinstance(s.dtype, np.dtype) and s.dtype.kind in kinds
+
+
+def _codes(values) -> np.ndarray:
+    from .designs._fe import codes
+
+    return codes(values)
+
+
+def _sorted_keys(u: np.ndarray, t: np.ndarray) -> bool:
+    """True when rows are strictly increasing in (u, t): unique keys and already sorted."""
+    if len(u) < 2:
+        return True
+    du = u[1:] > u[:-1]
+    same = u[1:] == u[:-1]
+    return bool((du | (same & (t[1:] > t[:-1]))).all())
+
+
+def _int_unique(t: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an int64 array (counting when the range is moderate)."""
+    if len(t) == 0:
+        return np.unique(t)
+    lo, hi = int(t.min()), int(t.max())
+    if hi - lo <= 4 * len(t) + 1024:
+        return lo + np.flatnonzero(np.bincount(t - lo, minlength=hi - lo + 1))
+    return np.unique(t)
 
 
 # the registry assembler lives in its own module; re-exported here (``from ogimpact.panel import build_panel``)

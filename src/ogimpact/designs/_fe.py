@@ -20,11 +20,27 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes", "demean", "count_fe_levels", "nested_in", "connected_components"]
+__all__ = ["codes", "demean", "demean_inplace", "TwoWay", "count_fe_levels", "nested_in", "connected_components"]
 
 
 def codes(values) -> np.ndarray:
-    """Integer codes 0..L-1 of a column (any dtype); missing values raise a DesignError."""
+    """Integer codes 0..L-1 of a column (any dtype); missing values raise a DesignError.
+
+    The codes follow the sorted distinct values (as ``pd.factorize(sort=True)``);
+    integer and boolean columns of moderate range take a counting fast path.
+    """
+    a = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
+    if a.ndim == 1 and a.size and (a.dtype.kind in "ib" or (a.dtype.kind == "u" and a.max() < 2**62)):
+        lo, hi = int(a.min()), int(a.max())
+        span = hi - lo + 1
+        if span <= 4 * a.size + 1024:
+            d = a.astype(np.int64)  # always a copy: the result
+            if lo:
+                d -= lo
+            present = np.bincount(d, minlength=span) > 0
+            if not present.all():
+                np.take(np.cumsum(present) - 1, d, out=d)
+            return d
     c, _ = pd.factorize(pd.Series(values), sort=True)
     if (c < 0).any():
         from ..errors import DesignError
@@ -33,20 +49,21 @@ def codes(values) -> np.ndarray:
     return c.astype(np.int64)
 
 
-def _indicator(f: np.ndarray, L: int, w: np.ndarray | None):
-    """Sparse L x n (weighted) indicator matrix of a factor and its level totals."""
-    from scipy.sparse import csr_matrix
+def _balanced(f1: np.ndarray, f2: np.ndarray, L1: int, L2: int) -> bool:
+    """True when every (f1, f2) cell holds exactly one row (a complete balanced two-way layout)."""
+    n = len(f1)
+    if n != L1 * L2 or n == 0:
+        return False
+    cell = f1 * L2
+    cell += f2
+    return bool(np.bincount(cell, minlength=n).max() == 1)
 
-    n = len(f)
-    vals = np.ones(n) if w is None else w
-    D = csr_matrix((vals, (f, np.arange(n))), shape=(L, n))
-    tot = np.asarray(D.sum(axis=1)).ravel()
-    return D, np.where(tot > 0, tot, 1.0)
 
-
-def _group_mean(X: np.ndarray, D, tot: np.ndarray) -> np.ndarray:
-    """(Weighted) group means of every column of X (L x k)."""
-    return (D @ X) / tot[:, None]
+def _sweep(col: np.ndarray, f: np.ndarray, L: int, w: np.ndarray | None, tot: np.ndarray) -> None:
+    """Subtract the (weighted) group means of ``f`` from ``col`` in place."""
+    s = np.bincount(f, weights=col if w is None else w * col, minlength=L)
+    s /= tot
+    col -= s[f]
 
 
 def demean(
@@ -74,39 +91,63 @@ def demean(
 
     Returns
     -------
-    array shaped like ``X``: the residuals of the (weighted) projection on the dummies.
+    array shaped like ``X`` (a new, column-major array): the residuals of the
+    (weighted) projection on the dummies.
 
     Notes
     -----
-    One factor: exact, ``x - mean_g(x)``.  Several factors: alternating
-    projections (Gaure 2013) with an Aitken-free plain sweep; on a balanced
-    two-way panel it converges in one or two sweeps.
+    One factor: exact, ``x - mean_g(x)``.  Two factors on a complete balanced
+    layout (one row per cell, no weights): one sweep is the exact projection
+    ``x - xbar_i - xbar_t + xbar``, so no convergence sweep is run.  Otherwise
+    alternating projections (Gaure 2013), one column at a time with
+    ``np.bincount`` group sums, each column until its own change is below ``tol``.
     """
     A = np.asarray(X, dtype=float)
     one_d = A.ndim == 1
-    R = A.reshape(len(A), -1).copy()
+    R = np.array(A.reshape(len(A), -1), dtype=float, order="F", copy=True)
+    demean_inplace(R, factors, weights=weights, tol=tol, maxiter=maxiter)
+    return R[:, 0] if one_d else R
+
+
+def demean_inplace(
+    R: np.ndarray,
+    factors: Sequence[np.ndarray],
+    *,
+    weights: np.ndarray | None = None,
+    tol: float = 1e-10,
+    maxiter: int = 10000,
+) -> np.ndarray:
+    """:func:`demean` of a float64 ``(n, k)`` array in place (column-major arrays avoid copies)."""
     w = None if weights is None else np.asarray(weights, dtype=float)
     facs = [np.asarray(f, dtype=np.int64) for f in factors]
-    if not facs or R.shape[1] == 0:
-        return R[:, 0] if one_d else R
-    sizes = [int(f.max()) + 1 if len(f) else 0 for f in facs]
-    ind = [_indicator(f, L, w) for f, L in zip(facs, sizes)]
-    if len(facs) == 1:
-        R -= _group_mean(R, *ind[0])[facs[0]]
-        return R[:, 0] if one_d else R
-    scale = 1.0 + np.abs(R).max(axis=0)
-    active = np.arange(R.shape[1])
-    for _ in range(maxiter):
-        sub = R[:, active]
-        before = sub.copy()
-        for f, (D, tot) in zip(facs, ind):
-            sub -= _group_mean(sub, D, tot)[f]
-        R[:, active] = sub
-        change = np.abs(sub - before).max(axis=0) / scale[active]
-        active = active[change > tol]
-        if active.size == 0:
-            break
-    return R[:, 0] if one_d else R
+    if not facs or R.shape[1] == 0 or R.shape[0] == 0:
+        return R
+    sizes = [int(f.max()) + 1 for f in facs]
+    tots = []
+    for f, L in zip(facs, sizes):
+        t = np.bincount(f, weights=w, minlength=L).astype(float)
+        tots.append(np.where(t > 0, t, 1.0))
+    balanced = len(facs) == 2 and w is None and _balanced(facs[0], facs[1], sizes[0], sizes[1])
+    for j in range(R.shape[1]):
+        col = R[:, j]
+        contiguous = col.flags.c_contiguous
+        if not contiguous:
+            col = np.ascontiguousarray(col)
+        if len(facs) == 1 or balanced:
+            for f, L, tot in zip(facs, sizes, tots):
+                _sweep(col, f, L, w, tot)
+        else:
+            scale = 1.0 + np.abs(col).max()
+            for _ in range(maxiter):
+                before = col.copy()
+                for f, L, tot in zip(facs, sizes, tots):
+                    _sweep(col, f, L, w, tot)
+                before -= col
+                if np.abs(before).max() / scale <= tol:
+                    break
+        if not contiguous:
+            R[:, j] = col
+    return R
 
 
 def connected_components(f1: np.ndarray, f2: np.ndarray) -> int:
@@ -148,11 +189,13 @@ def count_fe_levels(factors: Sequence[np.ndarray], *, exclude: Sequence[bool] | 
     keep = [f for f, e in zip(facs, excl) if not e]
     if not keep:
         return 1
-    sizes = [int(len(np.unique(f))) for f in keep]
+    keep = [codes(f) for f in keep]
+    sizes = [int(f.max()) + 1 if len(f) else 0 for f in keep]
     if len(keep) == 1:
         k = sizes[0]
     elif len(keep) == 2:
-        k = sizes[0] + sizes[1] - connected_components(codes(keep[0]), codes(keep[1]))
+        ncomp = 1 if _balanced(keep[0], keep[1], sizes[0], sizes[1]) else connected_components(keep[0], keep[1])
+        k = sizes[0] + sizes[1] - ncomp
     else:
         k = sum(sizes) - (len(keep) - 1)
     return int(k)
@@ -162,5 +205,96 @@ def nested_in(factor: np.ndarray, cluster: np.ndarray) -> bool:
     """True when every level of ``factor`` lies inside a single cluster."""
     f = codes(factor)
     c = codes(cluster)
-    pairs = np.unique(f * (int(c.max()) + 1) + c)
-    return bool(len(pairs) == len(np.unique(f)))
+    if len(f) == 0:
+        return True
+    first = np.empty(int(f.max()) + 1, dtype=np.int64)
+    first[f] = c  # one cluster per level (any row's); nested iff every row agrees with it
+    return bool(np.array_equal(first[f], c))
+
+
+class TwoWay:
+    """Exact projection on two crossed factors' dummies (unweighted), by their coefficients.
+
+    For group sums ``S1 = D1'X`` (L1 x k), ``S2 = D2'X`` (L2 x k) it returns
+    ``(A, B)`` with ``P X = A[f1] + B[f2]``, the least-squares projection of X
+    on both sets of dummies.  A complete balanced layout has the closed form
+    ``A = S1 / L2``, ``B = S2 / L1 - sum(X) / n``.  Otherwise the normal
+    equations are reduced to the smaller factor,
+    ``(diag(n2) - N' diag(1/n1) N) B = S2 - N' (S1 / n1)`` with ``N`` the cell
+    counts, one level per connected component fixed at zero, and solved by
+    Cholesky (Gaure 2013, section 2, for the structure).  ``ok`` is False when
+    that system is too large (smaller factor above ``max_levels`` levels) or
+    not positive definite; callers then use :func:`demean`.
+    """
+
+    def __init__(self, f1: np.ndarray, f2: np.ndarray, *, max_levels: int = 3000):
+        from scipy import linalg
+
+        self.f1, self.f2 = np.asarray(f1, dtype=np.int64), np.asarray(f2, dtype=np.int64)
+        self.n = n = len(self.f1)
+        self.L1, self.L2 = int(self.f1.max()) + 1, int(self.f2.max()) + 1
+        self.balanced = _balanced(self.f1, self.f2, self.L1, self.L2)
+        self.ok = True
+        if self.balanced:
+            return
+        self.swap = self.L2 > self.L1  # reduce to the smaller factor ("b" side)
+        fa, fb = (self.f2, self.f1) if self.swap else (self.f1, self.f2)
+        La, Lb = (self.L2, self.L1) if self.swap else (self.L1, self.L2)
+        na = np.bincount(fa, minlength=La).astype(float)
+        nb = np.bincount(fb, minlength=Lb).astype(float)
+        if Lb > max_levels or (na == 0).any() or (nb == 0).any():
+            self.ok = False
+            return
+        from scipy.sparse import csr_matrix
+
+        N = csr_matrix((np.ones(n), (fa, fb)), shape=(La, Lb))
+        N.sum_duplicates()
+        Nd = N.multiply(1.0 / np.sqrt(na)[:, None]).tocsr()
+        C = -(Nd.T @ Nd).toarray()
+        C[np.diag_indices(Lb)] += nb
+        # one b level per connected component is set to 0 (the dummies' redundancy)
+        from scipy.sparse.csgraph import connected_components as _cc
+
+        g = csr_matrix((np.ones(n), (fa, fb + La)), shape=(La + Lb, La + Lb))
+        _, lab = _cc(g, directed=False)
+        lab_b = lab[La:]
+        _, first = np.unique(lab_b, return_index=True)
+        free = np.ones(Lb, dtype=bool)
+        free[first] = False
+        try:
+            self._chol = linalg.cho_factor(C[np.ix_(free, free)], lower=True)
+        except linalg.LinAlgError:
+            self.ok = False
+            return
+        self._N, self._na, self._free, self._La, self._Lb = N, na, free, La, Lb
+
+    def coefs(self, S1: np.ndarray, S2: np.ndarray, total: np.ndarray | None = None):
+        """``(A, B)`` (L1 x k, L2 x k) from the group sums ``S1``, ``S2`` (and column totals)."""
+        from scipy import linalg
+
+        if self.balanced:
+            tot = S1.sum(axis=0) if total is None else total
+            return S1 / self.L2, S2 / self.L1 - tot / self.n
+        Sa, Sb = (S2, S1) if self.swap else (S1, S2)
+        N, na, free = self._N, self._na, self._free
+        rhs = Sb - N.T @ (Sa / na[:, None])
+        B = np.zeros_like(rhs)
+        B[free] = linalg.cho_solve(self._chol, rhs[free])
+        A = (Sa - N @ B) / na[:, None]
+        return (B, A) if self.swap else (A, B)
+
+    def sums(self, X: np.ndarray):
+        """Group sums ``(D1'X, D2'X)`` of the columns of ``X`` (n x k)."""
+        X = X.reshape(self.n, -1)
+        S1 = np.column_stack([np.bincount(self.f1, weights=X[:, j], minlength=self.L1) for j in range(X.shape[1])])
+        S2 = np.column_stack([np.bincount(self.f2, weights=X[:, j], minlength=self.L2) for j in range(X.shape[1])])
+        return S1, S2
+
+    def residual_inplace(self, X: np.ndarray) -> np.ndarray:
+        """``X - P X`` in place for a float64 (n x k) array; returns X."""
+        S1, S2 = self.sums(X)
+        A, B = self.coefs(S1, S2)
+        for j in range(X.shape[1]):
+            X[:, j] -= A[self.f1, j]
+            X[:, j] -= B[self.f2, j]
+        return X

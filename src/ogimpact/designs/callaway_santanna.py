@@ -45,6 +45,7 @@ from ..panel import Panel
 from ..results import Estimate
 from .cs_aggregate import aggregate_cells, pretest, result_tables
 from .cs_bootstrap import analytic_se, bootstrap_ses
+from .cs_influence import influence_extras
 
 __all__ = ["fit_cs", "att_gt"]
 
@@ -129,16 +130,21 @@ def did_means(Y: np.ndarray, gu: np.ndarray, cells: pd.DataFrame, *, control: st
         aC = np.where(live, n / nC, 0.0)
     A = Tm * aT - Cm * aC  # (C, K) coefficient of dY by cohort
     Bm = Tm * (aT * mT) - Cm * (aC * mC)
-    inf = np.empty((n, len(cg)))
+    inf = np.zeros((n, len(cg)))
     bounds = list(start) + [n]
     for c in range(len(cval)):  # one block per cohort, not per unit
-        blk = slice(bounds[c], bounds[c + 1])
-        if not (A[c] != 0).any():
-            inf[blk] = 0.0
+        nz = np.flatnonzero(A[c] != 0)  # cells where cohort c is treated or a comparison (else 0)
+        if not len(nz):
             continue
-        np.subtract(Y[blk][:, cur], Y[blk][:, pre], out=inf[blk])
-        inf[blk] *= A[c]
-        inf[blk] -= Bm[c]
+        Yb = Y[bounds[c]:bounds[c + 1]]
+        blk = Yb[:, cur[nz]]
+        blk -= Yb[:, pre[nz]]
+        blk *= A[c, nz]
+        blk -= Bm[c, nz]
+        if len(nz) == len(cg):
+            inf[bounds[c]:bounds[c + 1]] = blk
+        else:
+            inf[bounds[c]:bounds[c + 1], nz] = blk
     return mT - mC, inf
 
 
@@ -245,6 +251,23 @@ def did_batch(method: str, DY: np.ndarray, D: np.ndarray, X: np.ndarray, n: int,
 
 
 # --------------------------------------------------------------------------- data
+def _unit_codes(uvals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..n-1 of the units in sorted order of their ids, and the sorted ids.
+
+    A Panel frame is sorted by unit: numeric ids then need no hashing (codes from
+    the change points); anything else goes through ``pandas.factorize(sort=True)``.
+    """
+    if uvals.dtype.kind in "iuf" and len(uvals):
+        chg = uvals[1:] != uvals[:-1]
+        if not (uvals[1:] < uvals[:-1]).any():
+            codes = np.empty(len(uvals), dtype=np.int64)
+            codes[0] = 0
+            np.cumsum(chg, out=codes[1:])
+            return codes, uvals[np.r_[True, chg]]
+    codes, uniq = pd.factorize(uvals, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq)
+
+
 def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | None) -> dict:
     """Balanced unit x period arrays, cohorts and the treated-cohort list (R ``pre_process_did``)."""
     if not panel.cohort:
@@ -254,64 +277,98 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
     u, tc, gc = panel.unit, panel.time, panel.cohort
     covs = list(panel.covariates)
     info: dict = {"warnings": []}
-    g_unit = f.groupby(u, sort=False)[gc].first()
+    ucode, uniq = _unit_codes(f[u].to_numpy())
+    tval = f[tc].to_numpy(np.int64)
+    gval = f[gc].to_numpy(np.int64)
+    n_all = len(uniq)
+    g_all = np.empty(n_all, dtype=np.int64)
+    g_all[ucode[::-1]] = gval[::-1]  # cohort of each unit (its first row, as groupby.first)
+    rows = None  # rows kept (None = all)
     latest = None
-    if not (g_unit == 0).any():
+    if not (g_all == 0).any():
         if control == "never":
             raise DesignError(
                 "there are no never-treated units (cohort 0), so control='never' leaves every cohort without "
                 "comparison units; use control='notyet' (not-yet-treated units as comparisons) or add never-treated units."
             )
-        latest = int(g_unit.max())
-        f = f[f[tc] < latest - anticipation]
+        latest = int(g_all.max())
+        rows = tval < latest - anticipation
         info["warnings"].append(
             f"no never-treated units: periods from {latest - anticipation} on are dropped and cohort {latest} "
             "serves only as a comparison group (as R did)."
         )
-    tlist = np.sort(f[tc].unique())
+    tk = tval if rows is None else tval[rows]
+    lo = int(tk.min()) if len(tk) else 0
+    span = int(tk.max()) - lo + 1 if len(tk) else 0
+    if span <= 4 * len(tk) + 64:  # integer periods: a lookup table instead of sorting and searching
+        seen_t = np.bincount(tk - lo, minlength=span) > 0
+        tlist = lo + np.flatnonzero(seen_t)
+        lut = np.cumsum(seen_t) - 1
+        ti = lut[tk - lo]
+    else:
+        tlist = np.sort(pd.unique(tk))
+        ti = np.searchsorted(tlist, tk)
     if len(tlist) < 2:
         raise DesignError("fewer than two periods remain for 'cs'; a DiD needs a pre- and a post-period "
                           "(add periods, or never-treated units).")
     first = int(tlist[0])
-    early = g_unit[(g_unit > 0) & (g_unit <= first + anticipation)]
-    if len(early):
-        f = f[~f[u].isin(early.index)]
-        info["warnings"].append(f"dropped {len(early)} unit(s) treated by the first period {first}"
+    early = (g_all > 0) & (g_all <= first + anticipation)
+    n_early = int(early.sum())
+    if n_early:
+        info["warnings"].append(f"dropped {n_early} unit(s) treated by the first period {first}"
                                 f"{' + anticipation' if anticipation else ''}.")
-    info["n_units_dropped_treated_first_period"] = int(len(early))
+    info["n_units_dropped_treated_first_period"] = n_early
     # balance (R did: units missing in any period are dropped)
-    counts = f.groupby(u, sort=False)[tc].nunique()
-    incomplete = counts.index[counts < len(tlist)]
-    if len(incomplete):
-        f = f[~f[u].isin(incomplete)]
-        msg = (f"{len(incomplete)} unit(s) are missing in some period (or have missing outcome/covariates) and "
+    T = len(tlist)
+    uk = ucode if rows is None else ucode[rows]
+    occ = np.zeros((n_all, T), dtype=bool)
+    occ[uk, ti] = True
+    seen = occ.any(axis=1) & ~early
+    complete = occ.all(axis=1) & ~early
+    n_incomplete = int((seen & ~complete).sum())
+    if n_incomplete:
+        msg = (f"{n_incomplete} unit(s) are missing in some period (or have missing outcome/covariates) and "
                "were dropped to balance the panel, as R did does by default.")
         info["warnings"].append(msg)
         warnings.warn(msg, UserWarning, stacklevel=3)
-    info["n_units_dropped_unbalanced"] = int(len(incomplete))
-    if f.empty:
+    info["n_units_dropped_unbalanced"] = n_incomplete
+    if not complete.any():
         raise DesignError("no unit is observed in every period; 'cs' needs a balanced panel "
                           "(fill the gaps or restrict the periods).")
     # units ordered by cohort (then id): each cohort is a contiguous block of rows
-    f = f.sort_values([gc, u, tc], kind="mergesort")
-    ucodes, uniques = pd.factorize(f[u], sort=False)
-    n, T = len(uniques), len(tlist)
-    ti = np.searchsorted(tlist, f[tc].to_numpy())
+    kept = np.flatnonzero(complete)
+    order = kept[np.argsort(g_all[kept], kind="stable")]
+    n = len(order)
+    pos = np.full(n_all, -1, dtype=np.int64)
+    pos[order] = np.arange(n)
+    uniques = uniq[order]
+    gu = g_all[order]
+    sel = complete[uk]  # rows of kept units
+    if not sel.all():
+        uk, ti = uk[sel], ti[sel]
+    pu = pos[uk]
+
+    def _rows(col):
+        v = f[col].to_numpy(float)
+        if rows is not None:
+            v = v[rows]
+        return v if sel.all() else v[sel]
+
     Y = np.empty((n, T))
-    Y[ucodes, ti] = f[panel.outcome].to_numpy(float)
-    gu = np.zeros(n, dtype=np.int64)
-    gu[ucodes] = f[gc].to_numpy(np.int64)
+    Y[pu, ti] = _rows(panel.outcome)
     X = None
     if covs:
         X = np.ones((n, T, len(covs) + 1))
-        X[ucodes, ti, 1:] = f[covs].to_numpy(float)
+        for j, c in enumerate(covs):
+            X[pu, ti, j + 1] = _rows(c)
     glist = np.unique(gu[gu > first + anticipation])
     if latest is not None:
         glist = glist[glist < latest]
     if not len(glist):
         raise DesignError("no treated cohort has a pre-treatment period; 'cs' needs units first treated after "
                           f"the first period {first}{' + anticipation' if anticipation else ''}.")
-    sizes = {int(g): int((gu == g).sum()) for g in glist}
+    gs, gn = np.unique(gu, return_counts=True)
+    sizes = {int(g): int(c) for g, c in zip(gs, gn) if g in set(glist.tolist())}
     one = [g for g, s in sizes.items() if s == 1]
     if one:
         raise DesignError(
@@ -333,11 +390,17 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
     if ccol and ccol != u:
         if ccol not in f.columns:
             raise DesignError(f"cluster column {ccol!r} is not in the panel; build the panel with cluster={ccol!r}.")
-        per_unit = f.groupby(u, sort=False)[ccol].nunique()
-        if (per_unit > 1).any():
+        crow, _ = pd.factorize(f[ccol])
+        if rows is not None:
+            crow = crow[rows]
+        crow = crow[sel] if not sel.all() else crow
+        ok = crow >= 0  # missing cluster values are ignored, as groupby.first/nunique do
+        cfirst = np.full(n, -1, dtype=np.int64)
+        cfirst[pu[ok][::-1]] = crow[ok][::-1]
+        if (ok & (crow != cfirst[pu])).any():
             raise DesignError(f"cluster column {ccol!r} varies within unit; R did supports only time-invariant "
                               "clusters - use a unit-level cluster variable.")
-        codes = pd.factorize(f.groupby(u, sort=False)[ccol].first().to_numpy())[0]
+        codes = pd.factorize(np.where(cfirst >= 0, cfirst, np.nan))[0]
     else:
         ccol = None
     return dict(Y=Y, X=X, gu=gu, tlist=tlist, glist=glist, n=n, units=uniques, cluster_codes=codes,
@@ -387,12 +450,16 @@ def att_gt(prep: dict, *, control: str = "never", method: str = "dr", base: str 
     cg, ct, thr = cells["g"].to_numpy(), cells["t"].to_numpy(), cells["thr"].to_numpy()
     cur, pre = cells["cur"].to_numpy(), cells["pre"].to_numpy()
     invariant = bool(np.all(X == X[:, :1, :]))
-    keys = pd.DataFrame({"g": cg[live], "thr": thr[live] if control == "notyet" else 0,
+    # cells of a cohort share one logit and one design when they share the comparison units and the
+    # covariate period; not-yet-treated comparison sets depend on the threshold only through the
+    # cohorts later than it, so thresholds between two consecutive cohorts give the same set
+    ckey = np.searchsorted(np.unique(gu), thr[live], side="right") if control == "notyet" else 0
+    keys = pd.DataFrame({"g": cg[live], "set": ckey, "thr": thr[live],
                          "cov": 0 if invariant else cells["early"].to_numpy()[live], "k": live})
     beta = None
-    for (g, th, cv), grp in keys.groupby(["g", "thr", "cov"], sort=False):
+    for (g, _, cv), grp in keys.groupby(["g", "set", "cov"], sort=False):
         ks = grp["k"].to_numpy()
-        ctrl = _controls(gu, g, th, control)
+        ctrl = _controls(gu, g, grp["thr"].iat[0], control)
         if not ctrl.any():  # a cell without comparison units is an error, not an NA
             raise DesignError(
                 f"cohort {g} has no comparison units in period {ct[ks[0]]} (control='{control}'); "
@@ -422,6 +489,7 @@ def fit_cs(
     seed: int | None = None,
     alpha: float = 0.05,
     cluster: str | None = None,
+    keep_influence: bool = False,
 ) -> Estimate:
     """Callaway & Sant'Anna (2021) staggered DiD, as R ``did`` (``att_gt`` then ``aggte``).
 
@@ -451,6 +519,9 @@ def fit_cs(
     cluster : str, optional
         A time-invariant cluster column coarser than the unit (default: the panel's
         cluster role, else the unit).
+    keep_influence : bool
+        Add the per-unit influence function of the headline ATT to ``extras``
+        (``influence``, ``influence_scale``; see :mod:`.cs_influence`).
 
     Returns
     -------
@@ -495,6 +566,8 @@ def fit_cs(
                    "n_never_treated": prep["n_never"], "periods": [int(t) for t in prep["tlist"]]})
     if boot_info:
         extras["bootstrap"] = boot_info
+    if keep_influence:
+        extras.update(influence_extras(panel, prep["units"], agg.overall_inf, n, cluster=prep["cluster"]))
 
     diagnostics = {
         "n_dropped": int(panel.info.get("n_dropped", 0)),
@@ -522,7 +595,8 @@ def fit_cs(
         "cluster": prep["cluster"] or panel.unit, "covariates": list(panel.covariates),
         "bootstrap_weights": "rademacher" if bootstrap else None,
         "se": "multiplier bootstrap (IQR)" if bootstrap else "analytic influence function",
-        "ci": "normal", "trim_level": TRIM_LEVEL if method in ("dr", "ipw") else None,
+        "keep_influence": bool(keep_influence), "ci": "normal",
+        "trim_level": TRIM_LEVEL if method in ("dr", "ipw") else None,
         "unbalanced": "drop incomplete units", "estimator_2x2": {"dr": "DRDID::drdid_panel (locally efficient)",
                                                                "ipw": "DRDID::std_ipw_did_panel",
                                                                "reg": "DRDID::reg_did_panel"}[method],

@@ -118,14 +118,19 @@ def fit_event_study(
     ets = [e for e in observed if e != ref]
     if not ets:
         raise DesignError("only the reference event time is observed; an event study needs other event times.")
-    D = np.zeros((len(frame), len(ets)))
-    col = {e: i for i, e in enumerate(ets)}
+    # event-time dummies as one code per row (column of its dummy, -1 = none): never a dense n x k matrix
+    lut = np.full(observed[-1] - observed[0] + 1, -1, dtype=np.int64)
+    lut[np.asarray(ets) - observed[0]] = np.arange(len(ets))
+    icode = np.full(len(frame), -1, dtype=np.int64)
     rows = np.flatnonzero(treated & (et != ref))
-    D[rows, [col[int(e)] for e in et[rows]]] = 1.0
+    icode[rows] = lut[et[rows] - observed[0]]
     names = [event_time_name(e) for e in ets] + covs
     Xc = frame[covs].to_numpy(float) if covs else np.empty((len(frame), 0))
-    fit = fit_linear(frame[panel.outcome].to_numpy(float), np.column_stack([D, Xc]), names, fe=fe, kind="cluster",
-                     clusters=cl_codes, cluster_names=cl_cols)
+    fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, kind="cluster",
+                     clusters=cl_codes, cluster_names=cl_cols, indicators=(icode, len(ets)))
+    if wild_bootstrap and fit.X is None:  # the bootstrap needs the within-transformed regressors
+        fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, kind="cluster",
+                         clusters=cl_codes, cluster_names=cl_cols, indicators=(icode, len(ets)), dense=True)
     V = fit.vcov
     se = fit.se
     kept = [e for e in ets if event_time_name(e) in fit.names]
@@ -153,10 +158,14 @@ def fit_event_study(
                 pass
         wb = bootstrap_for(fit, cl_codes, test=tname, null=null, B=wild_bootstrap,
                            weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
-    unit = frame[panel.unit]
+    ucode = fe[0]  # unit codes 0..N-1
+
+    def _n_units(mask):
+        return int(np.count_nonzero(np.bincount(ucode[mask], minlength=int(ucode.max()) + 1)))
+
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_cl, "rss": fit.stats["rss"],
             "r2_within": fit.stats.get("r2_within"), "K": fit.k,
-            "n_never_treated_units": int(unit[~treated].nunique()),
+            "n_never_treated_units": _n_units(~treated),
             "headline": "average of the post-period (event time >= 0) coefficients, delta-method SE"}
     if fit.dropped:
         diag["dropped_collinear"] = fit.dropped
@@ -172,8 +181,8 @@ def fit_event_study(
                "bootstrap_weights": bootstrap_weights, "seed": seed}
     return Estimate(
         design="event-study", outcome=panel.outcome, estimate=est, se=se_h, alpha=alpha, df=V.df,
-        n_obs=int(len(frame)), n_units=int(unit.nunique()), n_clusters=V.n_clusters,
-        n_treated_units=int(unit[treated].nunique()), terms=terms, event_study=es, wild_bootstrap=wb,
+        n_obs=int(len(frame)), n_units=int(ucode.max()) + 1, n_clusters=V.n_clusters,
+        n_treated_units=_n_units(treated), terms=terms, event_study=es, wild_bootstrap=wb,
         diagnostics=diag, options=options,
         extras={"coef_names": fit.names, "vcov_all": V.V.tolist(), "post_weights": w.tolist()},
         software=software(),

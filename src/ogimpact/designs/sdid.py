@@ -62,6 +62,11 @@ def sc_weight_fw(
     two iterations) or after ``max_iter`` iterations.  ``A x`` and ``A'A x`` are
     updated incrementally, so one iteration costs O(n + k).
 
+    The state ``[A x, A'A x]`` is kept in one preallocated vector and the rows
+    ``[A[:, i], (A'A)[:, i]]`` in one contiguous matrix, so each iteration is a
+    dozen in-place numpy calls; every element is computed by the same floating-point
+    operations as the textbook update, so the iterates do not depend on this layout.
+
     Returns
     -------
     (weights, iterations)
@@ -77,31 +82,46 @@ def sc_weight_fw(
     z2 = float(zeta) ** 2
     eta = n * z2
     G = A.T @ A
-    Atb = A.T @ b
-    Ax = A @ x
-    AtAx = G @ x
+    # M[i] = [A[:, i], G[:, i]]; W = [A x, G x]; C = [b, A'b]; E = W - C = [err, A'A x - A'b]
+    M = np.empty((k, n + k))
+    M[:, :n] = A.T
+    M[:, n:] = G.T
+    W = np.empty(n + k)
+    W[:n] = A @ x
+    W[n:] = G @ x
+    C = np.empty(n + k)
+    C[:n] = b
+    C[n:] = A.T @ b
+    E = W - C
+    D = np.empty(n + k)
+    hg = np.empty(k)
+    ex = np.empty(k)
+    En, Ek, Dn = E[:n], E[n:], D[:n]
+    mul, add, sub = np.multiply, np.add, np.subtract
     tol = float(min_decrease) ** 2
+    xx = float(x @ x)
     prev = None
     it = 0
     while it < max_iter:
         it += 1
-        hg = AtAx - Atb + eta * x
-        i = int(np.argmin(hg))
-        xi = x[i]
+        add(Ek, mul(x, eta, out=ex), out=hg)  # half-gradient A'A x - A'b + eta x
+        i = int(hg.argmin())
+        xi = x.item(i)
         # direction d = e_i - x
         if not (xi == 1.0 and np.count_nonzero(x) == 1):
-            derr = A[:, i] - Ax
-            hg_d = hg[i] - hg @ x
-            dd = x @ x - xi * xi + (1.0 - xi) ** 2
-            step = -hg_d / (derr @ derr + eta * dd)
+            sub(M[i], W, out=D)  # [A_i - A x, G_i - A'A x]
+            hg_d = hg.item(i) - float(hg @ x)
+            dd = xx - xi * xi + (1.0 - xi) ** 2
+            step = -hg_d / (float(Dn @ Dn) + eta * dd)
             s = 1.0 if step > 1.0 else (0.0 if not step > 0.0 else step)
             if s:
-                x = x * (1.0 - s)
+                x *= 1.0 - s
                 x[i] += s
-                Ax = Ax + s * derr
-                AtAx = AtAx + s * (G[:, i] - AtAx)
-        err = Ax - b
-        val = z2 * (x @ x) + (err @ err) / n
+                D *= s
+                W += D
+        sub(W, C, out=E)
+        xx = float(x @ x)
+        val = z2 * xx + float(En @ En) / n
         if prev is not None and not prev - val > tol:
             break
         prev = val
@@ -128,7 +148,8 @@ def sc_weight_fw_batch(
 
     ``Y`` is (R, n, k+1) and ``init`` (R, k).  Every problem follows exactly the
     iteration and stopping rule of :func:`sc_weight_fw`; a problem that has
-    stopped is frozen while the others go on.  Returns (weights (R, k), iterations (R,)).
+    stopped leaves the working set (its weights are final), so late iterations
+    only touch the problems still running.  Returns (weights (R, k), iterations (R,)).
     """
     Y = np.asarray(Y, dtype=float)
     R, n, k1 = Y.shape
@@ -142,38 +163,57 @@ def sc_weight_fw_batch(
     z2 = float(zeta) ** 2
     eta = n * z2
     G = At @ A
-    Atb = np.einsum("rkn,rn->rk", At, b)
-    Ax = np.einsum("rnk,rk->rn", A, x)
-    AtAx = np.einsum("rkj,rj->rk", G, x)
+    # per problem: M[r, i] = [A[:, i], G[i]]; W = [A x, G x]; C = [b, A'b]; E = W - C = [err, G x - A'b]
+    M = np.empty((R, k, n + k))
+    M[:, :, :n] = At
+    M[:, :, n:] = G
+    W = np.empty((R, n + k))
+    W[:, :n] = np.einsum("rnk,rk->rn", A, x)
+    W[:, n:] = np.einsum("rkj,rj->rk", G, x)
+    C = np.empty((R, n + k))
+    C[:, :n] = b
+    C[:, n:] = np.einsum("rkn,rn->rk", At, b)
+    del A, At, G, Y
+    E = W - C
     tol = float(min_decrease) ** 2
-    active = np.ones(R, dtype=bool)
-    prev = np.full(R, np.inf)
-    iters = np.zeros(R, dtype=int)
+    out = x.copy()
+    iters = np.full(R, max_iter, dtype=int)
+    rid = np.arange(R)  # problems still running (rows of M and out)
     ar = np.arange(R)
+    prev = np.full(R, np.inf)
+    xx = np.einsum("rk,rk->r", x, x)
     with np.errstate(invalid="ignore", divide="ignore"):
         for it in range(1, max_iter + 1):
-            hg = AtAx - Atb + eta * x
-            i = np.argmin(hg, axis=1)
+            hg = E[:, n:] + eta * x
+            i = hg.argmin(axis=1)
             xi = x[ar, i]
-            derr = At[ar, i] - Ax
+            D = M[rid, i] - W  # [A_i - A x, G_i - G x]
+            Dn = D[:, :n]
             hg_d = hg[ar, i] - np.einsum("rk,rk->r", hg, x)
-            xx = np.einsum("rk,rk->r", x, x)
             dd = xx - xi * xi + (1.0 - xi) ** 2
-            step = -hg_d / (np.einsum("rn,rn->r", derr, derr) + eta * dd)
-            s = np.where(active & (step > 0), np.minimum(step, 1.0), 0.0)
+            step = -hg_d / (np.einsum("rn,rn->r", Dn, Dn) + eta * dd)
+            s = np.where(step > 0, np.minimum(step, 1.0), 0.0)
             x *= (1.0 - s)[:, None]
             x[ar, i] += s
-            Ax += s[:, None] * derr
-            AtAx += s[:, None] * (G[ar, i] - AtAx)
-            err = Ax - b
-            val = z2 * np.einsum("rk,rk->r", x, x) + np.einsum("rn,rn->r", err, err) / n
-            iters[active] = it
-            stop = active & (it >= 2) & ~(prev - val > tol)
-            prev = np.where(active, val, prev)
-            active &= ~stop
-            if not active.any():
-                break
-    return x, iters
+            D *= s[:, None]
+            W += D
+            np.subtract(W, C, out=E)
+            En = E[:, :n]
+            xx = np.einsum("rk,rk->r", x, x)
+            val = z2 * xx + np.einsum("rn,rn->r", En, En) / n
+            stop = ~(prev - val > tol) if it >= 2 else np.zeros(len(rid), dtype=bool)
+            prev = val
+            if stop.any():
+                out[rid[stop]] = x[stop]
+                iters[rid[stop]] = it
+                keep = ~stop
+                if not keep.any():
+                    break
+                rid, x, W, C, E = rid[keep], x[keep], W[keep], C[keep], E[keep]
+                prev, xx = prev[keep], xx[keep]
+                ar = np.arange(len(rid))
+    out[rid] = x
+    return out, iters
 
 
 def _sparsify_rows(V: np.ndarray) -> np.ndarray:

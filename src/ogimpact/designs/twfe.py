@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DesignError
 from ..inference.vcov import SSC_NAME
@@ -51,9 +50,16 @@ def prepare_regression(panel, covariates, cluster):
     return frame, covs, cols, cl_codes, fe, n_cl + n_cov
 
 
-def _dcdh_weights(D: np.ndarray, Xc: np.ndarray, fe) -> dict:
-    """de Chaisemartin–D'Haultfœuille weights of the treated cells in the TWFE coefficient."""
-    Z = demean(np.column_stack([D, Xc]) if Xc.size else D[:, None], fe)
+def _dcdh_weights(D: np.ndarray, Xc: np.ndarray, fe, fit=None) -> dict:
+    """de Chaisemartin–D'Haultfœuille weights of the treated cells in the TWFE coefficient.
+
+    ``fit``: the TWFE regression, whose within-transformed regressors are reused
+    when no column was dropped (they are ``demean([D, Xc])``).
+    """
+    if fit is not None and fit.X is not None and not fit.dropped and fit.X.shape[1] == 1 + Xc.shape[1]:
+        Z = fit.X
+    else:
+        Z = demean(np.column_stack([D, Xc]) if Xc.size else D[:, None], fe)
     eps = Z[:, 0]
     if Xc.size:
         Xw = Z[:, 1:]
@@ -114,7 +120,7 @@ def fit_twfe(
         treat_src = f"1[{panel.time} >= {panel.cohort}]"
     else:
         raise DesignError("design 'twfe' needs a 0/1 treatment (--treat COL) or a cohort column.")
-    if not set(np.unique(D)) <= {0.0, 1.0} or len(np.unique(D)) < 2:
+    if len(D) == 0 or not ((D == 0) | (D == 1)).all() or D.min() == D.max():
         raise DesignError("the treatment must be 0/1 with both values present; recode --treat.")
     Xc = frame[covs].to_numpy(float) if covs else np.empty((len(frame), 0))
     X = np.column_stack([D, Xc])
@@ -129,12 +135,12 @@ def fit_twfe(
     if wild_bootstrap:
         wb = bootstrap_for(fit, cl_codes, test=test or "treat", null=null, B=wild_bootstrap,
                            weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
-    unit = frame[panel.unit]
+    ucode = fe[0]  # unit codes 0..N-1
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_cl, "rss": fit.stats["rss"],
             "r2_within": fit.stats.get("r2_within"), "K": fit.k}
     if fit.dropped:
         diag["dropped_collinear"] = fit.dropped
-    diag.update(_dcdh_weights(D, Xc, fe))
+    diag.update(_dcdh_weights(D, Xc, fe, fit))
     options = {"treat": treat_src, "covariates": covs, "fixed_effects": [panel.unit, panel.time],
                "cluster": ",".join(cl_cols), "vcov": V.name, "ssc": SSC_NAME, "ssc_factors": V.ssc,
                "alpha": alpha, "df_t": V.df, "wild_bootstrap": wild_bootstrap,
@@ -142,8 +148,8 @@ def fit_twfe(
                "bootstrap_weights": bootstrap_weights, "seed": seed}
     return Estimate(
         design="twfe", outcome=panel.outcome, estimate=fit.coef[h], se=se[h], alpha=alpha, df=V.df,
-        n_obs=int(len(frame)), n_units=int(unit.nunique()), n_clusters=V.n_clusters,
-        n_treated_units=int(pd.Series(D).groupby(unit.to_numpy()).max().sum()),
+        n_obs=int(len(frame)), n_units=int(ucode.max()) + 1, n_clusters=V.n_clusters,
+        n_treated_units=int(np.count_nonzero(np.bincount(ucode, weights=D, minlength=int(ucode.max()) + 1))),
         terms=terms, wild_bootstrap=wb, diagnostics=diag, options=options,
         extras={"coef_names": fit.names, "vcov": V.V.tolist()}, software=software(),
     )

@@ -38,7 +38,7 @@ from ..errors import OgimpactError
 from ..panel import Panel
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
-from .assess_grade import WINDOW, family_adjust, grade_country, grade_staggered, headline_of, ok
+from .assess_grade import RW_DRAWS, WINDOW, family_adjust, grade_country, grade_staggered, headline_of, ok
 from .checks import CheckResult
 from .grading import Grade, load_rubric
 
@@ -259,8 +259,18 @@ def assess_panel(
                                     window=window, seed=seed, rubric=rubric)
 
 
+def _cs_influence(cs: Any) -> dict | None:
+    """The CS headline ATT with its per-unit influence function (``extras``; not in the result JSON)."""
+    ex = getattr(cs, "extras", None) if isinstance(cs, Estimate) else None
+    if not ex or "influence" not in ex:
+        return None
+    return {"influence": ex["influence"], "influence_scale": ex.get("influence_scale"),
+            "estimate": cs.estimate, "se": cs.se}
+
+
 def _prepare_staggered(panel: Panel, res: Mapping, *, seed: int, wcb_draws: int, rubric) -> dict:
     docs = _docs(res)
+    influence = _cs_influence(res.get("cs"))
     rub = load_rubric(rubric).data["checks"]["few_clusters"]
     head = next((docs[n] for n in runs.ROBUST if ok(docs.get(n))), None)
     wcb = None
@@ -269,7 +279,7 @@ def _prepare_staggered(panel: Panel, res: Mapping, *, seed: int, wcb_draws: int,
         if G is not None and (G < rub["min_clusters"] or (G1 is not None and G1 < rub["min_treated_clusters"])):
             r = runs.run_wild_bootstrap(panel, draws=wcb_draws, seed=seed)
             wcb = r.to_dict() if isinstance(r, Estimate) else r
-    return {"docs": docs, "wcb": wcb, "pre_sd": runs.pre_period_sd(panel)}
+    return {"docs": docs, "wcb": wcb, "pre_sd": runs.pre_period_sd(panel), "influence": influence}
 
 
 def _grade_staggered_run(run: Mapping, *, measure, intervention, mie, family, window, seed, rubric) -> Assessment:
@@ -349,7 +359,8 @@ def assess(
     ----------
     intervention : registry intervention id (``ogimpact interventions``).
     measures : measure ids (default: a domain-balanced set, ``reports.params.DEFAULT_MEASURES``);
-        they form the declared family of the multiplicity check.
+        they form the declared family of the multiplicity check (cross-country: Romano–Wolf on a joint
+        multiplier bootstrap of the CS ATTs, B = 999 with ``seed``; Holm and BH are recorded beside it).
     country : ISO3 code; given -> single-country designs for that country's adoption.
     years : (first, last) or "A:B".
     variant : timing variant of the intervention.
@@ -374,7 +385,8 @@ def assess(
             prepared[m] = (_prepare_country(intervention, m, country, years=years, variant=variant, seed=seed,
                                             sdid_reps=sdid_reps) if country else
                            _prepare_registry_staggered(intervention, m, years=years, variant=variant, seed=seed,
-                                                       window=window, rubric=rubric))
+                                                       window=window, rubric=rubric,
+                                                       keep_influence=len(measures) >= 2))
             timings[m] = round(time.perf_counter() - t1, 2)
         errs = [r.get("panel_error") for r in prepared.values()]
         if country and all(isinstance(e, OgimpactError) for e in errs):
@@ -389,7 +401,11 @@ def assess(
 
 
 def _grade_all(prepared, *, intervention, country, mie, window, seed, rubric) -> list[Assessment]:
-    fam = family_adjust({m: _head_p(r["docs"], bool(country)) for m, r in prepared.items()})
+    # cross-country: each measure's CS headline ATT brings its influence function, so Romano–Wolf runs on
+    # joint multiplier-bootstrap draws (one weight per country, shared across the measures; B = 999, the seed)
+    joint = None if country else {m: r["influence"] for m, r in prepared.items() if r.get("influence")}
+    fam = family_adjust({m: _head_p(r["docs"], bool(country)) for m, r in prepared.items()}, joint=joint,
+                        B=RW_DRAWS, seed=seed)
     out = []
     for m, run in prepared.items():
         if country:
@@ -401,13 +417,14 @@ def _grade_all(prepared, *, intervention, country, mie, window, seed, rubric) ->
     return out
 
 
-def _prepare_registry_staggered(intervention, measure, *, years, variant, seed, window, rubric) -> dict:
+def _prepare_registry_staggered(intervention, measure, *, years, variant, seed, window, rubric,
+                                keep_influence: bool = False) -> dict:
     try:
         panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
     except Exception as exc:  # noqa: BLE001 - reported as a not-available design
         na = runs.not_available("panel", exc)
         return {"docs": {d: {**na, "design": d} for d in (*runs.ROBUST, "event-study")}, "wcb": None, "pre_sd": None}
-    res = runs.run_staggered(panel, window=window)
+    res = runs.run_staggered(panel, window=window, keep_influence=keep_influence)
     return _prepare_staggered(panel, res, seed=seed, wcb_draws=999, rubric=rubric)
 
 

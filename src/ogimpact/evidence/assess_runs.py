@@ -17,6 +17,9 @@ in every period, as CS requires) with treated cohorts of fewer than two units
 dropped, so all three use the same units; the dropped units are recorded.
 With few clusters a restricted wild cluster bootstrap (Webb weights) of the
 static TWFE coefficient supplies the WCB p-value of the few-clusters check.
+With ``keep_influence`` the CS fit also returns the per-unit influence function
+of its headline ATT, from which the assessment draws the joint multiplier
+bootstrap of the Romano–Wolf multiplicity adjustment across measures.
 
 Single-country runs fit synthetic control (with in-space placebos), synthetic
 DiD (placebo standard error) and ITS on the registry donor pool, plus the
@@ -157,8 +160,12 @@ def treat_panel(panel: Panel) -> Panel:
 
 
 def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: Sequence[str] | None = None,
-                  min_cohort_units: int = 2) -> dict[str, Estimate | dict]:
-    """Fit the cross-country designs on a cohort panel; ``{design: Estimate | not-available dict}``."""
+                  min_cohort_units: int = 2, keep_influence: bool = False) -> dict[str, Estimate | dict]:
+    """Fit the cross-country designs on a cohort panel; ``{design: Estimate | not-available dict}``.
+
+    ``keep_influence`` keeps the per-unit influence function of the CS headline ATT in its ``extras``
+    (for the Romano–Wolf multiplier bootstrap across a family of measures).
+    """
     designs = tuple(designs or (*ROBUST, "event-study"))
     unknown = [d for d in designs if d not in (*ROBUST, "event-study")]
     if unknown:
@@ -178,7 +185,8 @@ def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: S
             out[d] = {**rp, "design": d}
             continue
         if d == "cs":
-            out[d] = _fit("cs", rp, control="notyet", aggregate="dynamic", base="universal")
+            out[d] = _fit("cs", rp, control="notyet", aggregate="dynamic", base="universal",
+                          keep_influence=bool(keep_influence))
         else:
             out[d] = _fit(d, rp)
         if isinstance(out[d], Estimate):

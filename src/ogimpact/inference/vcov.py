@@ -46,7 +46,8 @@ import pandas as pd
 
 from ..errors import DesignError
 
-__all__ = ["VcovResult", "compute_vcov", "vcov_matrix", "dof_k", "cluster_codes", "KINDS", "SSC_NAME"]
+__all__ = ["VcovResult", "compute_vcov", "cluster_meat", "cluster_scores", "classical_result", "cluster_result",
+           "check_clusters", "vcov_matrix", "dof_k", "cluster_codes", "KINDS", "SSC_NAME"]
 
 KINDS = ("classical", "robust", "cluster", "newey-west")
 
@@ -86,7 +87,12 @@ class VcovResult:
 
 def cluster_codes(values) -> np.ndarray:
     """Integer codes of a cluster column; missing values raise a DesignError."""
-    s = pd.Series(np.asarray(values))
+    a = np.asarray(values)
+    if a.dtype.kind in "iub":  # no missing values possible: counting codes, no hashing
+        from ..designs._fe import codes
+
+        return codes(a)
+    s = pd.Series(a)
     if s.isna().any():
         raise DesignError(
             "the cluster variable has missing values; drop those rows or give them a cluster id."
@@ -126,10 +132,67 @@ def _bread(X: np.ndarray) -> np.ndarray:
 
 def _cluster_meat(S: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Sum over clusters of (sum of scores)(sum of scores)'."""
-    G = int(g.max()) + 1
-    Sg = np.zeros((G, S.shape[1]))
-    np.add.at(Sg, g, S)
+    return cluster_meat(S, g)
+
+
+def _n_levels(c: np.ndarray) -> int:
+    """Number of distinct values of an integer array (counting when non-negative)."""
+    if len(c) and c.min() >= 0 and c.max() < 4 * len(c) + 1024:
+        return int(np.count_nonzero(np.bincount(c)))
+    return int(len(np.unique(c)))
+
+
+def cluster_scores(X: np.ndarray, e: np.ndarray | None, g: np.ndarray, G: int | None = None) -> np.ndarray:
+    """``G x p`` cluster sums of the scores ``X * e`` (``e`` None: of ``X``), one column at a time."""
+    X = np.asarray(X, dtype=float)
+    X = X.reshape(len(X), -1)
+    G = int(g.max()) + 1 if G is None else int(G)
+    Sg = np.empty((G, X.shape[1]))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        Sg[:, j] = np.bincount(g, weights=x if e is None else x * e, minlength=G)
+    return Sg
+
+
+def cluster_meat(S: np.ndarray, g: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+    """Sum over clusters of (sum of scores)(sum of scores)'; scores ``S * e`` when ``e`` is given."""
+    Sg = cluster_scores(S, e, np.asarray(g, dtype=np.int64))
     return Sg.T @ Sg
+
+
+def classical_result(B: np.ndarray, rss: float, n: int, K: int) -> VcovResult:
+    """The ``classical`` :class:`VcovResult` from the bread ``(X'X)^-1`` and the RSS."""
+    s2 = float(rss) / (n - K)
+    V = s2 * B
+    return VcovResult(V, float(n - K), f"classical OLS: s^2 (X'X)^-1, s^2 = RSS/(n-K), n={n}, K={K}; t({n - K})",
+                      "classical", {"n": n, "K": K, "factor": 1.0, "sigma2": s2})
+
+
+def cluster_result(B: np.ndarray, meat: np.ndarray, n: int, K: int, Gs: Sequence[int],
+                   names: Sequence[str]) -> VcovResult:
+    """The CRV1 :class:`VcovResult` from the bread, the (combined) meat and the cluster counts."""
+    Gmin = min(Gs)
+    adj = (n - 1) / (n - K)
+    cadj = Gmin / (Gmin - 1)
+    f = adj * cadj
+    V = f * B @ meat @ B
+    nm = f"CRV1({','.join(names)})"
+    desc = (f"cluster-robust CRV1 by {' and '.join(names)}: G/(G-1)*(n-1)/(n-K) with G={Gmin}, n={n}, K={K} "
+            f"(factor {f:.6g}); t({Gmin - 1})")
+    return VcovResult(V, float(Gmin - 1), desc, nm,
+                      {"n": n, "K": K, "G": Gmin, "G_all": list(Gs), "factor": f, "cluster_df": "min"}, Gmin)
+
+
+def check_clusters(cl: Sequence[np.ndarray], names: Sequence[str]) -> list[int]:
+    """Cluster counts of each variable; a DesignError for a wrong number of variables or one cluster."""
+    if not cl or len(cl) > 2:
+        raise DesignError("cluster-robust covariance needs one or two cluster variables; give --cluster COL[,COL].")
+    Gs = [_n_levels(c) for c in cl]
+    if min(Gs) < 2:
+        raise DesignError(
+            f"the cluster variable {names[int(np.argmin(Gs))]!r} has a single cluster; cluster by a variable with several values."
+        )
+    return Gs
 
 
 def _nw_panel_meat(S: np.ndarray, unit: np.ndarray | None, time: np.ndarray, lags: int) -> np.ndarray:
@@ -169,6 +232,7 @@ def compute_vcov(
     unit: np.ndarray | None = None,
     time: np.ndarray | None = None,
     lags: int | None = None,
+    bread: np.ndarray | None = None,
 ) -> VcovResult:
     """Covariance of OLS coefficients under one of the conventions of this module.
 
@@ -189,6 +253,8 @@ def compute_vcov(
         Panel identifiers for ``newey-west`` (unit None = one time series).
     lags : int, optional
         Newey–West lags (default: ``floor(4 (T/100)^(2/9))``, Newey & West 1994).
+    bread : array (p, p), optional
+        ``(X'X)^-1`` when the caller already has it (saves a pass over X).
 
     Returns
     -------
@@ -204,44 +270,27 @@ def compute_vcov(
         raise DesignError(
             f"the model has {K} parameters but only {n} observations; drop regressors or fixed effects."
         )
-    B = _bread(X)
-    S = X * e[:, None]
+    B = _bread(X) if bread is None else np.asarray(bread, dtype=float)
     if kind == "classical":
-        s2 = float(e @ e) / (n - K)
-        V = s2 * B
-        return VcovResult(V, float(n - K), f"classical OLS: s^2 (X'X)^-1, s^2 = RSS/(n-K), n={n}, K={K}; t({n - K})",
-                          "classical", {"n": n, "K": K, "factor": 1.0, "sigma2": s2})
+        return classical_result(B, float(e @ e), n, K)
     if kind == "robust":
+        S = X * e[:, None]
         f = n / (n - K)
         V = f * B @ (S.T @ S) @ B
         return VcovResult(V, float(n - K), f"heteroskedasticity-robust HC1: n/(n-K) = {f:.6g}; t({n - K})",
                           "HC1", {"n": n, "K": K, "factor": f})
     if kind == "cluster":
         cl = [np.asarray(c, dtype=np.int64) for c in clusters]
-        if not cl or len(cl) > 2:
-            raise DesignError("cluster-robust covariance needs one or two cluster variables; give --cluster COL[,COL].")
         names = list(cluster_names) or [f"cluster{i + 1}" for i in range(len(cl))]
-        Gs = [int(len(np.unique(c))) for c in cl]
-        Gmin = min(Gs)
-        if Gmin < 2:
-            raise DesignError(
-                f"the cluster variable {names[int(np.argmin(Gs))]!r} has a single cluster; cluster by a variable with several values."
-            )
-        adj = (n - 1) / (n - K)
-        cadj = Gmin / (Gmin - 1)
+        Gs = check_clusters(cl, names)
         if len(cl) == 1:
-            meat = _cluster_meat(S, cl[0])
+            meat = cluster_meat(X, cl[0], e)
         else:
             inter = pd.factorize(pd.Series(cl[0]).astype(str) + "|" + pd.Series(cl[1]).astype(str))[0]
-            meat = _cluster_meat(S, cl[0]) + _cluster_meat(S, cl[1]) - _cluster_meat(S, inter)
-        f = adj * cadj
-        V = f * B @ meat @ B
-        nm = f"CRV1({','.join(names)})"
-        desc = (f"cluster-robust CRV1 by {' and '.join(names)}: G/(G-1)*(n-1)/(n-K) with G={Gmin}, n={n}, K={K} "
-                f"(factor {f:.6g}); t({Gmin - 1})")
-        return VcovResult(V, float(Gmin - 1), desc, nm,
-                          {"n": n, "K": K, "G": Gmin, "G_all": Gs, "factor": f, "cluster_df": "min"}, Gmin)
+            meat = cluster_meat(X, cl[0], e) + cluster_meat(X, cl[1], e) - cluster_meat(X, inter, e)
+        return cluster_result(B, meat, n, K, Gs, names)
     if kind == "newey-west":
+        S = X * e[:, None]
         if time is None:
             raise DesignError("Newey-West covariance needs a time variable.")
         if lags is None:
