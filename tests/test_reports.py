@@ -6,10 +6,8 @@ determinism and failure tests use a reduced parameter set for speed.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

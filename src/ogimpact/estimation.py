@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .errors import DataError, OgimpactError, PanelError

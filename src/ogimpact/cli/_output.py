@@ -7,6 +7,8 @@ from typing import Any
 from ..atomic import atomic_write_bytes, atomic_write_text  # noqa: F401 - re-exported
 from ..results import dumps
 
+__all__ = ["emit_json", "atomic_write_bytes", "atomic_write_text"]
+
 
 def emit_json(doc: Any) -> None:
     """Print exactly one JSON document on stdout (NaN/inf as null)."""

@@ -34,7 +34,7 @@ from scipy import optimize
 from ..errors import DesignError, PanelError
 from ..panel import Panel
 from ..results import Estimate
-from .synth_predictors import Predictor, default_spec, parse_spec, predictor_matrix
+from .synth_predictors import default_spec, parse_spec, predictor_matrix
 
 __all__ = ["fit_synth", "simplex_ls", "solve_w", "fit_arrays", "scale_predictors"]
 
@@ -321,7 +321,6 @@ def fit_synth(
             f"({periods[0]}..{periods[-1]}); synth needs pre- and post-treatment periods."
         )
     pre = [t for t in periods if t < treat_time]
-    post = [t for t in periods if t >= treat_time]
     if donors is None:
         pool = [u for u in units_all if u != treated]
         if panel.cohort:

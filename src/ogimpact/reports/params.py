@@ -10,7 +10,7 @@ through the folder name (see ``slug``).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..errors import OgimpactError

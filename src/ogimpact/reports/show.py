@@ -7,8 +7,6 @@ of its own.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import pandas as pd
 
 from ..results import Estimate
