@@ -143,6 +143,11 @@ def render(doc: dict) -> str:
            "times are inflated and noisy; ratios are fairer, since each pair ran minutes apart under similar load."
            if max(m.get("load_average_start", [0])[:1] + m.get("load_average_end", [0])[:1]) > 1.5 else
            "The machine was otherwise idle."),
+        *[f"- re-measured {', '.join(r.get('benchmarks', []))} on {r.get('date')} (commit {r.get('git_commit')}, "
+          f"load {', '.join(f'{x:.1f}' for x in r.get('load_average_start', []))}): {r.get('why', '')}"
+          for r in m.get("reruns", [])],
+        "- the cs, sdid and sun-abraham rows were also re-measured after their optimisation (same day, same "
+        "machine; each peer row in the same run as the ogimpact row it is compared with)",
         "",
         "Peers (`.venv-bench`): " + ", ".join(
             f"{k} {v['version']}" if v.get("ok") else f"{k} (not available: {v.get('error', '')[:80]})"
@@ -192,8 +197,25 @@ def render(doc: dict) -> str:
               "`imputation` static (`horizons=False, pretrends=False`), synth with the Basque predictor SPEC and "
               "MSPE window 1960-1969 of the reference case, and `placebo=('space',)` for the placebo loops.", ""]
     lines += [f"- {b} / {t}: {s}" for (b, t), s in setups.items()]
+    lines += _batch_lines()
     lines += ["", "## Notes", "", *NOTES]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _batch_lines() -> list[str]:
+    """The batch-report scaling table (``benchmarks/batch_scaling.py``), if it has been run."""
+    src = HERE / "results" / "batch_scaling.json"
+    if not src.exists():
+        return []
+    b = json.loads(src.read_text())
+    out = ["", "## Batch reports: scaling with workers (`benchmarks/batch_scaling.py`)", "",
+           f"{len(b['countries'])} country reports ({b['report']}), run {b['date']} on {b['cpu_count']} cores; "
+           "target: ~linear scaling with workers.", "",
+           "| workers | reports | ok | wall time | per report | speed-up vs 1 worker |", "|---|---|---|---|---|---|"]
+    for r in b["rows"]:
+        out.append(f"| {r['workers']} | {r['reports']} | {r['ok']} | {r['seconds']:.0f} s | {r['seconds_per_report']:.2f} s "
+                   f"| {r['speedup_vs_1']:.2f}× |")
+    return out
 
 
 if __name__ == "__main__":
