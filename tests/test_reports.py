@@ -105,6 +105,8 @@ def test_concurrent_runs_of_the_same_report_do_not_clobber(tmp_path):
         (dict(country="../../etc"), "ISO3"),
         (dict(country="CHL", intervention='rti_law"; import os; os.system("x") #'), "not a valid id"),
         (dict(country="CHL", measures=("wgi.cc/../../x",)), "not a valid id"),
+        (dict(country="KEN", intervention="open_up_guide"), "no adoption date"),
+        (dict(country="CHL", intervention="ogp_member", variant="nope"), "join"),
     ],
 )
 def test_bad_or_hostile_parameters_are_refused_before_running(tmp_path, params, needle):
@@ -183,3 +185,22 @@ def test_report_renders_in_headless_chromium_without_console_errors(chile_full, 
     assert dom.count("<img") >= 4 and "<table" in dom
     console_errors = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("Error" in ln or "error" in ln)]
     assert not console_errors, console_errors[:5]
+
+
+def test_a_timing_variant_gets_its_own_report_folder():
+    base = CountryParams(country="CHL", intervention="ogp_member").validate()
+    alt = CountryParams(country="CHL", intervention="ogp_member", variant="first_action_plan").validate()
+    assert base.slug == "chl-ogp_member" and alt.slug == "chl-ogp_member-first_action_plan"
+
+
+def test_batch_defaults_apply_only_to_kinds_that_take_them(tmp_path):
+    from ogimpact.reports.batch import load_spec
+
+    spec = tmp_path / "b.yaml"
+    spec.write_text("defaults: {intervention: rti_law, seed: 3}\nruns:\n  - {country: CHL}\n  - {kind: evidence}\n")
+    entries, _ = load_spec(spec)
+    assert [e.error for e in entries] == [None, None]
+    assert entries[0].params.seed == 3 and entries[1].params.seed == 3
+    spec.write_text("defaults: {intervention: rti_law, colour: red}\nruns:\n  - {country: CHL}\n")
+    with pytest.raises(OgimpactError, match="colour"):
+        load_spec(spec)

@@ -58,14 +58,22 @@ def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise OgimpactError("'defaults:' in the batch spec must be a mapping.")
+    known = set().union(*(_param_names(k) or set() for k in ("country", "cross-country", "evidence"))) | {"kind"}
+    unknown = sorted(set(defaults) - known)
+    if unknown:
+        raise OgimpactError(f"unknown parameter(s) {', '.join(unknown)} under 'defaults:' in the batch spec; "
+                            f"valid: {', '.join(sorted(known))}.")
     entries = []
     for i, run in enumerate(doc["runs"]):
         e = BatchEntry(index=i, raw=run if isinstance(run, dict) else {"value": run})
         try:
             if not isinstance(run, dict):
                 raise OgimpactError(f"run {i} is not a mapping of parameters.")
-            merged = {**defaults, **run}
-            kind = merged.pop("kind", "country")
+            kind = run.get("kind", defaults.get("kind", "country"))
+            # defaults apply to the runs whose kind takes them (e.g. `intervention` is not an evidence parameter)
+            valid = _param_names(kind)
+            merged = {**{k: v for k, v in defaults.items() if k != "kind" and (valid is None or k in valid)},
+                      **{k: v for k, v in run.items() if k != "kind"}}
             e.params = params_from_dict(kind, merged)
         except OgimpactError as exc:
             e.error = " ".join(str(exc).split())
@@ -73,6 +81,15 @@ def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
             e.error = f"bad parameter values ({exc})"
         entries.append(e)
     return entries, doc
+
+
+def _param_names(kind: str) -> set[str] | None:
+    from dataclasses import fields
+
+    from .params import _KINDS
+
+    cls = _KINDS.get(kind)
+    return None if cls is None else {f.name for f in fields(cls)}
 
 
 def _pin_threads():

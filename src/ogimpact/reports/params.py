@@ -141,6 +141,16 @@ class CountryParams:
             if intervention.variants and self.variant not in intervention.variants:
                 raise OgimpactError(f"unknown variant {self.variant!r} of {self.intervention!r}; choose from "
                                     f"{', '.join(intervention.variants)}.")
+        timing = iv.timing(self.intervention, variant=self.variant)
+        row = timing[timing["unit"] == ctry]
+        if row.empty or not (row["cohort"].fillna(0) > 0).any():
+            adopters = sorted(map(str, timing.loc[timing["cohort"].fillna(0) > 0, "unit"]))
+            more = " ..." if len(adopters) > 15 else ""
+            raise OgimpactError(
+                f"{ctry} has no adoption date for {self.intervention!r}"
+                f"{' (variant ' + repr(self.variant) + ')' if self.variant else ''}, so a country report has no "
+                f"treatment to evaluate; choose an adopting country, e.g. {', '.join(adopters[:15])}{more}."
+            )
         if self.donor_rule not in ("registry", "all"):
             raise OgimpactError("donor_rule must be 'registry' (exclude units adopting in the window) or 'all'.")
         if not isinstance(self.seed, int) or self.seed < 0:
@@ -159,7 +169,8 @@ class CountryParams:
 
     @property
     def slug(self) -> str:
-        return slug(self.country, self.intervention)
+        # a non-default timing variant is a different analysis: it gets its own folder
+        return slug(self.country, self.intervention, *([self.variant] if self.variant else []))
 
     def notebook_parameters(self) -> dict:
         d = asdict(self)
