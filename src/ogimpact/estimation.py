@@ -68,15 +68,31 @@ def read_csv(path: str | Path) -> pd.DataFrame:
         raise DataError(f"data file {str(p)!r} does not exist; check the --data path.")
     if p.is_dir():
         raise DataError(f"{str(p)!r} is a folder, not a CSV file; give the path of the CSV.")
+    with open(p, encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline().strip()
+    if "," not in head:
+        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in head:
+                raise DataError(
+                    f"data file {str(p)!r} looks {name}-separated (header {head[:80]!r}); "
+                    "save it as comma-separated CSV (with '.' as the decimal mark)."
+                )
     try:
-        df = pd.read_csv(p)
+        with warnings.catch_warnings():
+            # a row with more fields than the header: an error, not a silently shifted index column
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(p, index_col=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {str(p)!r} is empty; give a CSV with a header row and data rows.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError) as exc:
         raise DataError(
             f"data file {str(p)!r} is not a readable CSV ({' '.join(str(exc).split())[:160]}); "
-            "save it as comma-separated UTF-8 text."
+            "save it as comma-separated UTF-8 text with as many fields in every row as in the header."
         ) from None
+    # header cells with stray blanks ("year, unit") name the same columns as without them
+    stripped = [c.strip() if isinstance(c, str) else c for c in df.columns]
+    if stripped != list(df.columns) and len(set(stripped)) == len(stripped):
+        df.columns = stripped
     if df.empty:
         raise DataError(f"data file {str(p)!r} has a header but no rows.")
     return df
@@ -115,12 +131,48 @@ def panel_from_csv(
         raise OgimpactError("design 'twfe' needs --treat COL (a 0/1 treatment indicator).")
     if design == "panel" and not regressors:
         raise OgimpactError("design 'panel' needs --regressors A,B (the explanatory columns).")
-    extra = [c for c in fe if c not in (unit, time)]
+    for c in dict.fromkeys([*covariates, *regressors]):
+        if c in df.columns and c != outcome and pd.to_numeric(df[c], errors="coerce").isna().all():
+            raise OgimpactError(
+                f"{'regressor' if c in regressors else 'covariate'} {c!r} is missing (or non-numeric) in every row; "
+                f"drop it from --{'regressors' if c in regressors else 'covariates'} or fill it."
+            )
+    cl_cols = _split(cluster)
+    if len(cl_cols) > 1:  # two-way clustering: the columns travel as extra columns, the design resolves them
+        if design not in REGRESSION:
+            raise OgimpactError(f"two-way clustering (--cluster {cluster}) is available for "
+                                f"{', '.join(REGRESSION)}; give one --cluster column for {design!r}.")
+        absent = [c for c in cl_cols if c not in df.columns]
+        if absent:
+            raise OgimpactError(f"cluster column(s) {', '.join(map(repr, absent))} not in the data; "
+                                f"available columns: {', '.join(map(str, list(df.columns)[:30]))}.")
+    n_drop_cl = 0
+    present = [c for c in cl_cols if c in df.columns]
+    if present and df[present].isna().any(axis=None):
+        # rows without a cluster id are dropped, as Stata and fixest do, the same way for every design
+        keep = df[present].notna().all(axis=1)
+        n_drop_cl = int((~keep).sum())
+        if not keep.any():
+            raise OgimpactError(f"cluster column {cluster!r} is missing in every row; fill it or choose another --cluster.")
+        df = df.loc[keep].reset_index(drop=True)
+    p = _panel_from_csv(design, df, unit=unit, time=time, outcome=outcome, cohort=cohort, treat=treat,
+                        covariates=covariates, regressors=regressors,
+                        cluster=cluster if len(cl_cols) <= 1 else None, fe=fe,
+                        cl_extra=cl_cols if len(cl_cols) > 1 else [])
+    if n_drop_cl:
+        p.info["n_dropped_missing_cluster"] = n_drop_cl
+    return p
+
+
+def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariates, regressors, cluster, fe,
+                    cl_extra=()) -> Panel:
+    need_cohort = design in STAGGERED
+    extra = list(dict.fromkeys(c for c in [*fe, *cl_extra] if c not in (unit, time)))
     kw: dict[str, Any] = dict(unit=unit, time=time, outcome=outcome, cluster=cluster)
     if design == "panel":
         return Panel.from_frame(
             df, **kw, covariates=regressors, unique_keys=False, regular_time=False, require_comparison=False,
-            extra=[c for c in [cluster] if c and c not in (unit, time)],
+            extra=[c for c in [cluster, *cl_extra] if c and c not in (unit, time)],
         )
     if design in SINGLE_UNIT:
         roles = {unit, time, outcome}
@@ -256,6 +308,12 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring)."""
     fn = design_function(design)
     res = fn(panel, **options)
+    n_cl = int(panel.info.get("n_dropped_missing_cluster", 0))
+    if n_cl:  # rows dropped before the panel was built because their cluster id was missing
+        diag = dict(res.diagnostics)
+        diag["n_dropped"] = int(diag.get("n_dropped", 0)) + n_cl
+        diag["n_dropped_missing_cluster"] = int(diag.get("n_dropped_missing_cluster", 0)) + n_cl
+        res = res.replace(diagnostics=diag)
     notes = {k: panel.info[k] for k in ("dropped_small_cohorts", "dropped_unknown_timing", "dropped_incomplete_units", "n_always_treated_dropped",
                                         "cohort_coding", "intervention", "variant") if panel.info.get(k)}
     if notes:

@@ -76,20 +76,20 @@ def register(sub) -> None:
         _common(d)
         _design_options(d, name)
         d.set_defaults(func=run)
-    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+    p.set_defaults(func=lambda a: (p.print_help(sys.stderr), 2)[1])
 
 
 def _common(d) -> None:
     src = d.add_argument_group("data (a CSV, or a registry measure x intervention)")
-    src.add_argument("--data", metavar="FILE.csv")
-    src.add_argument("--outcome", metavar="COL")
-    src.add_argument("--unit", metavar="COL")
-    src.add_argument("--time", metavar="COL")
+    src.add_argument("--data", metavar="FILE.csv", help="comma-separated CSV, one row per unit and period")
+    src.add_argument("--outcome", metavar="COL", help="outcome column")
+    src.add_argument("--unit", metavar="COL", help="unit id column")
+    src.add_argument("--time", metavar="COL", help="integer period column (e.g. year)")
     src.add_argument("--measure", metavar="ID", help="registry outcome measure (see `ogimpact measures`)")
     src.add_argument("--intervention", metavar="ID", help="registry intervention (see `ogimpact interventions`)")
     src.add_argument("--variant", metavar="V", help="timing variant of the intervention")
-    src.add_argument("--years", metavar="A:B", help="registry years, inclusive")
-    src.add_argument("--units", metavar="U1,U2", help="registry units (ISO3 codes for countries)")
+    src.add_argument("--years", metavar="A:B", help="registry years, inclusive [all]")
+    src.add_argument("--units", metavar="U1,U2", help="registry units (ISO3 codes for countries) [all]")
     d.add_argument("--alpha", type=_alpha, default=0.05, help="1 - confidence level [0.05]")
     d.add_argument("--json", action="store_true", help="print the result JSON (only) on stdout")
 
@@ -97,68 +97,81 @@ def _common(d) -> None:
 def _design_options(d, name: str) -> None:
     g = d.add_argument_group(f"{name} options")
     if name == "panel":
-        g.add_argument("--regressors", metavar="A,B", required=False)
-        g.add_argument("--effects", default="unit,time", help="unit,time | unit | time | none [unit,time]")
-        g.add_argument("--model", default="fe", choices=["fe", "re", "pooled"])
-        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west"])
-        g.add_argument("--cluster", metavar="COL")
-        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L")
+        g.add_argument("--regressors", metavar="A,B", required=False,
+                       help="explanatory columns (required); the first is the headline")
+        g.add_argument("--effects", default=None,
+                       help="unit,time | unit | time | none [unit,time; unit with --model re]")
+        g.add_argument("--model", default="fe", choices=["fe", "re", "pooled"], help="[fe]")
+        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west"],
+                       help="[cluster when --cluster is given, else classical]")
+        g.add_argument("--cluster", metavar="COL", help="cluster column (A,B for two-way) [none; the unit with --vcov cluster]")
+        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L",
+                       help="Newey-West lags [floor(4(T/100)^(2/9))]")
     if name == "twfe":
-        g.add_argument("--treat", metavar="COL", help="0/1 treatment column")
-        g.add_argument("--covariates", metavar="A,B")
+        g.add_argument("--treat", metavar="COL", help="0/1 treatment column (required)")
+        g.add_argument("--covariates", metavar="A,B", help="time-varying controls [none]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
     if name in ("event-study", "cs", "sun-abraham", "imputation"):
-        g.add_argument("--cohort", metavar="COL", help="first treated period; 0/empty/beyond last = never")
-        g.add_argument("--covariates", metavar="A,B")
+        g.add_argument("--cohort", metavar="COL",
+                       help="first treated period (required); 0/empty/beyond last = never treated")
+        g.add_argument("--covariates", metavar="A,B", help="[none]")
     if name == "event-study":
-        g.add_argument("--window", metavar="A:B")
-        g.add_argument("--ref", type=int, default=-1)
-        g.add_argument("--cluster", metavar="COL")
+        g.add_argument("--window", metavar="A:B", help="event times kept; beyond them binned into the endpoints "
+                       "[every observed event time, one coefficient each]")
+        g.add_argument("--ref", type=int, default=-1, metavar="E", help="reference event time [-1]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
     if name == "cs":
-        g.add_argument("--control", default="never", choices=["never", "notyet"])
-        g.add_argument("--method", default="dr", choices=["dr", "ipw", "reg"])
-        g.add_argument("--base", default="varying", choices=["varying", "universal"])
-        g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"])
-        g.add_argument("--anticipation", type=_nonneg_int, default=0)
-        g.add_argument("--bootstrap", type=_nonneg_int, metavar="B")
-        g.add_argument("--seed", type=int)
+        g.add_argument("--control", default="never", choices=["never", "notyet"], help="[never]")
+        g.add_argument("--method", default="dr", choices=["dr", "ipw", "reg"], help="[dr]")
+        g.add_argument("--base", default="varying", choices=["varying", "universal"], help="[varying]")
+        g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"],
+                       help="[simple]")
+        g.add_argument("--anticipation", type=_nonneg_int, default=0, metavar="K", help="[0]")
+        g.add_argument("--bootstrap", type=_nonneg_int, metavar="B",
+                       help="multiplier-bootstrap draws for SEs and uniform bands [none: analytic SEs]")
+        g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap [0]")
         g.add_argument("--cluster", metavar="COL", help="cluster at a level above the unit [unit]")
     if name == "sun-abraham":
-        g.add_argument("--cluster", metavar="COL")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
     if name == "imputation":
-        g.add_argument("--fe", metavar="COL,COL", default="unit,time")
-        g.add_argument("--cluster", metavar="COL")
-        g.add_argument("--se", default="two-stage", choices=["two-stage", "bjs"])
+        g.add_argument("--fe", metavar="COL,COL", default="unit,time", help="first-stage fixed effects [unit,time]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+        g.add_argument("--se", default="two-stage", choices=["two-stage", "bjs"], help="[two-stage, as R did2s]")
     if name in SINGLE_UNIT:
-        g.add_argument("--treated", metavar="UNIT", required=False)
-        g.add_argument("--treat-time", type=int, metavar="T")
+        g.add_argument("--treated", metavar="UNIT", required=False,
+                       help="the treated unit's id" + (" (required)" if name != "its" else " [the only unit]"))
+        g.add_argument("--treat-time", type=int, metavar="T",
+                       help="first treated period (required; registry: the adoption year)")
     if name == "synth":
-        g.add_argument("--predictors", metavar="SPEC")
-        g.add_argument("--optimize-window", metavar="A:B")
-        g.add_argument("--donors", metavar="U1,U2")
-        g.add_argument("--placebo", metavar="space,time")
-        g.add_argument("--placebo-time", type=int, metavar="T")
+        g.add_argument("--predictors", metavar="SPEC", help="Stata synth spec, e.g. 'x(1980-1988),y(1975)' "
+                       "[the outcome in every pre-period]")
+        g.add_argument("--optimize-window", metavar="A:B", help="periods whose MSPE is minimised [all pre-periods]")
+        g.add_argument("--donors", metavar="U1,U2", help="[every other unit]")
+        g.add_argument("--placebo", metavar="space,time", help="placebo runs [none]")
+        g.add_argument("--placebo-time", type=int, metavar="T", help="fake treatment time of the in-time placebo")
         g.add_argument("--drop-ratio", type=float, metavar="K",
                        help="drop placebos whose pre-RMSPE exceeds K x the treated one")
         g.add_argument("--loo", action="store_true", help="leave-one-out donor robustness")
-        g.add_argument("--workers", type=_nonneg_int, metavar="N")
-        g.add_argument("--seed", type=int, default=0)
+        g.add_argument("--workers", type=_nonneg_int, metavar="N", help="processes for the placebo/leave-one-out refits [all cores; 1 = in process]")
+        g.add_argument("--seed", type=int, default=0, help="[0]")
     if name == "sdid":
-        g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"])
-        g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N")
-        g.add_argument("--seed", type=int, default=0)
+        g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
+        g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
+                       help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
+        g.add_argument("--seed", type=int, default=0, help="[0]")
     if name == "its":
-        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L")
+        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
                        help="month-of-year dummies (time must be a month index, e.g. year*12+month-1)")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
-        w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B")
-        w.add_argument("--test", metavar="TERM")
-        w.add_argument("--null", type=float, default=0.0, metavar="VALUE")
-        w.add_argument("--bootstrap-weights", default="rademacher", choices=["rademacher", "webb"])
+        w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
+        w.add_argument("--test", metavar="TERM", help="term tested [the headline term]")
+        w.add_argument("--null", type=float, default=0.0, metavar="VALUE", help="[0]")
+        w.add_argument("--bootstrap-weights", default="rademacher", choices=["rademacher", "webb"],
+                       help="[rademacher]")
         if name != "cs":
-            w.add_argument("--seed", type=int)
+            w.add_argument("--seed", type=int, default=0, help="[0]")
 
 
 def run(args) -> int:
@@ -242,7 +255,7 @@ def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
     if design == "panel":
-        eff = a.effects.strip().lower()
+        eff = (a.effects if a.effects is not None else "unit" if a.model == "re" else "unit,time").strip().lower()
         effects = () if eff in ("none", "") else tuple(e.strip() for e in eff.split(","))
         bad = [e for e in effects if e not in ("unit", "time")]
         if bad:
@@ -273,9 +286,13 @@ def _options(args, design, panel) -> dict:
             units = set(map(str, panel.frame[panel.unit].unique()))
             if str(treated) not in units:
                 close = sorted(u for u in units if str(treated).lower()[:3] in u.lower())[:5]
+                n_always = panel.info.get("n_always_treated_dropped") if from_reg else None
                 raise OgimpactError(
                     f"treated unit {treated!r} is not in the data's {panel.unit!r} column"
-                    + (f" (close: {', '.join(close)})" if close else "") + "; check the spelling."
+                    + (f" (close: {', '.join(close)})" if close else "")
+                    + ("; check the spelling, or it adopted before the panel's first year (the registry panel drops "
+                       f"{n_always} such always-treated units), which leaves no pre-period." if n_always
+                       else "; check the spelling.")
                 )
             # keep the type of the unit column (numeric ids)
             match = [u for u in panel.frame[panel.unit].unique() if str(u) == str(treated)]
@@ -307,5 +324,11 @@ def _options(args, design, panel) -> dict:
                 o["_keep_units"] = [treated, *donors]
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
         else:
+            if from_reg and treated is not None:
+                # comparative ITS: the comparison series is the mean of the other units, so it gets the
+                # registry donor rule of synth/sdid (no adopters inside the window, complete series)
+                donors, excluded = registry_donors(panel, treated=treated)
+                o["_excluded_donors"] = excluded
+                o["_keep_units"] = [treated, *donors]
             o.update(hac_lags=a.hac_lags, seasonal=a.seasonal)
     return o

@@ -52,12 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence.escalc import escalc, mantel_haenszel, peto
     from ..evidence.meta import meta_analysis
 
-    try:
-        df = pd.read_csv(args.data)
-    except FileNotFoundError as exc:
-        raise DataError(f"data file {args.data} not found; give the path of a CSV file.") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"cannot read {args.data} as CSV ({exc}); check the file.") from exc
+    from ..estimation import read_csv
+
+    # the same reader as `estimate`: BOM, stray header blanks, semicolon/tab files and ragged rows
+    df = read_csv(args.data)
     has_est = args.estimate is not None or args.se is not None
     if has_est == (args.counts is not None):
         raise UsageError("give either --estimate COL --se COL or --counts A,B,C,D (exactly one of the two).")

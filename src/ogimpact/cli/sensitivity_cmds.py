@@ -75,6 +75,14 @@ def _read_event_study(path: str):
         raise DataError(f"{path} is not valid JSON ({exc}); write it with `ogimpact estimate ... --json`.") from None
     if not isinstance(doc, dict):
         raise DataError(f"{path} does not hold a result JSON object; write it with `ogimpact estimate ... --json`.")
+    rows = doc.get("event_study")
+    if (doc.get("design") == "imputation" and isinstance(rows, list)
+            and not any(isinstance(r, dict) and (r.get("event_time") or 0) < 0 for r in rows)):
+        raise UsageError(
+            f"{path} is an imputation event study, which has no pre-period coefficients for HonestDiD to bound "
+            "trend violations with; run the sensitivity on `ogimpact estimate event-study`, `sun-abraham` or "
+            "`cs --aggregate dynamic` output instead."
+        )
     try:
         return EventStudy.from_result_json(doc)
     except OgimpactError:

@@ -164,7 +164,10 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
         if (ok & (crow != cfirst[pu])).any():
             raise DesignError(f"cluster column {ccol!r} varies within unit; R did supports only time-invariant "
                               "clusters - use a unit-level cluster variable.")
-        codes = pd.factorize(np.where(cfirst >= 0, cfirst, np.nan))[0]
+        if (cfirst < 0).any():  # a unit with no cluster id would get code -1 (silently the last cluster)
+            raise DesignError(f"cluster column {ccol!r} is missing for every row of {int((cfirst < 0).sum())} unit(s); "
+                              "fill it or drop those units.")
+        codes = pd.factorize(cfirst)[0]
     else:
         ccol = None
     return dict(Y=Y, X=X, gu=gu, tlist=tlist, glist=glist, n=n, units=uniques, cluster_codes=codes,

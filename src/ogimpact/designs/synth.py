@@ -336,10 +336,16 @@ def fit_synth(
     units = [treated, *pool]
     Yw = f.pivot(index=time, columns=unit, values=y).reindex(index=periods, columns=units)
     holes = [str(u) for u in units if Yw[u].isna().any()]
+    if Yw[treated].isna().any():  # the treated unit cannot be left out of the pool: say which periods
+        gaps = [int(t) for t in Yw.index[Yw[treated].isna().to_numpy()]]
+        raise PanelError(
+            f"the treated unit {treated!r} has no {y!r} in period(s) {', '.join(map(str, gaps[:8]))}"
+            f"{' ...' if len(gaps) > 8 else ''}; fill them or restrict the data to periods it covers."
+        )
     if holes:
         raise PanelError(
             f"the outcome {y!r} has gaps (missing periods) for {', '.join(holes[:8])}{' ...' if len(holes) > 8 else ''}; "
-            "pass donors= without them or fill the outcome, synth never fits on a silently truncated pool."
+            "leave them out of the donors (--donors / donors=) or fill the outcome; synth never fits on a silently truncated pool."
         )
     Y = Yw.to_numpy(dtype=float)  # T x N, column 0 = treated
     win = _window(optimize_window, pre)

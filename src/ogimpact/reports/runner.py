@@ -138,6 +138,30 @@ def _export_html(nb_path: Path, html_path: Path) -> None:
     html_path.write_text(body, encoding="utf-8")
 
 
+def _redirect_stderr(path: Path):
+    """Point file descriptor 2 at ``path`` (child processes inherit it); returns the saved descriptor."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+        return saved
+    except OSError:  # pragma: no cover - no fd 2 (embedded interpreters)
+        return None
+
+
+def _restore_stderr(saved) -> None:
+    if saved is None:
+        return
+    try:
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001
+        pass
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
 def _replace_dir(src: Path, dst: Path) -> None:
     """Move folder ``src`` to ``dst``, replacing any previous ``dst`` (rename-based, never half-written).
 
@@ -217,6 +241,10 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     env_before = os.environ.get(RESULTS_ENV)
     os.environ[RESULTS_ENV] = str(tmp)
     error = None
+    # the Jupyter kernel writes its own log lines (transport warnings, shutdown notices) to the stderr it
+    # inherits: send them to kernel.log in the report folder (kept only when the run fails)
+    kernel_log = tmp / "kernel.log"
+    saved_fd = _redirect_stderr(kernel_log)
     try:
         pm.execute_notebook(
             str(nb_in), str(tmp / "report.ipynb"), parameters=nb_params, kernel_name=kernel,
@@ -228,6 +256,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     except Exception as exc:  # noqa: BLE001 - kernel death, timeout ...
         error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
     finally:
+        _restore_stderr(saved_fd)
         if env_before is None:
             os.environ.pop(RESULTS_ENV, None)
         else:
@@ -253,6 +282,8 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         timings={"total_seconds": round(seconds, 2)},
     )
     (tmp / "manifest.json").write_text(dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    if error is None and kernel_log.exists():
+        kernel_log.unlink()
     if error is not None:
         failed = dest_parent / f"{params.slug}.failed"
         _replace_dir(tmp, failed)
