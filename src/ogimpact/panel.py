@@ -202,14 +202,7 @@ class Panel:
         if treat and _np_kind(frame[treat], "iub") and len(frame):
             tv_ = frame[treat].to_numpy()
             if not ((tv_ == 0) | (tv_ == 1)).all():
-                bad = ~((tv_ == 0) | (tv_ == 1))
-                seen = sorted({str(v) for v in frame[treat].unique()})
-                raise PanelError(
-                    f"treatment column {treat!r} must be 0/1 with no missing values "
-                    f"(found values {', '.join(seen[:6])}{' ...' if len(seen) > 6 else ''}); "
-                    "recode it as 1 for treated unit-periods and 0 otherwise.",
-                    rows=frame.loc[bad, [unit, time, treat]],
-                )
+                raise _treat_error(frame, treat, unit, time, ~((tv_ == 0) | (tv_ == 1)))
             if tv_.dtype != np.int64:
                 frame[treat] = tv_.astype("int64")
             if tv_.min() == tv_.max():
@@ -220,13 +213,7 @@ class Panel:
             tr = pd.to_numeric(frame[treat], errors="coerce")
             vals = set(tr.dropna().unique().tolist())
             if tr.isna().any() or not vals <= {0, 1}:
-                seen = sorted({str(v) for v in frame[treat].unique()})
-                raise PanelError(
-                    f"treatment column {treat!r} must be 0/1 with no missing values "
-                    f"(found values {', '.join(seen[:6])}{' ...' if len(seen) > 6 else ''}); "
-                    "recode it as 1 for treated unit-periods and 0 otherwise.",
-                    rows=frame.loc[tr.isna() | ~tr.isin([0, 1]), [unit, time, treat]],
-                )
+                raise _treat_error(frame, treat, unit, time, (tr.isna() | ~tr.isin([0, 1])).to_numpy())
             frame[treat] = tr.astype("int64")
             if tr.nunique() < 2:
                 raise PanelError(
@@ -436,6 +423,21 @@ class Panel:
         for w in d.get("warnings", []):
             lines.append(f"Warning: {w}")
         return "\n".join(lines)
+
+
+def _treat_error(frame, treat, unit, time, bad) -> PanelError:
+    """The error for a treatment column that is not 0/1: values seen (numbers in numeric order), offending rows."""
+    vals = pd.unique(frame[treat])
+    nums = pd.to_numeric(pd.Series(vals), errors="coerce")
+    order = sorted(range(len(vals)), key=lambda i: (pd.isna(nums[i]), nums[i] if not pd.isna(nums[i]) else 0,
+                                                    str(vals[i])))
+    seen = [str(vals[i]) for i in order]
+    return PanelError(
+        f"treatment column {treat!r} must be 0/1 with no missing values "
+        f"(found values {', '.join(seen[:6])}{' ...' if len(seen) > 6 else ''}); "
+        "recode it as 1 for treated unit-periods and 0 otherwise.",
+        rows=frame.loc[bad, [unit, time, treat]],
+    )
 
 
 def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
