@@ -95,7 +95,8 @@ def pin_blas_threads(n: int = 1) -> int:
 
 
 @contextmanager
-def _pinned_env():
+def pinned_env():
+    """Context: BLAS thread variables set to 1, so worker processes started inside inherit them."""
     old = {k: os.environ.get(k) for k in _PIN}
     os.environ.update(_PIN)
     try:
@@ -119,7 +120,7 @@ def run_tasks(fn, tasks: list, *, n_jobs: int | None = None) -> list:
     # fork where available (no re-import of the caller's __main__, fast start) with the BLAS
     # pinned by the initializer; spawn elsewhere, with the environment pinned before numpy loads
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    with _pinned_env():
+    with pinned_env():
         with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method),
                                     initializer=pin_blas_threads) as ex:
             return list(ex.map(fn, tasks, chunksize=1))

@@ -31,7 +31,6 @@ from .params import params_from_dict
 
 __all__ = ["load_spec", "run_batch", "write_index", "BatchEntry"]
 
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass
@@ -92,15 +91,12 @@ def _param_names(kind: str) -> set[str] | None:
     return None if cls is None else {f.name for f in fields(cls)}
 
 
-def _pin_threads():
-    for v in _THREAD_VARS:
-        os.environ[v] = "1"
-
-
 def _run_one(params, out_root, timeout):
     """Worker: run one report; never raises (the batch continues on error)."""
-    _pin_threads()
+    from ..inference.placebo import pin_blas_threads
     from .runner import ReportFailed, run_report
+
+    pin_blas_threads(1)
 
     t0 = time.perf_counter()
     try:
@@ -164,22 +160,15 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
             results[e.index] = r
             tick(r)
     else:
-        old = {v: os.environ.get(v) for v in _THREAD_VARS}
-        _pin_threads()
-        try:
-            with cf.ProcessPoolExecutor(max_workers=workers) as ex:
-                futs = {ex.submit(_run_one, e.params, str(root), timeout): e for e in todo}
-                for fut in cf.as_completed(futs):
-                    e = futs[fut]
-                    r = fut.result()
-                    results[e.index] = r
-                    tick(r)
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        from ..inference.placebo import pinned_env
+
+        with pinned_env(), cf.ProcessPoolExecutor(max_workers=workers) as ex:
+            futs = {ex.submit(_run_one, e.params, str(root), timeout): e for e in todo}
+            for fut in cf.as_completed(futs):
+                e = futs[fut]
+                r = fut.result()
+                results[e.index] = r
+                tick(r)
     if progress and todo:
         print(file=sys.stderr)
     out = [r for r in results if r is not None]
