@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import DataError, OgimpactError, PanelError
 from .panel import Panel, PanelWarning
+from .parse import id_list
 from .results import Estimate
 
 __all__ = [
@@ -98,12 +99,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def _split(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [s.strip() for s in x.split(",") if s.strip()]
-    return list(x)
+_split = id_list
 
 
 def panel_from_csv(

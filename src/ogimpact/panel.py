@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PanelError
+from .parse import id_list
 
 __all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
 
@@ -33,12 +34,7 @@ class PanelWarning(UserWarning):
     """A panel property that does not stop estimation but weakens it."""
 
 
-def _as_list(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [c for c in (s.strip() for s in x.split(",")) if c]
-    return [str(c) for c in x]
+_as_list = id_list  # (panel_build imports it under this name)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from ..parse import id_list
 from ._output import emit_json
 
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}.")
-    measures = [m.strip() for m in args.measures.split(",") if m.strip()] if args.measures else None
+    measures = id_list(args.measures) if args.measures else None
     if args.measures is not None and not measures:
         raise UsageError("--measures is empty; give measure ids separated by commas (see `ogimpact measures`).")
     mie = parse_mie(args.mie)

@@ -18,6 +18,7 @@ from ..estimation import (
     registry_treat_time,
 )
 from ..panel import PanelWarning
+from ..parse import id_list, span
 from ._output import emit_json
 
 HELP = {
@@ -33,18 +34,11 @@ HELP = {
 }
 
 
-def _span(s: str | None, name: str):
-    if s is None:
-        return None
-    try:
-        a, b = s.split(":")
-        return int(a), int(b)
-    except ValueError:
-        raise OgimpactError(f"{name} must be A:B with integers (e.g. 1996:2023), got {s!r}.") from None
+def _span(s: str | None, name: str, *, ordered: bool = False):
+    return span(s, name=name, ordered=ordered)
 
 
-def _list(s: str | None) -> list[str]:
-    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+_list = id_list
 
 
 def _nonneg_int(s: str) -> int:
@@ -214,13 +208,11 @@ def _build_panel(args, design):
     if from_reg:
         if not (args.measure and args.intervention):
             raise OgimpactError("registry mode needs both --measure ID and --intervention ID.")
-        years = _span(args.years, "--years")
-        if years and years[0] > years[1]:
-            raise OgimpactError(f"--years {args.years}: the first year is after the last; give A:B with A <= B.")
+        years = _span(args.years, "--years", ordered=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PanelWarning)
             return registry_panel(design, measure=args.measure, intervention=args.intervention,
-                                  years=_span(args.years, "--years"), units=_list(args.units) or None,
+                                  years=years, units=_list(args.units) or None,
                                   variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
     missing = [f"--{k}" for k in ("outcome", "unit", "time") if not getattr(args, k)]
     if missing:

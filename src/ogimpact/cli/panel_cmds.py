@@ -5,6 +5,7 @@ import warnings
 
 from ..errors import OgimpactError
 from ..panel import PanelWarning, build_panel
+from ..parse import id_list, span
 from ._output import atomic_write_text, emit_json
 
 
@@ -24,19 +25,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    years = None
-    if args.years:
-        try:
-            a, b = (int(x) for x in args.years.split(":"))
-        except ValueError:
-            raise OgimpactError(f"--years must be A:B with integers (e.g. 1996:2023), got {args.years!r}.") from None
-        if a > b:
-            raise OgimpactError(f"--years {args.years}: the first year is after the last.")
-        years = (a, b)
+    years = span(args.years, name="--years", ordered=True)
     if not args.out.lower().endswith(".csv"):
         raise OgimpactError(f"--out must name a .csv file, got {args.out!r}.")
-    units = [u.strip() for u in args.units.split(",") if u.strip()] if args.units else None
-    covs = [c.strip() for c in args.covariates.split(",") if c.strip()] if args.covariates else ()
+    units = id_list(args.units) or None
+    covs = id_list(args.covariates)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PanelWarning)
         panel = build_panel(args.measures, args.intervention, units=units, years=years, covariates=covs,

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..errors import OgimpactError
+from ..parse import id_list
 from ._output import emit_json
 
 
 def _list(s):
-    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+    return id_list(s) or None
 
 
 def register(sub) -> None:

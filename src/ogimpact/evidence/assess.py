@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..errors import OgimpactError
+from ..parse import id_list, span
 from ..panel import Panel
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
@@ -189,7 +190,7 @@ def _validate(intervention, measures, country, years, mie):
     if measures is None:
         measures = default_measures(intervention)
     elif isinstance(measures, str):
-        measures = [m.strip() for m in measures.split(",") if m.strip()]
+        measures = id_list(measures)
     measures = tuple(dict.fromkeys(measures))
     if not measures:
         raise OgimpactError("no measures given; pass measure ids (see `ogimpact measures`).")
@@ -199,10 +200,7 @@ def _validate(intervention, measures, country, years, mie):
             raise OgimpactError(f"measure {m!r} is at {mm.unit_level} level but {intervention!r} at {it.unit_level} "
                                 "level; pick measures of the same unit level.")
     if years is not None:
-        try:
-            a, b = (int(x) for x in (years.split(":") if isinstance(years, str) else years))
-        except (TypeError, ValueError):
-            raise OgimpactError(f"years must be A:B (e.g. 1996:2023), got {years!r}.") from None
+        a, b = span(years, name="years")
         if not a < b:
             raise OgimpactError(f"years {a}:{b} are reversed or empty; give first:last with first < last.")
         years = (a, b)

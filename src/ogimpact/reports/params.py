@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..errors import OgimpactError
+from ..parse import id_list, span
 
 __all__ = [
     "CountryParams",
@@ -64,7 +65,7 @@ def _check_measures(measures, *, level: str | None = None) -> tuple[str, ...]:
     from .. import measures as ms
 
     if isinstance(measures, str):
-        measures = [m.strip() for m in measures.split(",") if m.strip()]
+        measures = id_list(measures)
     if not measures:
         raise OgimpactError("measures is empty; give at least one measure id (see `ogimpact measures`).")
     out = []
@@ -80,16 +81,7 @@ def _check_measures(measures, *, level: str | None = None) -> tuple[str, ...]:
 def _check_years(years) -> tuple[int, int] | None:
     if years is None:
         return None
-    if isinstance(years, str):
-        try:
-            a, b = (int(x) for x in years.split(":"))
-        except ValueError:
-            raise OgimpactError(f"years must be A:B (e.g. 1996:2023), got {years!r}.") from None
-    else:
-        try:
-            a, b = (int(x) for x in years)
-        except (TypeError, ValueError):
-            raise OgimpactError(f"years must be two integers, got {years!r}.") from None
+    a, b = span(years, name="years")
     if not (1900 <= a < b <= 2100):
         raise OgimpactError(f"years {a}:{b} are out of range or reversed; give first:last with first < last.")
     return (a, b)
@@ -97,7 +89,7 @@ def _check_years(years) -> tuple[int, int] | None:
 
 def _check_designs(designs, allowed) -> tuple[str, ...]:
     if isinstance(designs, str):
-        designs = [d.strip() for d in designs.split(",") if d.strip()]
+        designs = id_list(designs)
     bad = [d for d in designs if d not in allowed]
     if bad:
         raise OgimpactError(f"unknown design(s) {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}.")
