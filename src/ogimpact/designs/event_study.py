@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DesignError
 from ..inference.vcov import SSC_NAME
 from ..results import Estimate, EventStudy, terms_frame
-from .panel_regression import bootstrap_for, software, fit_linear
+from .panel_regression import bootstrap_for, fit_linear
 from .twfe import prepare_regression
 
 __all__ = ["fit_event_study", "event_time_name"]
@@ -185,5 +185,4 @@ def fit_event_study(
         n_treated_units=_n_units(treated), terms=terms, event_study=es, wild_bootstrap=wb,
         diagnostics=diag, options=options,
         extras={"coef_names": fit.names, "vcov_all": V.V.tolist(), "post_weights": w.tolist()},
-        software=software(),
     )

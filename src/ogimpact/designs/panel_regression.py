@@ -11,7 +11,6 @@ components, generalised to unbalanced panels as Baltagi & Chang (1994,
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -19,18 +18,8 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..inference.vcov import KINDS, SSC_NAME, cluster_codes, dof_k
-from ..results import Estimate, software_versions, terms_frame
+from ..results import Estimate, terms_frame
 from ._fe import codes, demean
-
-@lru_cache(maxsize=1)
-def _software() -> tuple:
-    return tuple(software_versions().items())
-
-
-def software() -> dict:
-    """Software versions, looked up once per process (importlib.metadata is slow)."""
-    return dict(_software())
-
 
 __all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clusters", "drop_missing_clusters",
            "bootstrap_for"]
@@ -241,5 +230,4 @@ def fit_panel(
         n_obs=int(len(y)), n_units=int(frame[panel.unit].nunique()),
         n_clusters=V.n_clusters, n_treated_units=None, terms=terms, wild_bootstrap=wb,
         diagnostics=diag, options=options, extras={"coef_names": fit.names, "vcov": V.V.tolist()},
-        software=software(),
     )

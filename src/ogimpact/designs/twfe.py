@@ -23,7 +23,7 @@ from ..errors import DesignError
 from ..inference.vcov import SSC_NAME
 from ..results import Estimate, terms_frame
 from ._fe import codes, demean
-from .panel_regression import bootstrap_for, software, drop_missing_clusters, fit_linear, resolve_clusters
+from .panel_regression import bootstrap_for, drop_missing_clusters, fit_linear, resolve_clusters
 
 __all__ = ["fit_twfe", "prepare_regression"]
 
@@ -151,5 +151,5 @@ def fit_twfe(
         n_obs=int(len(frame)), n_units=int(ucode.max()) + 1, n_clusters=V.n_clusters,
         n_treated_units=int(np.count_nonzero(np.bincount(ucode, weights=D, minlength=int(ucode.max()) + 1))),
         terms=terms, wild_bootstrap=wb, diagnostics=diag, options=options,
-        extras={"coef_names": fit.names, "vcov": V.V.tolist()}, software=software(),
+        extras={"coef_names": fit.names, "vcov": V.V.tolist()},
     )
