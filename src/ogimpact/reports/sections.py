@@ -203,13 +203,16 @@ def staggered_designs(
     from ..estimation import estimate, registry_panel
 
     out: dict[str, Any] = {}
+    panels: dict[str, Any] = {}  # cs, sun-abraham and imputation share one (balanced) registry panel
     for d in designs:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                name = "event-study" if d == "twfe" else d
-                panel = registry_panel(name, measure=measure, intervention=intervention,
-                                       years=tuple(years) if years else None, variant=variant)
+                name = "event-study" if d == "twfe" else "cs"
+                if name not in panels:
+                    panels[name] = registry_panel(name, measure=measure, intervention=intervention,
+                                                  years=tuple(years) if years else None, variant=variant)
+                panel = panels[name]
                 if d == "cs":
                     res = estimate("cs", panel, control="notyet", aggregate="dynamic", base="universal")
                 elif d == "twfe":
