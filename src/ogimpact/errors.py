@@ -45,3 +45,29 @@ class DesignError(OgimpactError):
 
 class RunError(RuntimeError):
     """A run failed for a reason that is not the user's input (CLI exit 1)."""
+
+
+class OgimpactWarning(UserWarning):
+    """A warning that qualifies a number: it travels in ``diagnostics.warnings`` as ``{code, message}``.
+
+    Designs and helpers raise it with ``warnings.warn(OgimpactWarning(code, message))``; the one
+    entry point ``ogimpact.estimation.estimate`` collects every such warning raised during a fit into
+    the result's ``diagnostics.warnings`` (text mode prints them to stderr). Codes are stable
+    snake_case identifiers (``few_clusters``, ``small_cohort``, ``rows_dropped``, ``propensity_trimmed``,
+    ``always_treated_dropped``, ``not_converged``, ...).
+
+    Parameters
+    ----------
+    code : str
+        Stable identifier of the kind of warning.
+    message : str
+        One sentence: what happened and what it means for the number.
+    """
+
+    def __init__(self, code: str, message: str):
+        self.code = str(code)
+        self.message = str(message)
+        super().__init__(f"{self.message}")
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
