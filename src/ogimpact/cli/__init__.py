@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "panel_cmds",
     "estimate_cmds",
     "sensitivity_cmds",
+    "pretrends_cmds",
     "meta_cmds",
     "assess_cmds",
     "report_cmds",
