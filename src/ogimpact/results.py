@@ -238,24 +238,35 @@ class EventStudy:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def pretrend_wald(self) -> dict:
+    def pretrend_wald(self, df2: float | None = None) -> dict:
         """Joint Wald test that every pre-period coefficient is zero.
 
-        Returns ``{"stat", "df", "p_value"}`` (chi-squared reference; ``p_value``
-        is None when there is no pre-period coefficient or the covariance is singular).
+        The reference distribution follows the event study's own inference: ``F(q, df2)`` with
+        ``stat / q`` when the coefficients use t critical values (``df2`` = the event study's ``df``,
+        G - 1 for a clustered regression: fixest ``wald()``, Stata ``testparm``), chi-squared(q)
+        when they use normal ones (R ``did``'s pre-test).  ``df2`` forces the F form with that
+        denominator (the grading convention, F(q, G - 1) for every design; decision D16).
+
+        Returns ``{"stat", "df", "p_value", "test"}``: ``stat`` is the Wald chi-squared statistic
+        and ``df`` its rank q; ``test`` names the reference distribution (``p_value`` is None when
+        there is no pre-period coefficient or the covariance is singular).
         """
         m = self.pre
         k = int(m.sum())
         if k == 0:
-            return {"stat": None, "df": 0, "p_value": None}
+            return {"stat": None, "df": 0, "p_value": None, "test": None}
         b = self.estimates[m]
         V = self.vcov[np.ix_(m, m)]
         Vi = np.linalg.pinv(V)
         rank = int(np.linalg.matrix_rank(V))
         if rank == 0:
-            return {"stat": None, "df": 0, "p_value": None}
+            return {"stat": None, "df": 0, "p_value": None, "test": None}
         W = float(b @ Vi @ b)
-        return {"stat": W, "df": rank, "p_value": float(stats.chi2.sf(W, rank))}
+        d2 = df2 if df2 is not None else self.df
+        if d2 is not None and np.isfinite(d2) and d2 > 0:
+            return {"stat": W, "df": rank, "p_value": float(stats.f.sf(W / rank, rank, float(d2))),
+                    "test": f"F({rank}, {float(d2):g})", "df2": float(d2)}
+        return {"stat": W, "df": rank, "p_value": float(stats.chi2.sf(W, rank)), "test": f"chi2({rank})"}
 
     def to_dict(self) -> dict:
         return {

@@ -157,6 +157,9 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
                        help="month-of-year dummies (time must be a month index, e.g. year*12+month-1)")
+        g.add_argument("--se", default="newey-west", choices=["newey-west", "reml-ar1"],
+                       help="newey-west: OLS + Bartlett HAC, t(n-k) [default, as Stata newey]; reml-ar1: GLS with "
+                            "AR(1) errors by REML, Satterthwaite df (covers in short series; docs/validity.md)")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
@@ -322,5 +325,5 @@ def _options(args, design, panel) -> dict:
                 donors, excluded = registry_donors(panel, treated=treated)
                 o["_excluded_donors"] = excluded
                 o["_keep_units"] = [treated, *donors]
-            o.update(hac_lags=a.hac_lags, seasonal=a.seasonal)
+            o.update(hac_lags=a.hac_lags, seasonal=a.seasonal, se=a.se)
     return o

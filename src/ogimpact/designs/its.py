@@ -25,18 +25,20 @@ Series:
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DesignError
+from ..errors import DesignError, OgimpactWarning
 from ..panel import Panel
 from ..results import Estimate, terms_frame
 
 __all__ = ["fit_its", "newey_west_lags", "hac_vcov"]
 
+SE_METHODS = ("newey-west", "reml-ar1")
 MIN_SEGMENT = 3  # periods on each side of the interruption
 RECOMMENDED_SEGMENT = 8  # Wagner et al. (2002) and Bernal et al. (2017): at least 8 points a segment
 
@@ -94,6 +96,7 @@ def fit_its(
     hac_lags: int | None = None,
     alpha: float = 0.05,
     seasonal: bool = False,
+    se: str = "newey-west",
 ) -> Estimate:
     """Segmented-regression interrupted time series with Newey-West HAC inference.
 
@@ -112,6 +115,12 @@ def fit_its(
     seasonal : bool
         Add month-of-year dummies, month = ``time mod 12`` (time must be a month
         index such as ``year*12 + month - 1``).
+    se : {"newey-west", "reml-ar1"}
+        ``newey-west`` [default, as Stata ``newey`` / R ``sandwich::NeweyWest``]: OLS with
+        Bartlett HAC SEs and t(n-k).  ``reml-ar1``: GLS with AR(1) errors by REML and
+        Satterthwaite degrees of freedom (Turner et al. 2021; :mod:`ogimpact.designs.its_reml`),
+        the interval that covers in short segmented series (``docs/validity.md``); the
+        answers recipe uses it.
 
     Returns
     -------
@@ -155,15 +164,35 @@ def fit_its(
     if n - k < 1 or np.linalg.matrix_rank(X) < k:
         raise DesignError(f"the segmented regression has {k} coefficients but only {n} periods; "
                           "add periods or drop seasonal dummies.")
-    b, *_ = np.linalg.lstsq(X, yv, rcond=None)
-    resid = yv - X @ b
-    lags = newey_west_lags(n) if hac_lags is None else int(hac_lags)
-    if lags < 0 or lags >= n:
-        raise DesignError(f"hac_lags must be between 0 and {n - 1} (got {lags}).")
-    V = hac_vcov(X, resid, lags)
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
-    df = n - k
-    terms = terms_frame(names, b, se, alpha=alpha, df=df)
+    if se not in SE_METHODS:
+        raise DesignError(f"se must be one of {', '.join(SE_METHODS)} (got {se!r}).")
+    reml = None
+    if se == "reml-ar1":
+        if hac_lags is not None:
+            raise DesignError("hac_lags sets the Newey-West lag; it does not apply with se='reml-ar1' "
+                              "(AR(1) errors by REML); drop one of the two.")
+        from .its_reml import fit_ar1_reml
+
+        if n - k < 3:
+            raise DesignError(f"the AR(1) REML fit needs at least {k + 3} periods (found {n}); add periods "
+                              "or use se='newey-west'.")
+        reml = fit_ar1_reml(X, yv)
+        b, V, resid = reml.coef, reml.vcov, reml.resid
+        sd = np.sqrt(np.clip(np.diag(V), 0, None))
+        terms = [terms_frame([nm], [bi], [si], alpha=alpha, df=float(dfi))[0]
+                 for nm, bi, si, dfi in zip(names, b, sd, reml.df)]
+        df = float(reml.df[2])
+        lags = None
+    else:
+        b, *_ = np.linalg.lstsq(X, yv, rcond=None)
+        resid = yv - X @ b
+        lags = newey_west_lags(n) if hac_lags is None else int(hac_lags)
+        if lags < 0 or lags >= n:
+            raise DesignError(f"hac_lags must be between 0 and {n - 1} (got {lags}).")
+        V = hac_vcov(X, resid, lags)
+        sd = np.sqrt(np.clip(np.diag(V), 0, None))
+        df = n - k
+        terms = terms_frame(names, b, sd, alpha=alpha, df=df)
 
     base = X.copy()
     base[:, 2:4] = 0.0  # counterfactual: the pre-period trend (and seasonality) carried forward
@@ -180,7 +209,7 @@ def fit_its(
     # joint test of no interruption (b2 = b3 = 0) with the HAC covariance
     R = V[2:4, 2:4]
     W = float(b[2:4] @ np.linalg.pinv(R) @ b[2:4])
-    p_joint = float(stats.f.sf(W / 2, 2, df))
+    p_joint = float(stats.f.sf(W / 2, 2, df if reml is None else float(min(reml.df[2], reml.df[3]))))
     diagnostics = {
         "n_dropped": panel.info.get("n_dropped", 0), "n_pre": n_pre, "n_post": n_post,
         "pre_rmspe": float(np.sqrt(np.mean(resid[post == 0] ** 2))),
@@ -194,14 +223,26 @@ def fit_its(
     diagnostics["n_missing_periods"] = n_missing
     if n_missing:
         warn.append(f"{n_missing} period(s) are missing from the series; the HAC lags count rows, not periods.")
+    if reml is not None:
+        diagnostics.update(ar1_rho=reml.rho, satterthwaite_df=float(reml.df[2]))
+        if not reml.converged or reml.at_bound:
+            warnings.warn(OgimpactWarning(
+                "not_converged" if not reml.converged else "ar1_at_bound",
+                f"the AR(1) REML fit stopped at rho = {reml.rho:.3f} (bound +/-0.98 or not converged): the series "
+                "may be non-stationary; read the interval with care or model the trend."))
     if warn:
         diagnostics["warnings"] = warn
     options = {
         "treat_time": T0, "treated": tr if treated is not None else None, "series": kind,
         "comparison": "mean of the other units" if kind == "comparative" else None,
+        "se": se,
         "hac_lags": lags,
-        "hac_lag_rule": "given" if hac_lags is not None else "floor(4*(n/100)^(2/9)) (Newey & West 1994)",
-        "hac_kernel": "Bartlett", "small_sample": "n/(n-k)", "ci": f"t(n-k) = t({df})",
+        "hac_lag_rule": None if reml is not None else
+        ("given" if hac_lags is not None else "floor(4*(n/100)^(2/9)) (Newey & West 1994)"),
+        "hac_kernel": None if reml is not None else "Bartlett",
+        "small_sample": "Satterthwaite df per coefficient" if reml is not None else "n/(n-k)",
+        "ci": (f"t(Satterthwaite df) = t({df:.2f}) for level_change" if reml is not None else f"t(n-k) = t({df})"),
+        "errors": "AR(1), REML (Turner et al. 2021)" if reml is not None else "OLS, Newey-West HAC",
         "seasonal": seasonal, "season": "time mod 12" if seasonal else None, "alpha": alpha,
         "model": "y = b0 + b1*t + b2*post + b3*(t - T0)*post",
     }
