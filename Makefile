@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import h
 export OPENBLAS_NUM_THREADS ?= 1
 export MPLBACKEND = Agg
 
-.PHONY: demo test install bench manifest clean reference lab
+.PHONY: demo test install bench manifest clean reference lab validity
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ reference: install
 ## a separate venv .venv-bench that benchmarks/run.py creates, so .venv stays lean
 bench: install
 	$(PY) benchmarks/run.py
+
+## coverage and size of every design's intervals and tests -> docs/validity.md (about 20 min on 2 cores)
+validity: install
+	$(PY) benchmarks/validity.py --workers 2
 
 manifest:
 	$(PYTHON) scripts/make_manifest.py
