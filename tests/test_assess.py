@@ -10,8 +10,8 @@ import pytest
 
 from ogimpact.cli import main
 from ogimpact.evidence import assess_grade
-from ogimpact.evidence.assess import (Assessment, AssessmentTable, assess_country_panel, assess_panel,
-                                      evidence_map, grade_report_entries)
+from ogimpact.evidence.assess import Assessment, AssessmentTable, assess_country_panel, assess_panel
+from ogimpact.evidence.assess_map import evidence_map, grade_report_entries
 from ogimpact.evidence.grading import load_rubric
 from ogimpact.panel import Panel
 from ogimpact.reports.context import ReportContext

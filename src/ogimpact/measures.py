@@ -31,7 +31,10 @@ import pandas as pd
 from . import data as _d
 from .errors import OgimpactError
 
-__all__ = ["DOMAINS", "Measure", "catalogue", "get", "load", "ids"]
+__all__ = ["DOMAINS", "DEFAULT_MEASURES", "Measure", "catalogue", "get", "load", "ids"]
+
+#: the domain-balanced country-level set that reports and assessments use when no measures are given
+DEFAULT_MEASURES = ("wgi.cc", "vdem.v2x_partipdem", "wgi.ge", "vdem.v2xme_altinf")
 
 DOMAINS = ("participation", "public services", "access to information & corruption", "knowledge/awareness")
 _P, _S, _A, _K = DOMAINS

@@ -23,9 +23,9 @@ _EXPORTS = {
     # assessment
     # (the function ``assess`` lives in the submodule of the same name: ``ogimpact.evidence.assess.assess``)
     "Assessment": "assess", "AssessmentTable": "assess", "assess_panel": "assess",
-    "assess_country_panel": "assess", "default_measures": "assess", "grade_report_entries": "assess",
-    "show_evidence_review": "assess", "evidence_map": "assess", "pooled_estimates": "assess",
-    "EvidenceMap": "assess", "family_adjust": "assess_grade",
+    "assess_country_panel": "assess", "default_measures": "assess", "grade_report_entries": "assess_map",
+    "show_evidence_review": "assess_map", "evidence_map": "assess_map", "pooled_estimates": "assess_map",
+    "EvidenceMap": "assess_map", "family_adjust": "assess_grade",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -45,7 +45,6 @@ from .grading import Grade, load_rubric
 
 __all__ = [
     "Assessment", "AssessmentTable", "assess", "assess_panel", "assess_country_panel", "default_measures",
-    "grade_report_entries", "show_evidence_review", "evidence_map", "pooled_estimates", "EvidenceMap",
 ]
 
 
@@ -137,14 +136,14 @@ class AssessmentTable:
 def default_measures(intervention: str) -> tuple[str, ...]:
     """Domain-balanced default measures at the intervention's unit level.
 
-    Country level: ``reports.params.DEFAULT_MEASURES``.  Other levels: per
+    Country level: ``measures.DEFAULT_MEASURES``.  Other levels: per
     domain, the measure of that level whose units overlap the intervention's
     timing table most (at least two units), so Brazilian municipal adoption
     is not paired with a Chilean municipal outcome.
     """
     from .. import interventions as iv
     from .. import measures as ms
-    from ..reports.params import DEFAULT_MEASURES
+    from ..measures import DEFAULT_MEASURES
 
     level = iv.get(intervention).unit_level
     if level == "country":
@@ -356,7 +355,7 @@ def assess(
     Parameters
     ----------
     intervention : registry intervention id (``ogimpact interventions``).
-    measures : measure ids (default: a domain-balanced set, ``reports.params.DEFAULT_MEASURES``);
+    measures : measure ids (default: a domain-balanced set, ``measures.DEFAULT_MEASURES``);
         they form the declared family of the multiplicity check (cross-country: Romano–Wolf on a joint
         multiplier bootstrap of the CS ATTs, B = 999 with ``seed``; Holm and BH are recorded beside it).
     country : ISO3 code; given -> single-country designs for that country's adoption.
@@ -449,5 +448,3 @@ def _prepare_country(intervention, measure, country, *, years, variant, seed, sd
             "excluded_donors": excluded}
 
 
-# report hooks and the evidence map live in assess_map (re-exported here, where show.py looks for them)
-from .assess_map import EvidenceMap, evidence_map, grade_report_entries, pooled_estimates, show_evidence_review  # noqa: E402

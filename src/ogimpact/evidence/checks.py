@@ -101,7 +101,7 @@ class CheckResult:
 
 # --------------------------------------------------------------------------- helpers
 def _rules(rubric, domain: str) -> tuple[dict, int]:
-    from .grading import load_rubric
+    from .rubric import load_rubric
 
     r = load_rubric(rubric)
     try:
@@ -424,7 +424,7 @@ def check_indirectness(
 
 def is_large_effect(effect: float | None, pre_sd: float | None, *, rubric=None) -> bool:
     """|effect| >= ``upgrade.large_effect_sd`` x SD of the pre-period outcome."""
-    from .grading import load_rubric
+    from .rubric import load_rubric
 
     e, sd = _num(effect), _num(pre_sd)
     if e is None or sd is None or sd <= 0:

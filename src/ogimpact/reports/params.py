@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 #: domain-balanced default outcome set (one per domain where the source allows)
-DEFAULT_MEASURES = ("wgi.cc", "vdem.v2x_partipdem", "wgi.ge", "vdem.v2xme_altinf")
+from ..measures import DEFAULT_MEASURES  # noqa: E402  (one home: the catalogue)
 COUNTRY_DESIGNS = ("synth", "sdid", "its", "cs")
 CROSS_DESIGNS = ("twfe", "cs", "sun-abraham", "imputation")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -242,7 +242,7 @@ def heterogeneity(ctx, *, intervention, measures, years, variant):
 
 def grades(ctx, *, country, intervention, measures):
     try:
-        from ..evidence import assess as _assess
+        from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md("> **Graded evidence: not available in this build** "
             f"({type(exc).__name__}: {' '.join(str(exc).split())}); estimates above are shown ungraded.")
@@ -261,7 +261,7 @@ def grades(ctx, *, country, intervention, measures):
 
 def evidence_review(ctx, *, measures, seed):
     try:
-        from ..evidence import assess as _assess
+        from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md(f"> **Evidence map: not available in this build** ({type(exc).__name__}: {' '.join(str(exc).split())}).")
         return
