@@ -51,6 +51,12 @@ KNOWN = [
     ("VUT", "2016-11-24", "2017-02-06", "loc.gov global legal monitor (passed 24 Nov 2016, in force 6 Feb 2017)"),
     ("GHA", "2019-05-21", "2020-01", "graphic.com.gh (assent 21 May 2019); gbcghanaonline (in force Jan 2020)"),
     ("ZMB", "2023-12", None, "misa.org; ipi.media (assent Dec 2023, day disputed)"),
+    ("UGA", "2005-07-19", None, "dokumen.tips Uganda ATI Act 2005 (Acts Supplement, Gazette 19 Jul 2005)"),
+    ("GTM", "2008-09-23", "2009-04-20", "hemeroteca.lahora.gt ?p=71481; munihuite.gob.gt informacion-publica"),
+    ("BGD", "2009-04-05", "2009-07-01", "CHRI summary (assent 5 Apr 2009); Act s. 1(2) (s. 8 in force 1 Jul 2009)"),
+    ("LBR", "2010-10-04", None, "freedominfo.org 2010/10 (signed 4 Oct 2010)"),
+    ("SLV", "2010-12-02", "2011-05-08", "es.wikipedia LAIP El Salvador (Decreto Legislativo 534)"),
+    ("PAK", "2017", None, "en.wikipedia Freedom_of_Information_laws_in_Pakistan (Act No. F. 22 (30)/2017)"),
     ("SEN", "2025-08-26", None, "lanouvelletribune.info 2025/08 (adopted by the Assemblee nationale)"),
 ]
 
@@ -89,7 +95,8 @@ def test_first_instruments_are_not_statutes(laws):
 
 def test_rti_rating_year_corrections(laws):
     # the old cohort (RTI Rating 'First adopted') against the statute year, per the sources in KNOWN
-    expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016)}
+    expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
+              "PAK": (2002, 2017), "SLV": (2011, 2010)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
@@ -155,7 +162,7 @@ def test_rti_law_variants():
 
 def test_diff_and_variant_table():
     d = V.cohort_diff("rti_law", "adopted", "first_instrument").set_index("unit")
-    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL"}
+    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD"}
     assert d.loc["ARG", "shift"] == -13 and d.loc["PHL", "change"] == "enters"
     vt = V.variant_table("rti_law")
     assert {f"cohort_{v}" for v in I.get("rti_law").variants} <= set(vt.columns) and vt["unit"].is_unique
