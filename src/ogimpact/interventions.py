@@ -105,25 +105,55 @@ def _country_universe(extra_units: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- rti_law
+_RTI_EXTRA = ["row_status", "statute", "adopted_date", "adopted_basis", "in_force_date", "in_force_unknown",
+              "first_instrument", "first_instrument_date", "strengthening_year", "strengthening_instrument",
+              "rti_rating_first_adopted", "rti_rating_total", "rti_rating_as_of", "citation", "citation_in_force",
+              "accessed", "cohort_filled_from"]
+
+
 def _rti_timing(variant: str) -> pd.DataFrame:
     rti = _d.rti_rating()
-    foi = _d.foi_law_dates().sort_values(["iso3", "adopted"]).groupby("iso3", as_index=False).first()
+    laws = _d.rti_laws()
+    ev = _d.rti_law_events()
+    later = (ev[ev["kind"].isin(["replacement", "strengthening"])].sort_values(["iso3", "year"])
+             .groupby("iso3", as_index=False).first()[["iso3", "year", "instrument"]]
+             .rename(columns={"year": "strengthening_year", "instrument": "strengthening_instrument"}))
     uni = _country_universe(rti.rename(columns={"iso3": "unit"}))
-    known = set(rti["iso3"])
+    known = set(rti["iso3"]) | set(laws["iso3"])
     excluded = sorted(set(uni["unit"]) - known)
     uni = uni[uni["unit"].isin(known)]
-    df = uni.merge(rti[["iso3", "has_rti_law", "rti_law_year", "rti_rating_total"]], left_on="unit", right_on="iso3", how="left")
-    df = df.merge(foi[["iso3", "law", "in_force", "in_force_year"]].rename(columns={"in_force": "in_force_date", "law": "first_law"}),
-                  on="iso3", how="left").drop(columns="iso3")
-    df["adopted"] = df["rti_law_year"]
+    cur = laws.rename(columns={"iso3": "unit", "adopted": "adopted_date", "in_force": "in_force_date"}).drop(columns="country")
+    df = uni.merge(cur, on="unit", how="left").merge(later.rename(columns={"iso3": "unit"}), on="unit", how="left")
+    df["adopted"] = df["adopted_year"]
     df["in_force"] = df["in_force_year"]
-    df["treated"] = df["has_rti_law"].fillna(False).astype(bool) & df["adopted"].notna()
+    statute = df["adopted"].notna()
+    first_any = df[["first_instrument_year", "adopted_year"]].min(axis=1).astype("Int64")
+    df["cohort_filled_from"] = ""
     if variant == "adopted":
-        cohort, basis = df["adopted"], "adopted (RTI Rating first-law year)"
-    else:
-        cohort = df["in_force"].fillna(df["adopted"])
-        basis = np.where(df["in_force"].notna(), "in_force (foi_law_dates.csv)", "adopted (in-force date unknown)")
-    out = _finish(df.drop(columns=["rti_law_year", "in_force_year", "has_rti_law"]), variant, cohort, basis)
+        df["treated"] = statute
+        cohort = df["adopted"]
+        basis = np.where(df["row_status"] == "rti_rating_only", "adopted (RTI Rating first-adopted year, unverified)",
+                         "adopted (statute, rti_laws.csv)")
+    elif variant == "in_force":
+        df["treated"] = statute
+        filled = statute & df["in_force"].isna()
+        cohort = df["in_force"].where(~filled, df["adopted"])
+        df.loc[filled, "cohort_filled_from"] = "adopted"
+        basis = np.where(filled, "adopted year (in-force date unknown: filled, see in_force_unknown)",
+                         "in_force (entry into force, rti_laws.csv)")
+    elif variant == "first_instrument":
+        df["treated"] = first_any.notna()
+        cohort = first_any
+        basis = np.where(df["first_instrument_year"].notna() & (df["first_instrument_year"] <= df["adopted_year"].fillna(9999)),
+                         "first_instrument (decree / executive order before or instead of a statute)",
+                         np.where(df["row_status"] == "rti_rating_only",
+                                  "statute year (earlier instruments not researched)", "statute year (no earlier instrument found)"))
+    else:  # strengthening
+        df["treated"] = df["strengthening_year"].notna()
+        cohort = df["strengthening_year"]
+        basis = "first later replacement or strengthening statute (rti_law_events.csv)"
+    keep = [c for c in ["unit", "unit_name", "adopted", "in_force", "treated", *_RTI_EXTRA] if c in df.columns]
+    out = _finish(df[keep], variant, cohort, basis)
     out.attrs["excluded"] = excluded
     return out
 
@@ -284,6 +314,8 @@ _CIT = {
     "rti": "Global Right to Information Rating, Access Info Europe & Centre for Law and Democracy, "
            "https://www.rti-rating.org/country-data/ (CC BY-NC-SA 3.0), via mjboulanger/governance-framework "
            "data/processed/rti_rating_clean.csv @ c9e066ec2f1d17c44da35cda37f701f10ce64fc4.",
+    "rti_laws": "rti_laws/rti_laws.csv and rti_law_events.csv: hand-curated from the statute, official gazette, RTI Rating, "
+                "freedominfo.org, Library of Congress and news pages cited per row (accessed 2026-12-02).",
     "foi": "ogp_foi_timing/foi_law_dates.csv: hand-made from primary sources listed per row (freedominfo.org, "
            "consejotransparencia.cl, DOF copies, eastkhasihills.gov.in, governancejournal, mondaq, rti-rating.org).",
     "ogp_panel": "Open Government Partnership report data (2019), via evantrowbridge/policy_lab_ndi data/OGP_data.xlsx "
@@ -307,21 +339,30 @@ def _build() -> dict[str, Intervention]:
         Intervention(
             id="rti_law", label="National right-to-information (FOI) law", unit_level="country",
             definition=(
-                "A country is treated from the year its FIRST national RTI/FOI law was adopted, as listed by the Global RTI "
-                "Rating (e.g. Chile 2008 Ley 20.285, Mexico 2002 LFTAIPG although replaced in 2015/2016, India 2005, "
-                "Sweden 1766). Later replacement laws are not dated. Countries whose law year lies after the data's "
-                "last year (Senegal 2025, Cuba 2026) are listed with that year; a panel treats a cohort beyond its last "
-                "period as never treated. in_force is the entry-into-force year of the first law where foi_law_dates.csv "
-                "has it (Chile 2009, Mexico 2003, India 2005, United Kingdom 2005, Brazil 2012), else NA. Universe: the "
-                "195 independent countries plus Kosovo and the Cook Islands (listed by the RTI Rating); countries absent "
-                "from the RTI Rating (the Holy See) are unknown, excluded and listed in attrs['excluded']. Extra columns: "
-                "rti_rating_total (current law's 0-150 score, a cross-section), first_law, in_force_date."),
+                "A country is treated from the year its first national access-to-information STATUTE was adopted "
+                "(passed, assented or promulgated), from the curated table rti_laws/rti_laws.csv, which carries per "
+                "country the statute, adoption and in-force dates, the reason when an in-force date is unknown "
+                "(in_force_unknown), any earlier non-statutory instrument, and a citation per row. 53 countries are "
+                "sourced there (e.g. Sweden 1766, USA 1966/in force 1967, Canada 1982/1983, Ireland 1997/1998, "
+                "Chile 2008/2009, Mexico 2002/2003, Argentina 2016 with decree 1172/2003 as first instrument, Guinea "
+                "2010, Vanuatu 2016/2017, Pakistan 2017 with the 1997 FOI Ordinance as first instrument; the Philippines and Bolivia have only executive instruments, so no statute); "
+                "for the other 89 the adoption year is the RTI Rating's 'First adopted' year, marked "
+                "row_status=rti_rating_only. Laws after the data's last year (Senegal 2025, Cuba 2026) are listed; a "
+                "panel treats a cohort beyond its last period as never treated. Universe: the 195 independent "
+                "countries plus Kosovo and the Cook Islands; countries absent from the RTI Rating (the Holy See) are "
+                "excluded and listed in attrs['excluded']. rti_rating_total is the current law's 0-150 score (a "
+                "cross-section, time-stamped by rti_rating_as_of), never a time-varying outcome."),
             variants={
-                "adopted": "cohort = year of adoption of the first national RTI law (RTI Rating).",
-                "in_force": "cohort = entry-into-force year of the first law where known (5 countries), else the adoption year "
-                            "(cohort_basis says which).",
+                "adopted": "cohort = year the first access-to-information statute was adopted (rti_laws.csv).",
+                "in_force": "cohort = entry-into-force year of that statute; where unknown, the adoption year, marked "
+                            "cohort_filled_from='adopted' (the reason is in in_force_unknown).",
+                "first_instrument": "cohort = year of the first access instrument of any kind: an executive decree or "
+                                    "order before (or instead of) a statute, else the statute year.",
+                "strengthening": "cohort = year of the first later replacement or strengthening statute "
+                                 "(rti_law_events.csv; researched for sourced rows only, e.g. Mexico 2015, Ireland "
+                                 "2014); countries without one are never treated.",
             },
-            default_variant="adopted", citations=(_CIT["rti"], _CIT["foi"]), timing=_rti_timing),
+            default_variant="adopted", citations=(_CIT["rti_laws"], _CIT["rti"], _CIT["foi"]), timing=_rti_timing),
         Intervention(
             id="ogp_member", label="Open Government Partnership membership", unit_level="country",
             definition=(

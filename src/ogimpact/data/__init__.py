@@ -50,6 +50,8 @@ from .timing_tables import (
     ogp_status_2016,
     open_up_guide_datasets,
     open_up_guide_pilot_facts,
+    rti_law_events,
+    rti_laws,
     rti_rating,
 )
 
@@ -60,7 +62,7 @@ __all__ = [
     "wgi", "WGI_INDICATORS", "vdem", "vdem_variables", "wjp", "wdi",
     "ti_cpi", "ti_cpi_legacy", "idea_elections", "idea_country_year", "vdem_turnout", "odb", "godi",
     "rti_rating", "ogp_participation", "ogp_local", "ogp_cohorts", "ogp_status_2016", "ogp_action_plans",
-    "foi_law_dates", "open_up_guide_datasets", "open_up_guide_pilot_facts",
+    "foi_law_dates", "open_up_guide_datasets", "open_up_guide_pilot_facts", "rti_laws", "rti_law_events",
     "cplt_scores", "chile_egov", "inai_state_requests", "inai_state_guarantors", "inai_federal_monthly",
     "inai_federal_annual", "ebt_audits",
 ]

@@ -57,6 +57,11 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         title="Global Right to Information Rating: law year and scores",
         publisher="Access Info Europe & Centre for Law and Democracy", licence="CC BY-NC-SA 3.0",
         licence_flag="non-commercial, share-alike", years="law years 1766-2026", units="country (cross-section)"),
+    "rti_laws": dict(
+        title="RTI statutes: adoption and in-force dates, earlier instruments, later laws (curated)",
+        publisher="hand-made fact tables (sources per row); RTI Rating columns from rti_rating",
+        licence="facts with cited sources; RTI Rating columns CC BY-NC-SA 3.0", licence_flag="non-commercial, share-alike",
+        years="1766-2025", units="country; country-event"),
     "ogp_membership": dict(
         title="OGP national and OGP Local participation panels",
         publisher="Open Government Partnership (via policy_lab_ndi)", licence="no licence stated (OGP open data)",

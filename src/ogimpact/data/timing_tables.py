@@ -17,6 +17,8 @@ __all__ = [
     "foi_law_dates",
     "open_up_guide_datasets",
     "open_up_guide_pilot_facts",
+    "rti_laws",
+    "rti_law_events",
 ]
 
 
@@ -145,3 +147,38 @@ def open_up_guide_datasets(root: str) -> pd.DataFrame:
 def open_up_guide_pilot_facts(root: str) -> pd.DataFrame:
     """Mexico Open Up Guide pilot facts (12 rows): ``fact, value`` (text as published), ``description, source_url``."""
     return read_csv(root, "open_up_guide", "mexico_open_up_guide_pilot_facts.csv", dtype=str)
+
+
+def _year_of(col: pd.Series) -> pd.Series:
+    """Leading ``YYYY`` of a ``YYYY[-MM[-DD]]`` string column as Int64 (NA when empty)."""
+    return pd.to_numeric(col.fillna("").str.extract(r"^(\d{4})", expand=False), errors="coerce").astype("Int64")
+
+
+@cached_frame
+def rti_laws(root: str) -> pd.DataFrame:
+    """Curated RTI statutes (142 rows): statute, adoption and in-force dates, earlier instruments, citations.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``raw/rti_laws/rti_laws.csv`` as strings (dates as
+        published: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; see its
+        PROVENANCE.md) plus ``adopted_year``, ``in_force_year`` and
+        ``first_instrument_year`` (Int64, NA when the date is empty).
+    """
+    df = read_csv(root, "rti_laws", "rti_laws.csv", dtype=str, keep_default_na=False, na_values=[""])
+    require_columns(df, ["iso3", "row_status", "statute", "adopted", "in_force", "in_force_unknown", "first_instrument",
+                         "first_instrument_date", "rti_rating_total", "citation", "accessed"], "rti_laws.csv")
+    for col in ("adopted", "in_force", "first_instrument_date"):
+        df[col.replace("_date", "") + "_year"] = _year_of(df[col])
+    return df
+
+
+@cached_frame
+def rti_law_events(root: str) -> pd.DataFrame:
+    """Later RTI laws (replacement / strengthening / amendment / weakening): ``iso3, date, kind, instrument,
+    in_force, citation, note, accessed`` (strings) plus ``year`` (Int64)."""
+    df = read_csv(root, "rti_laws", "rti_law_events.csv", dtype=str, keep_default_na=False, na_values=[""])
+    require_columns(df, ["iso3", "date", "kind", "instrument", "citation"], "rti_law_events.csv")
+    df["year"] = _year_of(df["date"])
+    return df

@@ -20,6 +20,7 @@ from .context import NotAvailable
 
 __all__ = [
     "intervention_overview",
+    "variant_note",
     "country_timing",
     "trend_frame",
     "trend_figure",
@@ -62,6 +63,13 @@ def intervention_overview(intervention: str, *, variant: str | None = None) -> d
         "variant": variant or it.default_variant,
         "citations": list(it.citations),
     }
+
+
+def variant_note(intervention: str, country: str, *, variant: str | None = None) -> str:
+    """One sentence: the country's cohort under the variant used and what each other variant would change."""
+    from ..timing_views import country_variant_note
+
+    return country_variant_note(intervention, country, variant)
 
 
 def country_timing(intervention: str, country: str, *, variant: str | None = None) -> pd.DataFrame:

@@ -83,6 +83,9 @@ def intervention(ctx, *, intervention: str, country: str | None, variant: str | 
             _md(f"> {country} has no row in the `{intervention}` timing table.")
         else:
             _display(t)
+            note = sections.variant_note(intervention, country, variant=variant)
+            if note:
+                _md(note)
 
 
 def trends(ctx, *, country, intervention, measures, years, variant):
