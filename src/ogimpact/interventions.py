@@ -54,6 +54,10 @@ class Intervention:
         Sources of the timing data (from the PROVENANCE files).
     timing : callable
         ``timing(variant) -> DataFrame``; use :func:`timing` rather than calling it directly.
+    measures : tuple of str
+        Default outcome measures of reports and assessments of this intervention (empty: the global defaults).
+    designs : tuple of str
+        Designs that apply (empty: every design); ``definition`` says why the others do not.
     """
 
     id: str
@@ -64,12 +68,16 @@ class Intervention:
     default_variant: str
     citations: tuple[str, ...]
     timing: Callable[[str], pd.DataFrame] = field(repr=False, compare=False)
+    measures: tuple[str, ...] = ()
+    designs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe metadata (without the timing table)."""
         return {
             "id": self.id, "label": self.label, "unit_level": self.unit_level, "definition": self.definition,
             "variants": dict(self.variants), "default_variant": self.default_variant, "citations": list(self.citations),
+            **({"measures": list(self.measures)} if self.measures else {}),
+            **({"designs": list(self.designs)} if self.designs else {}),
         }
 
 
@@ -170,16 +178,23 @@ def _open_up_timing(variant: str) -> pd.DataFrame:
     facts = _d.open_up_guide_pilot_facts().set_index("fact")["value"]
     window = str(facts.get("pilot_project_window", ""))
     start, _, end = window.partition("/")
-    rec: dict[str, Any] = {"unit": "MEX", "unit_name": "Mexico", "start": start or pd.NA, "end": end or pd.NA,
-                           "adopted": int(start[:4]) if start else pd.NA, "in_force": int(start[:4]) if start else pd.NA,
+    rec: dict[str, Any] = {"unit": "MEX", "start": start or pd.NA, "end": end or pd.NA,
+                           "adopted": int(start[:4]) if start else pd.NA, "in_force": int(end[:4]) if end else pd.NA,
                            "treated": True}
     for key in ("guide_launch", "mexico_commitment", "pilot_first_phase_start", "pilot_duration_months",
                 "data_resources_identified", "datasets_released", "records_released", "data_points_released",
                 "report_published"):
         val = facts.get(key, pd.NA)
         rec[key] = int(val) if isinstance(val, str) and val.isdigit() else val
-    df = pd.DataFrame([rec])
-    return _finish(df, variant, df["adopted"], "pilot project window start (WSIS stocktaking)")
+    # every other country is a never-treated donor: the Guide was piloted nationally only in Mexico
+    # (opendatacharter.net territories page); the country reference supplies the universe
+    df = _country_universe().merge(pd.DataFrame([rec]), on="unit", how="left")
+    df["treated"] = df["treated"].fillna(False).astype(bool)
+    if variant == "pilot":
+        cohort, basis = df["adopted"], "pilot project window start (WSIS stocktaking, 2017-07-17)"
+    else:
+        cohort, basis = df["in_force"], "first calendar year with released datasets (pilot window ended 2018-04-30)"
+    return _finish(df, variant, cohort, basis)
 
 
 # ----------------------------------------------------------------------------- brazil_lai_regulation
@@ -357,14 +372,26 @@ def _build() -> dict[str, Intervention]:
         Intervention(
             id="open_up_guide", label="Anti-Corruption Open Up Guide pilot (Mexico)", unit_level="country",
             definition=(
-                "A single treatment record: Mexico implemented the Open Data Charter's Anti-Corruption Open Up Guide in a "
+                "A single treated unit: Mexico implemented the Open Data Charter's Anti-Corruption Open Up Guide in a "
                 "pilot from 2017-07-17 to 2018-04-30 (WSIS stocktaking window; first phase Aug 2017; 6 months of joint "
-                "work, IDB funding). The record carries the pilot's published outputs as text/integers exactly as in "
-                "mexico_open_up_guide_pilot_facts.csv: 72 data resources identified, 47 datasets released on "
-                "datos.gob.mx, '>12 million' records, '350 million' data points. No list of the 47 datasets or their "
-                "release dates exists in the bundled data. Suitable for a single-unit design (synthetic control / ITS)."),
-            variants={"pilot": "cohort = year the pilot project window opened (2017)."},
-            default_variant="pilot", citations=(_CIT["open_up"],), timing=_open_up_timing),
+                "work, IDB funding). Every other country in the country reference is never treated (cohort 0): no "
+                "other national pilot of the Guide is recorded, so they form the donor pool. adopted = 2017 (window "
+                "start), in_force = 2018 (window end, first year with the released datasets). The record carries the "
+                "pilot's published outputs as text/integers exactly as in mexico_open_up_guide_pilot_facts.csv: 72 "
+                "data resources identified, 47 datasets released on datos.gob.mx, '>12 million' records, '350 million' "
+                "data points. No list of the 47 datasets or their release dates exists in the bundled data. Designs: "
+                "single-treated-unit designs apply — synth (donors = never-treated countries), sdid, its; staggered "
+                "designs (cs, sun-abraham, imputation, stacked, etwfe) do not, because there is one treated unit in "
+                "one cohort: a cohort ATT has no sampling variation and no comparison across cohorts exists. Annual "
+                "outcomes that stop before 2018 (Open Data Barometer 2013-2016, Global Open Data Index 2013-2015) "
+                "have no post-treatment period and cannot answer; CPI, WGI, V-Dem and WJP run to 2023-2024."),
+            variants={
+                "released": "cohort = 2018, the first year after the pilot's datasets were released (the default).",
+                "pilot": "cohort = year the pilot project window opened (2017).",
+            },
+            default_variant="released", citations=(_CIT["open_up"],), timing=_open_up_timing,
+            measures=("ti.cpi", "wgi.cc", "vdem.v2x_pubcorr", "vdem.v2x_execorr", "odb.score", "godi.score"),
+            designs=("synth", "sdid", "its")),
         Intervention(
             id="brazil_lai_regulation", label="Municipal regulation of Brazil's access-to-information law (LAI)",
             unit_level="municipality",
