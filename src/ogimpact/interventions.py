@@ -138,21 +138,24 @@ def _rti_timing(variant: str) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- ogp_member
 def _ogp_timing(variant: str) -> pd.DataFrame:
-    panel = _d.ogp_participation()
-    join = panel.groupby("iso3", as_index=False)["first_year_participating_in_panel"].first()
-    coh = _d.ogp_cohorts().dropna(subset=["iso3"])[["iso3", "ogp_cohort", "cohort_join_ym", "cohort_year"]]
-    status = _d.ogp_status_2016().dropna(subset=["iso3"])[["iso3", "ogp_status_0_4"]]
-    members = pd.concat([join[["iso3"]], coh[["iso3"]]]).drop_duplicates().rename(columns={"iso3": "unit"})
-    df = _country_universe(members)
-    df = df.merge(join.rename(columns={"iso3": "unit", "first_year_participating_in_panel": "adopted"}), on="unit", how="left")
-    df = df.merge(coh.rename(columns={"iso3": "unit", "cohort_year": "in_force"}), on="unit", how="left")
-    df = df.merge(status.rename(columns={"iso3": "unit", "ogp_status_0_4": "ogp_status_2016"}), on="unit", how="left")
-    df["in_panel_2019"] = df["unit"].isin(join["iso3"])
-    df["treated"] = df["adopted"].notna() | df["in_force"].notna()
+    cur = _d.ogp_national_participants()
+    status = _d.ogp_status_2016().dropna(subset=["iso3"])[["iso3", "ogp_status_2016" if "ogp_status_2016" in
+                                                          _d.ogp_status_2016().columns else "ogp_status_0_4"]]
+    status.columns = ["unit", "ogp_status_2016"]
+    panel_units = set(_d.ogp_participation()["iso3"])
+    cur = cur.rename(columns={"iso3": "unit", "country": "source_name", "joined": "adopted",
+                              "first_action_plan": "in_force"})
+    df = _country_universe(cur[["unit"]]).merge(cur, on="unit", how="left").merge(status, on="unit", how="left")
+    df["in_panel_2019"] = df["unit"].isin(panel_units)
+    df["treated"] = df["adopted"].notna()
+    df["citation"] = df["join_source"].where(df["join_source"].notna() & (df["join_source"] != ""),
+                                             "never a participant: absent from OGP's participant lists (2019 panel, "
+                                             "withdrawals page)")
+    df = df.drop(columns=["source_name"])
     if variant == "join":
-        cohort, basis = df["adopted"], "adopted (first year participating, OGP panel)"
+        cohort, basis = df["adopted"], "joined (first year participating, OGP report data 2019 / OGP pages)"
     else:
-        cohort, basis = df["in_force"], "in_force (action-plan cohort, ogp_cohorts_2011_2014.csv)"
+        cohort, basis = df["in_force"], "first action plan (year; source per row in first_plan_source)"
     return _finish(df, variant, cohort, basis)
 
 
@@ -307,6 +310,9 @@ _CIT = {
                    "mirror of 'Open Government Partnership'; opengovpartnership.org countries page legend.",
     "ogp_status": "OKF Germany 2030 Watch, SDG17_OGP_Membership_OGP_2017.json (CC BY 3.0; data 2016-12-07), from "
                   "opengovpartnership.org/countries.",
+    "ogp_curated": "ogp_membership_timing/ogp_national_participants.csv: curated from the OGP 2019 report data, the "
+                   "cohort table, opengovpartnership.org pages (Tanzania and Turkey withdrawals, withdrawn list), "
+                   "ogpau.pmc.gov.au, oaic.gov.au, saha.org.za (Russia); accessed 2026-12-02, sources per field.",
     "ogp_plans": "ogp_foi_timing/ogp_action_plans_chile_mexico.csv: ogp.gob.cl, opengovpartnership.org IRM reports, "
                  "freedominfo.org, pa2015.mx, gob.mx (sources per row).",
     "open_up": "Open Data Charter, Open Up Guide: Using Open Data to Combat Corruption (2017); opendatacharter.net "
@@ -340,22 +346,28 @@ def _build() -> dict[str, Intervention]:
         Intervention(
             id="ogp_member", label="Open Government Partnership membership", unit_level="country",
             definition=(
-                "A country is treated once it participates in the OGP. Two event definitions are kept as variants because "
-                "the sources disagree by 1-2 years for most countries: adopted = first year participating in the OGP "
-                "participation panel 2011-2019 (OGP's 'joined in' = letter-of-intent / commitment year; e.g. Chile and "
-                "Mexico 2011); in_force = the action-plan cohort year from the hand-made ogp_cohorts_2011_2014.csv "
-                "(founding Sept 2011; cohort 2 April 2012, incl. Chile; cohort 3 April 2013; cohort 4 April 2014, list "
-                "truncated after Serbia). The panel omits members that left before 2019 (Hungary, Turkey, Tanzania appear "
-                "only via the cohort table, with adopted NA) and members joining after 2019; the cohort table covers only "
-                "52 countries, so under first_action_plan many members have cohort NA (timing unknown). exited is NA: no "
-                "bundled source dates exits. Universe: the 195 independent countries; non-members are never treated. "
-                "Extra columns: ogp_cohort, cohort_join_ym, ogp_status_2016 (0-4), in_panel_2019."),
+                "A country is treated once it participates in the OGP and until it leaves. Timing comes from the curated "
+                "table ogp_membership_timing/ogp_national_participants.csv (83 national governments, a source per field "
+                "and row): adopted = year joined (first year participating in OGP's 2019 report data, OGP's 'joined in' = "
+                "letter-of-intent year; e.g. Chile and Mexico 2011, Australia 2015); in_force = year of the first action "
+                "plan (founders 2011; action-plan cohorts 2012-2014; Australia Dec 2016; NA with first_plan_source "
+                "'unsourced' where no stored source dates it); exited = year participation ended (Tanzania 2017, Turkey "
+                "2017; Hungary is listed as withdrawn but undated, so exited is NA). No first plan precedes joining. "
+                "Russia withdrew its intent (2013-04-13) before participating and is never treated. Members joining after "
+                "2019 are not in any stored source. Exits: absorbing designs (cs, sun-abraham, imputation, synth, sdid, "
+                "...) treat exited members as treated from their cohort on (intention to treat) and the panel raises the "
+                "warning treatment_exit naming them; the treat column of a registry panel is 0 from the exit year on, "
+                "for designs that allow treatment to switch off (twfe, dcdh). Universe: the 195 independent countries; "
+                "non-members are never treated. Extra columns: status, joined_date, join_source, first_plan_date, "
+                "first_plan_source, exited_date, exit_source, note, accessed, ogp_status_2016 (0-4), in_panel_2019, "
+                "citation (the row's join source)."),
             variants={
-                "join": "cohort = first year participating (letter of intent / 'joined in' year), OGP participation panel.",
-                "first_action_plan": "cohort = year of the country's action-plan cohort (first action plan due), "
-                                     "ogp_cohorts_2011_2014.csv; NA where the country is not in that table.",
+                "join": "cohort = year joined (first year participating).",
+                "first_action_plan": "cohort = year of the country's first action plan; NA (timing unknown) where no "
+                                     "stored source dates it.",
             },
-            default_variant="join", citations=(_CIT["ogp_panel"], _CIT["ogp_cohorts"], _CIT["ogp_status"]),
+            default_variant="join",
+            citations=(_CIT["ogp_panel"], _CIT["ogp_cohorts"], _CIT["ogp_status"], _CIT["ogp_curated"]),
             timing=_ogp_timing),
         Intervention(
             id="ogp_action_plan", label="OGP national action plans of Chile and Mexico", unit_level="country",
