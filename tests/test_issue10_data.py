@@ -8,6 +8,9 @@ Each fact is checked against the source named beside it (also in the row's sourc
 - Russia withdrew its intent to join on 2013-04-13 (saha.org.za, May 2013).
 - Founders (Brazil, Indonesia, Mexico, Norway, Philippines, South Africa, UK, US) announced action plans at the
   2011-09-20 launch (U.S. State Dept fact sheet, 2012-09-26).
+- Germany first NAP adopted Aug 2017 (Federal Chancellery interim report 2018); Ireland first NAP 23 Jul 2014
+  (per.gov.ie; letter of intent May 2013); New Zealand first NAP 2014-2016 (publicservice.govt.nz); Nigeria NAP 1
+  Jan 2017 - Jun 2019 (Media Rights Agenda).
 - CPLT 2009/10 survey: 20% know the law, 18.7% heard of the Council (consejotransparencia.cl/?p=798).
 - OBS 2019 Open Budget Index as published by IBP (integers): MEX 82, CHL 55, NZL 87, ZAF 87, AUS 79, BRA 81.
 """
@@ -51,6 +54,7 @@ def test_no_first_plan_precedes_joining():
 @pytest.mark.parametrize("unit, joined, first_plan, exited", [
     ("AUS", 2015, 2016, None), ("TZA", 2011, 2012, 2017), ("TUR", 2012, 2012, 2017),
     ("CHL", 2011, 2012, None), ("MEX", 2011, 2011, None), ("GBR", 2011, 2011, None), ("BRA", 2011, 2011, None),
+    ("DEU", 2016, 2017, None), ("IRL", 2013, 2014, None), ("NZL", 2013, 2014, None), ("NGA", 2016, 2017, None),
 ])
 def test_ogp_known_facts(unit, joined, first_plan, exited):
     r = _row(I.timing("ogp_member", "first_action_plan"), unit)
