@@ -123,7 +123,7 @@ def test_readers_return_copies():
 
 def test_sources_summary():
     s = data.sources().set_index("id")
-    assert len(s) >= 18 and {"open_budget_survey", "rti_awareness_use", "ogp_membership_timing"} <= set(s.index)
+    assert len(s) >= 19 and {"ogp_commitments", "open_budget_survey", "rti_awareness_use", "ogp_membership_timing"} <= set(s.index)
     assert s.loc["ti_cpi", "licence"] == "CC BY-ND 4.0"
     assert "no-derivatives" in s.loc["ti_cpi", "licence_flag"]
     assert "non-commercial" in s.loc["rti_rating", "licence_flag"]

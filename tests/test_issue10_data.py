@@ -110,3 +110,12 @@ def test_vdem_and_wjp_indicators_catalogued_with_direction():
     assert x[("vdem.v2exbribe", "DNK")] > x[("vdem.v2exbribe", "VEN")]
     assert x[("vdem.v2xnp_regcorr", "DNK")] < x[("vdem.v2xnp_regcorr", "VEN")]
     assert M.get("vdem.v2exbribe").higher_is_better and not M.get("vdem.v2xnp_regcorr").higher_is_better
+
+
+def test_chile_commitments_partial_and_sourced():
+    c = D.ogp_commitments()
+    p4 = c[(c["iso3"] == "CHL") & (c["plan_period"] == "2018-2020")]
+    assert len(p4) == 12  # OGP member page: "Chile is currently implementing 12 commitments from their 2018-2020 plan"
+    assert c["source_url"].str.startswith("http").all()
+    assert set(c["access_to_information"]) <= {"yes", "no", "unsourced"}
+    assert c.set_index("commitment_id").loc["CL0033", "access_to_information"] == "yes"

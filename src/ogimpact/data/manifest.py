@@ -94,6 +94,10 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         title="OGP national participants: join, first action plan, exit (curated, source per field)",
         publisher="hand-made from OGP report data 2019 and opengovpartnership.org pages", licence="facts with cited sources",
         licence_flag="", years="2011-2017", units="country"),
+    "ogp_commitments": dict(
+        title="OGP commitments of Chile at commitment level (partial, hand-made)",
+        publisher="hand-made from opengovpartnership.org member and commitment pages", licence="facts with cited sources",
+        licence_flag="", years="2014-2020", units="commitment"),
     "brazil_ebt_cgu": dict(
         title="Escala Brasil Transparente municipal audits, rounds 1-3",
         publisher="Controladoria-Geral da União (CGU)", licence="Brazilian federal open data (no separate licence stated)",

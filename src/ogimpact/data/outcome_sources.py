@@ -6,7 +6,8 @@ import pandas as pd
 
 from ._io import cached_frame, read_csv, require_columns
 
-__all__ = ["open_budget_survey", "rti_awareness_surveys", "rti_request_volumes", "ogp_national_participants"]
+__all__ = ["open_budget_survey", "rti_awareness_surveys", "rti_request_volumes", "ogp_national_participants",
+           "ogp_commitments"]
 
 
 @cached_frame
@@ -42,4 +43,13 @@ def ogp_national_participants(root: str) -> pd.DataFrame:
                     "ogp_national_participants.csv")
     for c in ("joined", "first_action_plan", "exited"):
         df[c] = pd.array(pd.to_numeric(df[c].replace("", None)), dtype="Int64")
+    return df
+
+
+@cached_frame
+def ogp_commitments(root: str) -> pd.DataFrame:
+    """OGP commitments of Chile (partial) at commitment level: id, title, tags, lead, access-to-information flag."""
+    df = read_csv(root, "ogp_commitments", "ogp_commitments_chile_mexico.csv", dtype=str, keep_default_na=False)
+    require_columns(df, ["iso3", "plan_period", "commitment_id", "title", "access_to_information", "source_url"],
+                    "ogp_commitments_chile_mexico.csv")
     return df
