@@ -51,3 +51,10 @@ def test_two_designs_estimate_on_corruption_outcomes(measure):
                                         sdid_placebo_reps=20)
     assert r["sdid"].n_treated_units == 1 and r["sdid"].se > 0
     assert r["its"].se > 0
+
+
+def test_staggered_designs_are_refused_with_the_reason():
+    from ogimpact.errors import DesignError
+
+    with pytest.raises(DesignError, match="does not apply to intervention 'open_up_guide'.*synth, sdid, its"):
+        registry_panel("cs", measure="wgi.cc", intervention="open_up_guide")
