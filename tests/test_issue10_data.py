@@ -10,7 +10,8 @@ Each fact is checked against the source named beside it (also in the row's sourc
   2011-09-20 launch (U.S. State Dept fact sheet, 2012-09-26).
 - Germany first NAP adopted Aug 2017 (Federal Chancellery interim report 2018); Ireland first NAP 23 Jul 2014
   (per.gov.ie; letter of intent May 2013); New Zealand first NAP 2014-2016 (publicservice.govt.nz); Nigeria NAP 1
-  Jan 2017 - Jun 2019 (Media Rights Agenda).
+  Jan 2017 - Jun 2019 (Media Rights Agenda); Georgia submitted its 2012-2013 plan in April 2012 (NGO letter);
+  Sri Lanka joined Oct 2015, Cabinet accepted its first NAP 2016-10-11 (cabinetoffice.gov.lk).
 - CPLT 2009/10 survey: 20% know the law, 18.7% heard of the Council (consejotransparencia.cl/?p=798).
 - OBS 2019 Open Budget Index as published by IBP (integers): MEX 82, CHL 55, NZL 87, ZAF 87, AUS 79, BRA 81.
 """
@@ -55,6 +56,7 @@ def test_no_first_plan_precedes_joining():
     ("AUS", 2015, 2016, None), ("TZA", 2011, 2012, 2017), ("TUR", 2012, 2012, 2017),
     ("CHL", 2011, 2012, None), ("MEX", 2011, 2011, None), ("GBR", 2011, 2011, None), ("BRA", 2011, 2011, None),
     ("DEU", 2016, 2017, None), ("IRL", 2013, 2014, None), ("NZL", 2013, 2014, None), ("NGA", 2016, 2017, None),
+    ("GEO", 2011, 2012, None), ("LKA", 2015, 2016, None),
 ])
 def test_ogp_known_facts(unit, joined, first_plan, exited):
     r = _row(I.timing("ogp_member", "first_action_plan"), unit)
