@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .errors import DataError, OgimpactError, PanelError
+from .errors import DataError, DesignError, OgimpactError, PanelError
 from .panel import Panel, PanelWarning
 from .parse import id_list
 from .results import Estimate
@@ -198,8 +198,15 @@ def registry_panel(
     ``panel.info['dropped_small_cohorts']``; units whose adoption date is
     unknown under the variant are listed in ``panel.info['dropped_unknown_timing']``.
     """
+    from . import interventions as _iv
     from .panel import build_panel
 
+    allowed = _iv.get(intervention).designs
+    if allowed and design not in allowed:  # e.g. open_up_guide: one treated unit, no staggered adoption
+        raise DesignError(
+            f"design {design!r} does not apply to intervention {intervention!r}, which has designs "
+            f"{', '.join(allowed)} only (see `ogimpact interventions --json`); run one of those instead."
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PanelWarning)
         p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)

@@ -54,6 +54,10 @@ class Intervention:
         Sources of the timing data (from the PROVENANCE files).
     timing : callable
         ``timing(variant) -> DataFrame``; use :func:`timing` rather than calling it directly.
+    measures : tuple of str
+        Default outcome measures of reports and assessments of this intervention (empty: the global defaults).
+    designs : tuple of str
+        Designs that apply (empty: every design); ``definition`` says why the others do not.
     """
 
     id: str
@@ -64,12 +68,16 @@ class Intervention:
     default_variant: str
     citations: tuple[str, ...]
     timing: Callable[[str], pd.DataFrame] = field(repr=False, compare=False)
+    measures: tuple[str, ...] = ()
+    designs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe metadata (without the timing table)."""
         return {
             "id": self.id, "label": self.label, "unit_level": self.unit_level, "definition": self.definition,
             "variants": dict(self.variants), "default_variant": self.default_variant, "citations": list(self.citations),
+            **({"measures": list(self.measures)} if self.measures else {}),
+            **({"designs": list(self.designs)} if self.designs else {}),
         }
 
 
@@ -160,21 +168,24 @@ def _rti_timing(variant: str) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- ogp_member
 def _ogp_timing(variant: str) -> pd.DataFrame:
-    panel = _d.ogp_participation()
-    join = panel.groupby("iso3", as_index=False)["first_year_participating_in_panel"].first()
-    coh = _d.ogp_cohorts().dropna(subset=["iso3"])[["iso3", "ogp_cohort", "cohort_join_ym", "cohort_year"]]
-    status = _d.ogp_status_2016().dropna(subset=["iso3"])[["iso3", "ogp_status_0_4"]]
-    members = pd.concat([join[["iso3"]], coh[["iso3"]]]).drop_duplicates().rename(columns={"iso3": "unit"})
-    df = _country_universe(members)
-    df = df.merge(join.rename(columns={"iso3": "unit", "first_year_participating_in_panel": "adopted"}), on="unit", how="left")
-    df = df.merge(coh.rename(columns={"iso3": "unit", "cohort_year": "in_force"}), on="unit", how="left")
-    df = df.merge(status.rename(columns={"iso3": "unit", "ogp_status_0_4": "ogp_status_2016"}), on="unit", how="left")
-    df["in_panel_2019"] = df["unit"].isin(join["iso3"])
-    df["treated"] = df["adopted"].notna() | df["in_force"].notna()
+    cur = _d.ogp_national_participants()
+    status = _d.ogp_status_2016().dropna(subset=["iso3"])[["iso3", "ogp_status_2016" if "ogp_status_2016" in
+                                                          _d.ogp_status_2016().columns else "ogp_status_0_4"]]
+    status.columns = ["unit", "ogp_status_2016"]
+    panel_units = set(_d.ogp_participation()["iso3"])
+    cur = cur.rename(columns={"iso3": "unit", "country": "source_name", "joined": "adopted",
+                              "first_action_plan": "in_force"})
+    df = _country_universe(cur[["unit"]]).merge(cur, on="unit", how="left").merge(status, on="unit", how="left")
+    df["in_panel_2019"] = df["unit"].isin(panel_units)
+    df["treated"] = df["adopted"].notna()
+    df["citation"] = df["join_source"].where(df["join_source"].notna() & (df["join_source"] != ""),
+                                             "never a participant: absent from OGP's participant lists (2019 panel, "
+                                             "withdrawals page)")
+    df = df.drop(columns=["source_name"])
     if variant == "join":
-        cohort, basis = df["adopted"], "adopted (first year participating, OGP panel)"
+        cohort, basis = df["adopted"], "joined (first year participating, OGP report data 2019 / OGP pages)"
     else:
-        cohort, basis = df["in_force"], "in_force (action-plan cohort, ogp_cohorts_2011_2014.csv)"
+        cohort, basis = df["in_force"], "first action plan (year; source per row in first_plan_source)"
     return _finish(df, variant, cohort, basis)
 
 
@@ -200,16 +211,23 @@ def _open_up_timing(variant: str) -> pd.DataFrame:
     facts = _d.open_up_guide_pilot_facts().set_index("fact")["value"]
     window = str(facts.get("pilot_project_window", ""))
     start, _, end = window.partition("/")
-    rec: dict[str, Any] = {"unit": "MEX", "unit_name": "Mexico", "start": start or pd.NA, "end": end or pd.NA,
-                           "adopted": int(start[:4]) if start else pd.NA, "in_force": int(start[:4]) if start else pd.NA,
+    rec: dict[str, Any] = {"unit": "MEX", "start": start or pd.NA, "end": end or pd.NA,
+                           "adopted": int(start[:4]) if start else pd.NA, "in_force": int(end[:4]) if end else pd.NA,
                            "treated": True}
     for key in ("guide_launch", "mexico_commitment", "pilot_first_phase_start", "pilot_duration_months",
                 "data_resources_identified", "datasets_released", "records_released", "data_points_released",
                 "report_published"):
         val = facts.get(key, pd.NA)
         rec[key] = int(val) if isinstance(val, str) and val.isdigit() else val
-    df = pd.DataFrame([rec])
-    return _finish(df, variant, df["adopted"], "pilot project window start (WSIS stocktaking)")
+    # every other country is a never-treated donor: the Guide was piloted nationally only in Mexico
+    # (opendatacharter.net territories page); the country reference supplies the universe
+    df = _country_universe().merge(pd.DataFrame([rec]), on="unit", how="left")
+    df["treated"] = df["treated"].fillna(False).astype(bool)
+    if variant == "pilot":
+        cohort, basis = df["adopted"], "pilot project window start (WSIS stocktaking, 2017-07-17)"
+    else:
+        cohort, basis = df["in_force"], "first calendar year with released datasets (pilot window ended 2018-04-30)"
+    return _finish(df, variant, cohort, basis)
 
 
 # ----------------------------------------------------------------------------- brazil_lai_regulation
@@ -324,6 +342,9 @@ _CIT = {
                    "mirror of 'Open Government Partnership'; opengovpartnership.org countries page legend.",
     "ogp_status": "OKF Germany 2030 Watch, SDG17_OGP_Membership_OGP_2017.json (CC BY 3.0; data 2016-12-07), from "
                   "opengovpartnership.org/countries.",
+    "ogp_curated": "ogp_membership_timing/ogp_national_participants.csv: curated from the OGP 2019 report data, the "
+                   "cohort table, opengovpartnership.org pages (Tanzania and Turkey withdrawals, withdrawn list), "
+                   "ogpau.pmc.gov.au, oaic.gov.au, saha.org.za (Russia); accessed 2026-12-02, sources per field.",
     "ogp_plans": "ogp_foi_timing/ogp_action_plans_chile_mexico.csv: ogp.gob.cl, opengovpartnership.org IRM reports, "
                  "freedominfo.org, pa2015.mx, gob.mx (sources per row).",
     "open_up": "Open Data Charter, Open Up Guide: Using Open Data to Combat Corruption (2017); opendatacharter.net "
@@ -366,22 +387,28 @@ def _build() -> dict[str, Intervention]:
         Intervention(
             id="ogp_member", label="Open Government Partnership membership", unit_level="country",
             definition=(
-                "A country is treated once it participates in the OGP. Two event definitions are kept as variants because "
-                "the sources disagree by 1-2 years for most countries: adopted = first year participating in the OGP "
-                "participation panel 2011-2019 (OGP's 'joined in' = letter-of-intent / commitment year; e.g. Chile and "
-                "Mexico 2011); in_force = the action-plan cohort year from the hand-made ogp_cohorts_2011_2014.csv "
-                "(founding Sept 2011; cohort 2 April 2012, incl. Chile; cohort 3 April 2013; cohort 4 April 2014, list "
-                "truncated after Serbia). The panel omits members that left before 2019 (Hungary, Turkey, Tanzania appear "
-                "only via the cohort table, with adopted NA) and members joining after 2019; the cohort table covers only "
-                "52 countries, so under first_action_plan many members have cohort NA (timing unknown). exited is NA: no "
-                "bundled source dates exits. Universe: the 195 independent countries; non-members are never treated. "
-                "Extra columns: ogp_cohort, cohort_join_ym, ogp_status_2016 (0-4), in_panel_2019."),
+                "A country is treated once it participates in the OGP and until it leaves. Timing comes from the curated "
+                "table ogp_membership_timing/ogp_national_participants.csv (83 national governments, a source per field "
+                "and row): adopted = year joined (first year participating in OGP's 2019 report data, OGP's 'joined in' = "
+                "letter-of-intent year; e.g. Chile and Mexico 2011, Australia 2015); in_force = year of the first action "
+                "plan (founders 2011; action-plan cohorts 2012-2014; Australia Dec 2016; NA with first_plan_source "
+                "'unsourced' where no stored source dates it); exited = year participation ended (Tanzania 2017, Turkey "
+                "2017; Hungary is listed as withdrawn but undated, so exited is NA). No first plan precedes joining. "
+                "Russia withdrew its intent (2013-04-13) before participating and is never treated. Members joining after "
+                "2019 are not in any stored source. Exits: absorbing designs (cs, sun-abraham, imputation, synth, sdid, "
+                "...) treat exited members as treated from their cohort on (intention to treat) and the panel raises the "
+                "warning treatment_exit naming them; the treat column of a registry panel is 0 from the exit year on, "
+                "for designs that allow treatment to switch off (twfe, dcdh). Universe: the 195 independent countries; "
+                "non-members are never treated. Extra columns: status, joined_date, join_source, first_plan_date, "
+                "first_plan_source, exited_date, exit_source, note, accessed, ogp_status_2016 (0-4), in_panel_2019, "
+                "citation (the row's join source)."),
             variants={
-                "join": "cohort = first year participating (letter of intent / 'joined in' year), OGP participation panel.",
-                "first_action_plan": "cohort = year of the country's action-plan cohort (first action plan due), "
-                                     "ogp_cohorts_2011_2014.csv; NA where the country is not in that table.",
+                "join": "cohort = year joined (first year participating).",
+                "first_action_plan": "cohort = year of the country's first action plan; NA (timing unknown) where no "
+                                     "stored source dates it.",
             },
-            default_variant="join", citations=(_CIT["ogp_panel"], _CIT["ogp_cohorts"], _CIT["ogp_status"]),
+            default_variant="join",
+            citations=(_CIT["ogp_panel"], _CIT["ogp_cohorts"], _CIT["ogp_status"], _CIT["ogp_curated"]),
             timing=_ogp_timing),
         Intervention(
             id="ogp_action_plan", label="OGP national action plans of Chile and Mexico", unit_level="country",
@@ -398,14 +425,26 @@ def _build() -> dict[str, Intervention]:
         Intervention(
             id="open_up_guide", label="Anti-Corruption Open Up Guide pilot (Mexico)", unit_level="country",
             definition=(
-                "A single treatment record: Mexico implemented the Open Data Charter's Anti-Corruption Open Up Guide in a "
+                "A single treated unit: Mexico implemented the Open Data Charter's Anti-Corruption Open Up Guide in a "
                 "pilot from 2017-07-17 to 2018-04-30 (WSIS stocktaking window; first phase Aug 2017; 6 months of joint "
-                "work, IDB funding). The record carries the pilot's published outputs as text/integers exactly as in "
-                "mexico_open_up_guide_pilot_facts.csv: 72 data resources identified, 47 datasets released on "
-                "datos.gob.mx, '>12 million' records, '350 million' data points. No list of the 47 datasets or their "
-                "release dates exists in the bundled data. Suitable for a single-unit design (synthetic control / ITS)."),
-            variants={"pilot": "cohort = year the pilot project window opened (2017)."},
-            default_variant="pilot", citations=(_CIT["open_up"],), timing=_open_up_timing),
+                "work, IDB funding). Every other country in the country reference is never treated (cohort 0): no "
+                "other national pilot of the Guide is recorded, so they form the donor pool. adopted = 2017 (window "
+                "start), in_force = 2018 (window end, first year with the released datasets). The record carries the "
+                "pilot's published outputs as text/integers exactly as in mexico_open_up_guide_pilot_facts.csv: 72 "
+                "data resources identified, 47 datasets released on datos.gob.mx, '>12 million' records, '350 million' "
+                "data points. No list of the 47 datasets or their release dates exists in the bundled data. Designs: "
+                "single-treated-unit designs apply — synth (donors = never-treated countries), sdid, its; staggered "
+                "designs (cs, sun-abraham, imputation, stacked, etwfe) do not, because there is one treated unit in "
+                "one cohort: a cohort ATT has no sampling variation and no comparison across cohorts exists. Annual "
+                "outcomes that stop before 2018 (Open Data Barometer 2013-2016, Global Open Data Index 2013-2015) "
+                "have no post-treatment period and cannot answer; CPI, WGI, V-Dem and WJP run to 2023-2024."),
+            variants={
+                "released": "cohort = 2018, the first year after the pilot's datasets were released (the default).",
+                "pilot": "cohort = year the pilot project window opened (2017).",
+            },
+            default_variant="released", citations=(_CIT["open_up"],), timing=_open_up_timing,
+            measures=("ti.cpi", "wgi.cc", "vdem.v2x_pubcorr", "vdem.v2x_execorr", "odb.score", "godi.score"),
+            designs=("synth", "sdid", "its")),
         Intervention(
             id="brazil_lai_regulation", label="Municipal regulation of Brazil's access-to-information law (LAI)",
             unit_level="municipality",

@@ -8,10 +8,10 @@ Four domains, each with country-level measures:
   information, corruption control;
 * ``knowledge/awareness`` — citizens' access to, and capacity to use,
   information: internet use (WDI), alternative sources of information and
-  media pluralism (V-Dem), open-data readiness and impact (ODB).  No
-  bundled source asks citizens whether they *know* about their rights, so
-  these are the defensible proxies: the channels through which awareness of
-  government information can arise.
+  media pluralism (V-Dem), open-data readiness and impact (ODB), and the
+  direct measures ``rti.share_aware_*`` (survey shares who know the law /
+  its oversight body) and ``rti.requests_*`` (request volumes: use of the
+  law), sparse and sourced per row.
 
 Units are ISO3 codes for countries and official codes for sub-national units
 (Chile commune ``cut_com``, Mexico INEGI state code, Brazil IBGE municipality
@@ -116,6 +116,10 @@ _CIT = {
             "doi:10.5281/zenodo.7568387; 'Territorial patterns of open e-government: Evidence from Chilean municipalities', "
             "Political Research Exchange.",
     "inai": "INAI, #MapaDAImx diagnostic of the right of access to information (DGPA), via GobiernoFacil/mapadai.",
+    "obs": "International Budget Partnership, Open Budget Survey 2006-2023 (internationalbudget.org), via World Bank "
+           "Data360 IBP_OBS and galileukim/wdr2025gov data/open_budget.rda @ 56e0f8d56e34902563013ac0f9fec3b349895b75.",
+    "rti_use": "Hand-made from CPLT (consejotransparencia.cl), BioBioChile, W Radio, lanoticias.mx (INAI commissioner) and "
+               "INEGI pages, one source URL per row; accessed 2026-12-02.",
     "ebt": "Controladoria-Geral da União (CGU), Escala Brasil Transparente, rounds 1-3 (2015-2017), via "
            "A. Assumpção, aassumpcao/transparency (EBT_20181001.csv).",
 }
@@ -302,7 +306,88 @@ def _build() -> dict[str, Measure]:
            "Units: IBGE code; the 27 state governments also audited are excluded. Non-random, round-specific samples "
            "(unbalanced).", loader=_ebt, time_unit="round"),
     ]
+    ms += _issue10_measures(_A, _P, _S, _K)
     return {m.id: m for m in ms}
+
+
+def _indicator(reader: Callable[[], pd.DataFrame], indicator: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        df = reader()
+        df = df[df["indicator"] == indicator]
+        return _frame(df["iso3"], df["year"], df["value"])
+    return load
+
+
+def _issue10_measures(_A, _P, _S, _K) -> list[Measure]:
+    """V-Dem/WJP indicators catalogued in issue 10, Open Budget Survey scores, and the direct awareness/use measures."""
+    V01, VL = "V-Dem index 0-1", "V-Dem measurement-model point estimate, latent scale (roughly -5..5)"
+    clean = " (higher = less corrupt)"
+    vdem_specs = (
+        ("v2x_accountability", "Accountability index", _A, "V-Dem interval-scale index (latent, roughly -2..2)", True,
+         "Vertical, diagonal and horizontal accountability combined: constraints on the government's use of power."),
+        ("v2x_veracc", "Vertical accountability index", _P, V01, True, "Accountability to citizens through elections and parties."),
+        ("v2x_diagacc", "Diagonal accountability index", _A, V01, True, "Oversight by civil society and the media."),
+        ("v2x_horacc", "Horizontal accountability index", _A, V01, True, "Oversight by the legislature, judiciary and other state bodies."),
+        ("v2exbribe", "Executive bribery and corrupt exchanges", _A, VL + clean, True, "Do executive members grant favours for bribes?"),
+        ("v2exembez", "Executive embezzlement and theft", _A, VL + clean, True, "Do executive members steal or embezzle public resources?"),
+        ("v2excrptps", "Public sector corrupt exchanges", _A, VL + clean, True, "Do public-sector employees grant favours for bribes?"),
+        ("v2exthftps", "Public sector theft", _A, VL + clean, True, "Do public-sector employees steal or embezzle public resources?"),
+        ("v2lgcrrpt", "Legislature corrupt activities", _A, VL + clean, True, "Do legislators abuse their position for financial gain?"),
+        ("v2jucorrdc", "Judicial corruption decision", _A, VL + clean, True, "How often do individuals or businesses bribe judges?"),
+        ("v2xnp_regcorr", "Regime corruption index", _A, V01 + " (0 = clean, 1 = corrupt)", False,
+         "Political actors using office for private or political gain."),
+        ("v2dlconslt", "Range of consultation", _P, VL, True, "How wide is the range of consultation at elite levels when important policies are changed?"),
+        ("v2csprtcpt", "CSO participatory environment", _P, VL, True, "Are people involved in civil-society organisations?"),
+    )
+    ms = [_m(f"vdem.{tag}", f"V-Dem {label}", dom, "country", scale, hib, (1990, 2023), "vdem", "vdem",
+             note + " V-Dem v14 ends in 2023; confidence bounds not bundled.", loader=_cols(_d.vdem, tag))
+          for tag, label, dom, scale, hib, note in vdem_specs]
+    ms.append(_m("wjp.sf34_complaint_mechanisms", "WJP Sub-factor 3.4: Complaint mechanisms", _A, "country", "0-1", True,
+                 (2012, 2024), "wjp_rule_of_law", "wjp",
+                 "Can people bring specific complaints to the government about public services or officials? Editions 2012 "
+                 "(=2012-2013), 2014-2017, 2019-2024; no 2013/2018.", loader=_cols(_d.wjp, "sf34")))
+    obs = "IBP Open Budget Survey rounds 2006-2023 (biennial/triennial, not annual); research period ends about a year before publication."
+    ms += [
+        _m("obs.budget_transparency", "Open Budget Index (budget transparency), IBP Open Budget Survey", _S, "country", "0-100",
+           True, (2006, 2023), "open_budget_survey", "obs",
+           "The 'saving money' outcome family (Brookings review): public availability of the eight key budget documents. "
+           + obs, loader=_cols(_d.open_budget_survey, "budget_transparency_score")),
+        _m("obs.public_participation", "Open Budget Survey public participation score", _P, "country", "0-100", True,
+           (2012, 2023), "open_budget_survey", "obs", "Opportunities for the public to take part in the budget process. " + obs,
+           loader=_cols(_d.open_budget_survey, "public_participation_score")),
+        _m("obs.legislative_oversight", "Open Budget Survey legislative oversight score", _S, "country", "0-100", True,
+           (2006, 2023), "open_budget_survey", "obs", "'Saving money' family: legislative oversight of the budget. " + obs,
+           loader=_cols(_d.open_budget_survey, "legislative_oversight_score")),
+    ]
+    aw = "rti_awareness_use/rti_awareness_surveys.csv (source per row)"
+    rv = "rti_awareness_use/rti_request_volumes.csv (source per row); counts, not rates"
+    ms += [
+        _m("rti.share_aware_law", "Share of adults who know a law gives them access to public information (survey)", _K,
+           "country", "percent of adults", True, (2010, 2010), "rti_awareness_use", "rti_use",
+           "Direct awareness measure. Chile only: CPLT national positioning survey (MIDE UC, fieldwork Nov 2009 - Feb 2010): "
+           "20%. Later CPLT Estudios Nacionales de Transparencia not yet transcribed. " + aw,
+           loader=_indicator(_d.rti_awareness_surveys, "share_aware_rti_law")),
+        _m("rti.share_aware_council", "Share of adults who have heard of the RTI oversight body (survey)", _K, "country",
+           "percent of adults", True, (2010, 2010), "rti_awareness_use", "rti_use",
+           "Direct awareness measure. Chile only: 18.7% had heard of the Consejo para la Transparencia (2009/10 survey). " + aw,
+           loader=_indicator(_d.rti_awareness_surveys, "share_heard_of_council")),
+        _m("rti.requests_portal", "Access-to-information requests via Chile's Portal de Transparencia (count)", _K, "country",
+           "requests per year", True, (2013, 2023), "rti_awareness_use", "rti_use",
+           "Use of the law. Chile: 2013, 2018, 2023 (central administration, Portal de Transparencia). " + rv,
+           loader=_indicator(_d.rti_request_volumes, "requests_portal")),
+        _m("rti.requests_cplt_annual", "Access-to-information requests in CPLT annual statistics (count)", _K, "country",
+           "requests per year", True, (2019, 2020), "rti_awareness_use", "rti_use",
+           "Use of the law. Chile 2019 (derived: 2020 total minus the stated increase) and 2020. " + rv,
+           loader=_indicator(_d.rti_request_volumes, "requests_cplt_annual")),
+        _m("rti.requests_federal", "Access-to-information requests to Mexico's federal government (count)", _K, "country",
+           "requests per year", True, (2003, 2023), "rti_awareness_use", "rti_use",
+           "Use of the law. Mexico 2003 and 2023 only. " + rv, loader=_indicator(_d.rti_request_volumes, "requests_federal")),
+        _m("rti.requests_all", "Access-to-information and personal-data requests, Mexico PNT records (count)", _K, "country",
+           "requests per year", True, (2003, 2023), "rti_awareness_use", "rti_use",
+           "Use of the law. Mexico 2003-2023 every year; scope widens as state systems join Infomex/PNT (level shifts are "
+           "partly coverage). " + rv, loader=_indicator(_d.rti_request_volumes, "requests_all_pnt")),
+    ]
+    return ms
 
 
 _CATALOGUE: dict[str, Measure] | None = None

@@ -17,6 +17,14 @@ from .panel import Panel, PanelError, PanelWarning, _as_list
 __all__ = ["build_panel"]
 
 
+def _exit_years(timing: pd.DataFrame) -> dict[str, int]:
+    """Exit year per unit from the timing table's ``exited`` column (treated units only)."""
+    if "exited" not in timing.columns:
+        return {}
+    t = timing[timing["exited"].notna() & (timing["cohort"].fillna(0) > 0)]
+    return {str(u): int(y) for u, y in zip(t["unit"], t["exited"])}
+
+
 def build_panel(
     measures: Sequence[str] | str,
     intervention: str,
@@ -69,6 +77,7 @@ def build_panel(
             f"{'/'.join(sorted(levels))} level; choose measures at {iv.unit_level} level."
         )
     tcols = ["unit", "cohort"] + (["unit_name"] if "unit_name" in timing.columns else [])
+    exits = _exit_years(timing)
     # treated units whose timing is unknown under this variant cannot be coded: they are neither
     # never-treated controls nor a cohort, so they leave the panel (listed in info, never silent)
     unknown_timing = timing["cohort"].isna()
@@ -101,6 +110,9 @@ def build_panel(
                                                   on=["unit", "year"], how="left")
     wide["cohort"] = wide["cohort"].fillna(0).astype("int64")
     wide["treat"] = ((wide["cohort"] > 0) & (wide["year"] >= wide["cohort"])).astype("int64")
+    if exits:  # treated until they left: treat switches off from the exit year (the cohort stays, see D-exit)
+        ex = wide["unit"].map(exits)
+        wide.loc[ex.notna() & (wide["year"] >= ex), "treat"] = 0
     # periods with no outcome anywhere (e.g. biennial sources) are not part of the panel
     has_y = wide.groupby("year")[ids[0]].apply(lambda s: s.notna().any())
     wide = wide[wide["year"].isin(has_y[has_y].index)]
@@ -122,6 +134,16 @@ def build_panel(
                f"{', '.join(dropped_unknown[:10])}{' ...' if len(dropped_unknown) > 10 else ''}")
         panel.info.setdefault("warnings", []).append(msg)
         warnings.warn(msg, PanelWarning, stacklevel=2)
+    exited_in = {u: int(y) for u, y in exits.items() if u in set(panel.frame[panel.unit])}
+    if exited_in:
+        panel.info["exited_units"] = exited_in
+        from .errors import OgimpactWarning
+
+        warnings.warn(OgimpactWarning(
+            "treatment_exit",
+            f"{len(exited_in)} unit(s) left the intervention ({', '.join(f'{u} {y}' for u, y in sorted(exited_in.items()))}): "
+            "the treat column is 0 from the exit year, while cohort-based (absorbing) designs keep them treated from "
+            "their cohort on (intention to treat)"), stacklevel=2)
     panel.info["intervention"] = intervention
     panel.info["variant"] = variant or iv.default_variant
     panel.info["measures"] = ids

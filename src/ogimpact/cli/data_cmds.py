@@ -55,9 +55,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_path(args: argparse.Namespace) -> int:
+    from ..data.paths import ENV_VAR, checkout_root
+
+    d = _data.data_dir()
+    import os
+
+    origin = ("environment variable " + ENV_VAR if os.environ.get(ENV_VAR)
+              else "repository checkout" if checkout_root() is not None else "installed package")
+    if args.json:
+        emit_json({"data_dir": str(d), "origin": origin, "manifest": str(d / "manifest.csv")})
+    else:
+        print(d)
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``data list`` and ``data verify`` to the ``ogimpact`` parser."""
-    p = subparsers.add_parser("data", help="bundled data sources: list, verify",
+    p = subparsers.add_parser("data", help="bundled data sources: list, verify, path",
                               description="Bundled public data: list the sources or verify their hashes.")
     sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", parser_class=type(p))
     pl = sub.add_parser("list", help="bundled sources: id, publisher, licence, files, rows, years",
@@ -69,6 +84,11 @@ def register(subparsers) -> None:
                                     "changed, missing or unlisted file.")
     pv.add_argument("--json", action="store_true", help="print one JSON document")
     pv.set_defaults(func=_cmd_verify)
+    pp = sub.add_parser("path", help="print the data directory in use (checkout, installed package or OGIMPACT_DATA_DIR)",
+                        description="Print where the bundled data is read from: OGIMPACT_DATA_DIR, the repository's "
+                                    "data/ folder, or the copy inside the installed package.")
+    pp.add_argument("--json", action="store_true", help="print one JSON document (data_dir, origin, manifest)")
+    pp.set_defaults(func=_cmd_path)
 
     def _no_sub(args: argparse.Namespace) -> int:
         p.print_help(sys.stderr)

@@ -70,12 +70,25 @@ def _finish(params, args) -> int:
     return 0
 
 
+def _intervention_defaults(intervention: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The registry's default measures and applicable designs of one intervention (empty when unknown)."""
+    from .. import interventions
+
+    try:
+        iv = interventions.get(intervention)
+    except Exception:  # noqa: BLE001 - an unknown id is reported by the params validation
+        return (), ()
+    return tuple(iv.measures), tuple(iv.designs)
+
+
 def run_country(args) -> int:
     from ..reports.params import COUNTRY_DESIGNS, DEFAULT_MEASURES, CountryParams
 
+    iv_measures, iv_designs = _intervention_defaults(args.intervention)
     params = CountryParams(country=args.country, intervention=args.intervention,
-                           measures=tuple(_list(args.measures) or DEFAULT_MEASURES), years=args.years,
-                           designs=tuple(_list(args.designs) or COUNTRY_DESIGNS), variant=args.variant,
+                           measures=tuple(_list(args.measures) or iv_measures or DEFAULT_MEASURES), years=args.years,
+                           designs=tuple(_list(args.designs) or [d for d in COUNTRY_DESIGNS if not iv_designs or d in iv_designs]),
+                           variant=args.variant,
                            donor_rule=args.donor_rule, placebo=not args.no_placebo, seed=args.seed)
     return _finish(params, args)
 

@@ -66,3 +66,15 @@ __all__ = [
     "cplt_scores", "chile_egov", "inai_state_requests", "inai_state_guarantors", "inai_federal_monthly",
     "inai_federal_annual", "ebt_audits",
 ]
+
+# issue 10: budget transparency, awareness and use of the RTI law, curated OGP participants
+from .outcome_sources import (  # noqa: E402
+    ogp_commitments,
+    ogp_national_participants,
+    open_budget_survey,
+    rti_awareness_surveys,
+    rti_request_volumes,
+)
+
+__all__ += ["open_budget_survey", "rti_awareness_surveys", "rti_request_volumes", "ogp_national_participants",
+            "ogp_commitments"]

@@ -87,6 +87,22 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         title="INAI #MapaDAImx: state and federal access-to-information requests",
         publisher="INAI (via GobiernoFacil/mapadai)", licence="no data licence stated (official statistics; repo GPL-2.0)",
         licence_flag="unstated", years="2003-2015", units="state-year; agency-month"),
+    "open_budget_survey": dict(
+        title="IBP Open Budget Survey scores (budget transparency, oversight, participation)",
+        publisher="International Budget Partnership (via World Bank Data360, galileukim/wdr2025gov)",
+        licence="IBP open data (CC BY 4.0 per IBP)", licence_flag="", years="2006-2023", units="country-round"),
+    "rti_awareness_use": dict(
+        title="Awareness of the RTI law (surveys) and request volumes (hand-made, source per row)",
+        publisher="CPLT, INAI, INEGI pages and press (hand-made fact tables)", licence="facts with cited sources",
+        licence_flag="", years="2003-2023", units="country-year"),
+    "ogp_membership_timing": dict(
+        title="OGP national participants: join, first action plan, exit (curated, source per field)",
+        publisher="hand-made from OGP report data 2019 and opengovpartnership.org pages", licence="facts with cited sources",
+        licence_flag="", years="2011-2017", units="country"),
+    "ogp_commitments": dict(
+        title="OGP commitments of Chile at commitment level (partial, hand-made)",
+        publisher="hand-made from opengovpartnership.org member and commitment pages", licence="facts with cited sources",
+        licence_flag="", years="2014-2020", units="commitment"),
     "brazil_ebt_cgu": dict(
         title="Escala Brasil Transparente municipal audits, rounds 1-3",
         publisher="Controladoria-Geral da União (CGU)", licence="Brazilian federal open data (no separate licence stated)",

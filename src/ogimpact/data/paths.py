@@ -7,7 +7,9 @@ Resolution order:
    the data elsewhere;
 2. the repository's ``data/`` folder, found relative to this file for an
    editable (``pip install -e``) install: ``<repo>/src/ogimpact/data/paths.py``
-   → ``<repo>/data``.
+   → ``<repo>/data``;
+3. the copy inside an installed package, ``<site-packages>/ogimpact/_data``
+   (the wheel's build hook in ``setup.py`` copies ``data/`` there).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["ENV_VAR", "data_dir", "raw_dir", "source_dir", "raw_path"]
+__all__ = ["ENV_VAR", "data_dir", "raw_dir", "source_dir", "raw_path", "checkout_root", "package_dir"]
 
 #: environment variable overriding the data directory
 ENV_VAR = "OGIMPACT_DATA_DIR"
@@ -24,6 +26,19 @@ ENV_VAR = "OGIMPACT_DATA_DIR"
 
 def _looks_like_data_dir(p: Path) -> bool:
     return (p / "raw").is_dir()
+
+
+def package_dir() -> Path:
+    """The installed ``ogimpact`` package folder (``.../ogimpact``)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def checkout_root() -> Path | None:
+    """The repository root when running from a checkout (a parent with ``pyproject.toml`` and ``data/raw``), else None."""
+    for parent in Path(__file__).resolve().parents:
+        if _looks_like_data_dir(parent / "data") and (parent / "pyproject.toml").is_file():
+            return parent
+    return None
 
 
 def data_dir() -> Path:
@@ -49,14 +64,15 @@ def data_dir() -> Path:
                 f"(holding manifest.csv and raw/) or unset it."
             )
         return p
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent / "data"
-        if _looks_like_data_dir(cand) and (parent / "pyproject.toml").is_file():
-            return cand
+    root = checkout_root()
+    if root is not None:
+        return root / "data"
+    installed = package_dir() / "_data"
+    if _looks_like_data_dir(installed):
+        return installed
     raise DataError(
-        "the bundled data folder was not found next to the package; install ogimpact editable from a checkout "
-        f"(pip install -e .) or set {ENV_VAR} to a directory holding manifest.csv and raw/."
+        "the bundled data folder was not found next to the package; reinstall ogimpact from a wheel built from the "
+        f"repository (it carries ogimpact/_data) or set {ENV_VAR} to a directory holding manifest.csv and raw/."
     )
 
 

@@ -145,6 +145,8 @@ def default_measures(intervention: str) -> tuple[str, ...]:
     from .. import measures as ms
     from ..measures import DEFAULT_MEASURES
 
+    if iv.get(intervention).measures:
+        return tuple(iv.get(intervention).measures)
     level = iv.get(intervention).unit_level
     if level == "country":
         return tuple(DEFAULT_MEASURES)

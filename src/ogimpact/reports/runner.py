@@ -69,14 +69,24 @@ def repo_root() -> Path:
 
 
 def notebook_dir() -> Path:
+    """``OGIMPACT_NOTEBOOKS``, else the checkout's ``notebooks/``, else the installed copy ``ogimpact/_notebooks``."""
+    from ..data.paths import checkout_root, package_dir
+
     env = os.environ.get("OGIMPACT_NOTEBOOKS")
     if env:
         return Path(env)
-    return repo_root() / "notebooks"
+    root = checkout_root()
+    if root is not None:
+        return root / "notebooks"
+    return package_dir() / "_notebooks"
 
 
 def reports_root() -> Path:
-    return repo_root() / "reports"
+    """The checkout's ``reports/``; from an installed package, ``./reports`` of the working directory."""
+    from ..data.paths import checkout_root
+
+    root = checkout_root()
+    return (root if root is not None else Path.cwd()) / "reports"
 
 
 def _git_commit(root: Path) -> str | None:

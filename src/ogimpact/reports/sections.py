@@ -139,6 +139,25 @@ def _not_available(design: str, exc: BaseException) -> NotAvailable:
     return NotAvailable(design, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", status="failed")
 
 
+def _no_post_period(country: str, intervention: str, measure: str, variant: str | None) -> str | None:
+    """The reason a single-country design cannot run when the outcome stops before the treatment starts."""
+    from .. import interventions, measures
+
+    try:
+        t = interventions.timing(intervention, variant)
+        coh = t.loc[t["unit"] == country, "cohort"].dropna()
+        years = measures.load([measure])["year"]
+    except Exception:  # noqa: BLE001 - the original error is shown instead
+        return None
+    if coh.empty or int(coh.iloc[0]) <= 0 or years.empty:
+        return None
+    c, last = int(coh.iloc[0]), int(years.max())
+    if last < c:
+        return (f"{measure} ends in {last}, before {country}'s treatment year {c}: there is no post-treatment "
+                f"period, so the data cannot answer.")
+    return None
+
+
 def single_country_designs(
     country: str,
     intervention: str,
@@ -166,6 +185,9 @@ def single_country_designs(
                                    years=tuple(years) if years else None, variant=variant)
             treat_time = registry_treat_time(panel, country)
     except Exception as exc:  # noqa: BLE001
+        why = _no_post_period(country, intervention, measure, variant)
+        if why:
+            return {d: NotAvailable(d, why, status="not estimable") for d in designs}
         return {d: _not_available(d, exc) for d in designs}
     donors, excluded = registry_donors(panel, treated=country)
     if donor_rule == "all":

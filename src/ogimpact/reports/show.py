@@ -126,6 +126,7 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
     wanted = [d for d in designs if d in ("synth", "sdid", "its")]
     out = {}
     first = True
+    headline_done = False
     for m in measures:
         _md(f"### {m}")
         res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
@@ -135,7 +136,8 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
             figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
             _show_estimate(ctx, r, design=d, measure=m, unit=country, figures=figs)
-            if first and d == "synth" and isinstance(r, Estimate):
+            if not headline_done and d == "synth" and isinstance(r, Estimate):
+                headline_done = True
                 ctx.set_headline(measure=m, design="synth", estimate=r.estimate,
                                  placebo_p=(r.placebo or {}).get("p_value"),
                                  pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"))
@@ -143,7 +145,20 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
         first = False
     if not wanted:
         _md("> No single-country design was requested.")
+    elif not headline_done:
+        # the data cannot answer: say exactly why, as the headline (the report still exits 0)
+        why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items() if not isinstance(r, Estimate)}
+        ctx.set_headline(finding="not estimable", reasons=why)
+        _md("> **Headline: no single-country design could be estimated.** " +
+            "; ".join(f"`{k}`: {v}" for k, v in why.items()))
     return out
+
+
+def _reason(r) -> str:
+    """The one-sentence reason a design was not estimable."""
+    if isinstance(r, dict):
+        return str(r.get("reason") or r.get("error") or "not estimable")
+    return str(getattr(r, "reason", None) or r)
 
 
 def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years, variant, seed):
