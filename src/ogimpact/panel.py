@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import PanelError
+from .errors import OgimpactWarning, PanelError
 from .parse import id_list
 
 __all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
@@ -30,8 +30,23 @@ __all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
 FEW_CLUSTERS = 30
 
 
-class PanelWarning(UserWarning):
-    """A panel property that does not stop estimation but weakens it."""
+class PanelWarning(OgimpactWarning):
+    """A panel property that does not stop estimation but weakens it.
+
+    An :class:`~ogimpact.errors.OgimpactWarning` with a code (``few_clusters``,
+    ``always_treated_dropped`` ...); ``PanelWarning(message)`` alone gets the code ``panel``.
+    """
+
+    def __init__(self, code_or_message: str, message: str | None = None):
+        code, msg = ("panel", code_or_message) if message is None else (code_or_message, message)
+        super().__init__(code, msg)
+
+
+def note_warning(info: dict, code: str, msg: str, *, stacklevel: int = 3) -> None:
+    """Record a coded panel warning in ``info`` (``warnings`` + ``warning_codes``) and raise it."""
+    info.setdefault("warnings", []).append(msg)
+    info.setdefault("warning_codes", {})[msg] = code
+    warnings.warn(PanelWarning(code, msg), stacklevel=stacklevel)
 
 
 _as_list = id_list  # (panel_build imports it under this name)
@@ -291,8 +306,7 @@ class Panel:
                 f"only {n_cl} clusters in {cl!r}: cluster-robust standard errors are unreliable below "
                 f"{min_clusters_warn} clusters (Cameron, Gelbach & Miller 2008); prefer the wild cluster bootstrap."
             )
-            info.setdefault("warnings", []).append(msg)
-            warnings.warn(msg, PanelWarning, stacklevel=2)
+            note_warning(info, "few_clusters", msg)
         if not is_sorted:  # rows only ever dropped since the check: still sorted when they were
             frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
         return cls(
@@ -372,12 +386,13 @@ class Panel:
         )
         info = dict(new.info)
         for k, v in self.info.items():
-            if k in ("n_dropped", "n_clusters", "n_never_treated", "periods", "warnings"):
+            if k in ("n_dropped", "n_clusters", "n_never_treated", "periods", "warnings", "warning_codes"):
                 continue
             info[k] = v  # provenance of the original build (cohort coding, dropped units, intervention ...)
         warns = list(dict.fromkeys([*self.info.get("warnings", []), *new.info.get("warnings", [])]))
         if warns:
             info["warnings"] = warns
+            info["warning_codes"] = {**self.info.get("warning_codes", {}), **new.info.get("warning_codes", {})}
         return replace(new, info=info)
 
     def describe(self) -> dict:
@@ -509,8 +524,7 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
                 f"dropped {n_at_units} always-treated unit(s) (cohort <= first period {first}): "
                 f"{', '.join(map(str, rows[unit].tolist()[:10]))}{' ...' if n_at_units > 10 else ''}"
             )
-            warnings.warn(msg, PanelWarning, stacklevel=3)
-            info.setdefault("warnings", []).append(msg)
+            note_warning(info, "always_treated_dropped", msg, stacklevel=4)
             frame = frame.loc[~frame[unit].isin(rows[unit])]
     info["n_always_treated_dropped"] = n_at_units if always_treated == "drop" else 0
     info["cohort_coding"] = coding
