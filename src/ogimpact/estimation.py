@@ -331,14 +331,14 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     """
     fn = design_function(design)
     min_size = options.pop("min_cohort_size", None)
-    if design in COHORT_DESIGNS:
-        min_size = MIN_COHORT_SIZE if min_size is None else min_size
-        if min_size != MIN_COHORT_SIZE:
-            panel = drop_small_cohorts(panel, min_units=min_size)
-    elif min_size not in (None, MIN_COHORT_SIZE):
+    if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
         raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if design in COHORT_DESIGNS:
+            min_size = MIN_COHORT_SIZE if min_size is None else min_size
+            if min_size != MIN_COHORT_SIZE:
+                panel = drop_small_cohorts(panel, min_units=min_size)  # its warning is kept in panel.info
         res = fn(panel, **options)
     fit_warnings = []
     for w in caught:
