@@ -351,8 +351,9 @@ def fit_imputation(
             diag["pretrend_df"] = pt["df"]
             extras["pretrends"] = pt["rows"]
     if n_not_imputable:
-        diag["warnings"] = [f"{n_not_imputable} treated row(s) could not be imputed (their fixed-effect levels "
-                            "never occur among untreated rows) and were left out of the averages"]
+        diag["warnings"] = [{"code": "rows_not_imputable",
+                             "message": f"{n_not_imputable} treated row(s) could not be imputed (their fixed-effect "
+                                        "levels never occur among untreated rows) and were left out of the averages"}]
     if pretrends:
         diag.setdefault("pretrend_wald_p", None)
     units = f[panel.unit]

@@ -173,8 +173,9 @@ def fit_its(
     dw = float(np.sum(np.diff(resid) ** 2) / np.sum(resid ** 2)) if np.any(resid) else float("nan")
     warn = []
     if min(n_pre, n_post) < RECOMMENDED_SEGMENT:
-        warn.append(f"fewer than {RECOMMENDED_SEGMENT} periods in a segment ({n_pre} pre, {n_post} post): "
-                    "trend estimates are fragile (Wagner et al. 2002).")
+        warn.append({"code": "short_segment",
+                     "message": f"fewer than {RECOMMENDED_SEGMENT} periods in a segment ({n_pre} pre, {n_post} "
+                                "post): trend estimates are fragile (Wagner et al. 2002)."})
     rss = float(resid @ resid)
     tss = float(np.sum((yv - yv.mean()) ** 2))
     # joint test of no interruption (b2 = b3 = 0) with the HAC covariance
@@ -193,7 +194,9 @@ def fit_its(
     n_missing = int(round((t.max() - t.min()) / step)) + 1 - n
     diagnostics["n_missing_periods"] = n_missing
     if n_missing:
-        warn.append(f"{n_missing} period(s) are missing from the series; the HAC lags count rows, not periods.")
+        warn.append({"code": "missing_periods",
+                     "message": f"{n_missing} period(s) are missing from the series; the HAC lags count rows, "
+                                "not periods."})
     if warn:
         diagnostics["warnings"] = warn
     options = {
