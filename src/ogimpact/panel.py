@@ -282,7 +282,7 @@ class Panel:
             else:
                 g = frame.groupby(unit)[cohort].first()
             n_never = int((g == 0).sum())
-            treated_cohorts = sorted(int(c) for c in g[g > 0].unique())
+            treated_cohorts = sorted(int(c) for c in g[g != 0].unique())
             if not treated_cohorts:
                 raise PanelError(
                     f"no unit is ever treated in cohort column {cohort!r} within the observed periods; "
@@ -483,10 +483,23 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
     beyond = num.notna() & ((num > last) | np.isinf(num))
     if beyond.any():
         coding.append("beyond last period")
+    # time is only an index (D??): with negative periods a negative cohort is a period like any other;
+    # without them it cannot be one (and is not a never-treated code)
     neg = num.notna() & (num < 0)
-    if neg.any():
-        raise PanelError(f"cohort column {cohort!r} has negative values; use 0 or empty for never treated.",
+    if neg.any() and first >= 0:
+        raise PanelError(f"cohort column {cohort!r} has negative values but the time column {time!r} has none; "
+                         "a cohort is the first treated period: use 0 or empty for never treated.",
                          rows=frame.loc[neg, [unit, time, cohort]])
+    # 0 always means never treated (CONTRACT, R did); when 0 is also a period of the data it is ambiguous
+    if 0 in set(periods.tolist()) and (num == 0).any():
+        if num.isna().any() or beyond.any():
+            raise PanelError(
+                f"cohort column {cohort!r} codes never-treated units both as 0 and as empty/beyond the last period, "
+                f"while 0 is also a period of {time!r}: 0 is ambiguous (never treated, or first treated in period 0). "
+                "Code never-treated units one way, and if some units were first treated in period 0 shift the time "
+                "and cohort columns (e.g. add 1000) so that no period is 0."
+            )
+        info["cohort_zero_is_period"] = True
     c = num.where(~(num.isna() | beyond), 0.0).fillna(0.0)
     # one cohort per unit
     if _np_kind(frame[unit], "iu"):
@@ -509,7 +522,7 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
         frame = frame.copy()
     frame[cohort] = c.astype("int64")
     # always-treated units
-    at = (frame[cohort] > 0) & (frame[cohort] <= first)
+    at = (frame[cohort] != 0) & (frame[cohort] <= first)
     n_at_units = int(frame.loc[at, unit].nunique())
     if n_at_units:
         rows = frame.loc[at, [unit, cohort]].drop_duplicates()
@@ -528,6 +541,12 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
             frame = frame.loc[~frame[unit].isin(rows[unit])]
     info["n_always_treated_dropped"] = n_at_units if always_treated == "drop" else 0
     info["cohort_coding"] = coding
+    if info.get("cohort_zero_is_period"):
+        n0 = int(frame.loc[frame[cohort] == 0, unit].nunique())
+        note_warning(info, "cohort_zero_ambiguous",
+                     f"cohort 0 is read as never treated ({n0} unit(s)), but 0 is also a period of {time!r}; if some "
+                     "of these units were first treated in period 0, shift the time and cohort columns so that no "
+                     "period is 0.", stacklevel=4)
     return frame, info
 
 

@@ -256,7 +256,7 @@ def fit_imputation(
     y = f[panel.outcome].to_numpy(float)
     periods = np.unique(t)
     step = int(np.min(np.diff(periods))) if len(periods) > 1 else 1
-    treated = (g > 0) & (t >= g)
+    treated = (g != 0) & (t >= g)  # 0 = never treated; negative periods are cohorts too
     if not treated.any():
         raise DesignError("no treated rows (time >= cohort); check the cohort column.")
     untreated = ~treated
@@ -406,7 +406,7 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     small-sample factor G/(G-1)·(n-1)/(n-K) as fixest.
     """
     ui = np.flatnonzero(untreated)
-    lead = np.where(g[ui] > 0, (t[ui] - g[ui]) // step, 0)
+    lead = np.where(g[ui] != 0, (t[ui] - g[ui]) // step, 0)
     leads = np.unique(lead[lead < 0])
     if max_leads is not None:
         leads = leads[leads >= -max_leads]

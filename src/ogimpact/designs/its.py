@@ -155,12 +155,20 @@ def fit_its(
     if n - k < 1 or np.linalg.matrix_rank(X) < k:
         raise DesignError(f"the segmented regression has {k} coefficients but only {n} periods; "
                           "add periods or drop seasonal dummies.")
-    b, *_ = np.linalg.lstsq(X, yv, rcond=None)
-    resid = yv - X @ b
+    # solved with time measured from treat_time (well conditioned whatever the origin of the time index,
+    # so a shifted time column gives the same numbers), then mapped back exactly to the reported
+    # parameterisation: Intercept = b0 - T0 * b_time (a linear map, applied to the HAC covariance too)
+    Xc = X.copy()
+    Xc[:, 1] = t - T0
+    bc, *_ = np.linalg.lstsq(Xc, yv, rcond=None)
+    resid = yv - Xc @ bc
     lags = newey_west_lags(n) if hac_lags is None else int(hac_lags)
     if lags < 0 or lags >= n:
         raise DesignError(f"hac_lags must be between 0 and {n - 1} (got {lags}).")
-    V = hac_vcov(X, resid, lags)
+    A = np.eye(k)
+    A[0, 1] = -float(T0)
+    b = A @ bc
+    V = A @ hac_vcov(Xc, resid, lags) @ A.T
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     df = n - k
     terms = terms_frame(names, b, se, alpha=alpha, df=df)
