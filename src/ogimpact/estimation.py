@@ -250,6 +250,11 @@ def balance_units(panel: Panel) -> Panel:
         return panel
     out = panel.subset_units(counts[counts == n_t].index)
     out.info["dropped_incomplete_units"] = incomplete
+    out.info["warnings"] = list(out.info.get("warnings", []))  # not the source panel's list
+    out.info["warning_codes"] = dict(out.info.get("warning_codes", {}))
+    note_warning(out.info, "incomplete_units_dropped",
+                 f"dropped {len(incomplete)} unit(s) not observed in every period (balanced sample): "
+                 f"{', '.join(incomplete[:10])}{' ...' if len(incomplete) > 10 else ''}")
     return out
 
 
