@@ -25,7 +25,9 @@ def code(s, tags=()):
 
 SETUP = """
 import warnings
-warnings.filterwarnings("ignore")
+from ogimpact.errors import OgimpactWarning
+# warnings are data: each estimate's diagnostics.warnings is shown beside it (reports.show), not as a stderr line
+warnings.simplefilter("ignore", OgimpactWarning)
 import matplotlib
 matplotlib.use("Agg")
 %matplotlib inline

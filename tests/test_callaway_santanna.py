@@ -170,12 +170,15 @@ def test_unbalanced_panel_drops_incomplete_units():
 
 
 def test_notyet_without_never_treated_units():
+    from ogimpact.estimation import estimate
+
     df = DATA[DATA["first.treat"] > 0]
-    r = fit_cs(_panel(df), control="notyet", aggregate="group")
+    r = estimate("cs", _panel(df), control="notyet", aggregate="group")
     # periods from 2007 on are dropped; cohort 2007 is only a comparison group
     assert {x["group"] for x in r.tables["group_time"]} == {2004, 2006}
     assert max(x["time"] for x in r.tables["group_time"]) == 2006
-    assert any("never-treated" in w for w in r.diagnostics["warnings"])
+    assert any(w["code"] == "no_never_treated" and "never-treated" in w["message"]
+               for w in r.diagnostics["warnings"])
 
 
 def test_time_varying_covariate_runs_and_invariant_matches():
@@ -233,13 +236,6 @@ def test_no_cohort_column():
 def test_never_control_without_never_treated_units():
     with pytest.raises(DesignError, match="notyet"):
         fit_cs(_panel(DATA[DATA["first.treat"] > 0]), control="never")
-
-
-def test_single_unit_cohort_is_refused():
-    df = DATA.copy()
-    df.loc[df.countyreal == df.countyreal[df["first.treat"] == 0].iloc[0], "first.treat"] = 2005
-    with pytest.raises(DesignError, match="cohort 2005 has a single unit"):
-        fit_cs(_panel(df))
 
 
 def test_too_few_never_treated_units():

@@ -195,7 +195,7 @@ def test_not_imputable_rows_are_dropped_and_reported():
     n_late = int(((df.t >= 9)).sum())
     assert r.diagnostics["n_not_imputable"] == n_late
     assert r.n_obs == len(df) - n_late
-    assert "could not be imputed" in r.diagnostics["warnings"][0]
+    assert "could not be imputed" in r.diagnostics["warnings"][0]["message"]
     assert max(r.event_study.event_times) == 5  # cohort 3 up to t = 8
 
 

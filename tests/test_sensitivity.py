@@ -396,4 +396,4 @@ def test_rm_grid_widened_when_r_grid_misses_the_set(es_readme):
     assert abs(a.intervals[0]["ci_low"] - 0.5 - b.intervals[0]["ci_low"]) < 8e-4
     assert abs(a.intervals[0]["ci_high"] - 0.5 - b.intervals[0]["ci_high"]) < 8e-4
     assert a.options["grid_widened"] and not b.options["grid_widened"]
-    assert any("wider grid" in w for w in a.diagnostics["warnings"])
+    assert any(w["code"] == "grid_widened" and "wider grid" in w["message"] for w in a.diagnostics["warnings"])

@@ -16,10 +16,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
-from .errors import DataError, DesignError, OgimpactError, PanelError
-from .panel import Panel, PanelWarning
+from .errors import DataError, DesignError, OgimpactError, OgimpactWarning, PanelError
+from .panel import Panel, PanelWarning, note_warning
 from .parse import id_list
 from .results import Estimate
 
@@ -32,6 +33,7 @@ __all__ = [
     "registry_panel",
     "registry_donors",
     "estimate",
+    "collect_warnings",
 ]
 
 #: design name -> (module, function)
@@ -49,6 +51,11 @@ DESIGNS: dict[str, tuple[str, str]] = {
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")
 STAGGERED = ("event-study", "cs", "sun-abraham", "imputation")
+#: designs that take ``min_cohort_size`` (the thin-cohort rule, one home: :func:`drop_small_cohorts`)
+COHORT_DESIGNS = ("cs", "sun-abraham", "imputation")
+#: default smallest treated cohort kept: 1 = every cohort with a unit is estimated, as R ``did``
+#: (which only warns below covariates + 5 units); registry panels, the CLI and assess share it
+MIN_COHORT_SIZE = 1
 
 
 def design_function(design: str):
@@ -189,13 +196,13 @@ def registry_panel(
     units: Sequence[str] | None = None,
     variant: str | None = None,
     covariates: Sequence[str] = (),
-    min_cohort_units: int = 2,
+    min_cohort_units: int = MIN_COHORT_SIZE,
 ) -> Panel:
     """Panel of one registry measure with the intervention's cohort and treat columns.
 
     For the staggered designs (cs, sun-abraham, imputation) treated cohorts with
-    fewer than ``min_cohort_units`` units are dropped and listed in
-    ``panel.info['dropped_small_cohorts']``; units whose adoption date is
+    fewer than ``min_cohort_units`` units (default ``MIN_COHORT_SIZE`` = 1: none) are dropped
+    and listed in ``panel.info['dropped_small_cohorts']``; units whose adoption date is
     unknown under the variant are listed in ``panel.info['dropped_unknown_timing']``.
     """
     from . import interventions as _iv
@@ -224,6 +231,10 @@ def registry_panel(
     for k in ("dropped_unknown_timing", "intervention", "variant", "measures", "n_always_treated_dropped"):
         if k in p.info:
             q.info[k] = p.info[k]
+    for msg in p.info.get("warnings", []):  # the registry build's coded warnings travel with the panel
+        if msg not in q.info.get("warnings", []):
+            q.info.setdefault("warnings", []).append(msg)
+            q.info.setdefault("warning_codes", {})[msg] = p.info.get("warning_codes", {}).get(msg, "panel")
     if design in ("cs", "sun-abraham", "imputation"):
         q = balance_units(q)
         q = drop_small_cohorts(q, min_units=min_cohort_units)
@@ -246,18 +257,28 @@ def balance_units(panel: Panel) -> Panel:
         return panel
     out = panel.subset_units(counts[counts == n_t].index)
     out.info["dropped_incomplete_units"] = incomplete
+    out.info["warnings"] = list(out.info.get("warnings", []))  # not the source panel's list
+    out.info["warning_codes"] = dict(out.info.get("warning_codes", {}))
+    note_warning(out.info, "incomplete_units_dropped",
+                 f"dropped {len(incomplete)} unit(s) not observed in every period (balanced sample): "
+                 f"{', '.join(incomplete[:10])}{' ...' if len(incomplete) > 10 else ''}")
     return out
 
 
-def drop_small_cohorts(panel: Panel, *, min_units: int = 2) -> Panel:
+def drop_small_cohorts(panel: Panel, *, min_units: int = MIN_COHORT_SIZE) -> Panel:
     """Drop treated cohorts with fewer than ``min_units`` units (recorded in ``panel.info``).
 
-    Registry panels of real adoption dates often have a cohort of one country;
-    its ATT(g,t) has no sampling variation of its own, so the staggered
-    designs refuse it.  Registry runs drop such cohorts and say which.
+    The one home of the thin-cohort rule.  By default (``MIN_COHORT_SIZE`` = 1)
+    nothing is dropped: every cohort is estimated, as R ``did`` does (it warns
+    about small groups, see ``designs.cs_prepare.small_cohort_threshold``).  A user
+    who wants thin cohorts out gives ``min_cohort_size`` (CLI ``--min-cohort-size N``);
+    the cohorts dropped and their units are listed in ``info['dropped_small_cohorts']``
+    and in a ``small_cohort_dropped`` warning.
     """
+    if isinstance(min_units, bool) or not isinstance(min_units, (int, np.integer)) or min_units < 1:
+        raise OgimpactError(f"min_cohort_size must be a whole number >= 1 (units per cohort), got {min_units!r}.")
     g = panel.frame.groupby(panel.unit)[panel.cohort].first()
-    sizes = g[g > 0].value_counts()
+    sizes = g[g != 0].value_counts()
     small = sorted(int(c) for c in sizes[sizes < min_units].index)
     if not small:
         panel.info.setdefault("dropped_small_cohorts", {})
@@ -265,6 +286,11 @@ def drop_small_cohorts(panel: Panel, *, min_units: int = 2) -> Panel:
     units = g[g.isin(small)].index
     out = panel.subset_units([u for u in g.index if u not in set(units)])
     out.info["dropped_small_cohorts"] = {str(c): sorted(map(str, g[g == c].index)) for c in small}
+    out.info["warnings"] = list(out.info.get("warnings", []))  # not the source panel's list
+    out.info["warning_codes"] = dict(out.info.get("warning_codes", {}))
+    desc = ", ".join(f"{c} ({int(sizes[c])} unit{'s' if sizes[c] != 1 else ''})" for c in small)
+    note_warning(out.info, "small_cohort_dropped",
+                 f"dropped cohort(s) {desc}: fewer than min_cohort_size = {int(min_units)} units.")
     return out
 
 
@@ -308,17 +334,79 @@ def registry_treat_time(panel: Panel, treated: str) -> int:
 
 
 def estimate(design: str, panel: Panel, **options) -> Estimate:
-    """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring)."""
+    """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring).
+
+    Warnings are data: the panel's coded warnings (``panel.info``), every
+    :class:`~ogimpact.errors.OgimpactWarning` raised during the fit and the design's own
+    notes become ``diagnostics.warnings`` = ``[{code, message}, ...]`` (deduplicated, in the
+    order raised; always present, possibly empty).  Other Python warnings pass through.
+    """
     fn = design_function(design)
-    res = fn(panel, **options)
+    min_size = options.pop("min_cohort_size", None)
+    if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
+        raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if design in COHORT_DESIGNS:
+            min_size = MIN_COHORT_SIZE if min_size is None else min_size
+            if min_size != MIN_COHORT_SIZE:
+                panel = drop_small_cohorts(panel, min_units=min_size)  # its warning is kept in panel.info
+        res = fn(panel, **options)
+    fit_warnings = []
+    for w in caught:
+        if isinstance(w.message, OgimpactWarning):
+            fit_warnings.append(w.message.to_dict())
+        else:  # not ours: hand it on unchanged
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     n_cl = int(panel.info.get("n_dropped_missing_cluster", 0))
     if n_cl:  # rows dropped before the panel was built because their cluster id was missing
         diag = dict(res.diagnostics)
         diag["n_dropped"] = int(diag.get("n_dropped", 0)) + n_cl
         diag["n_dropped_missing_cluster"] = int(diag.get("n_dropped_missing_cluster", 0)) + n_cl
         res = res.replace(diagnostics=diag)
+    res = res.replace(diagnostics={**res.diagnostics,
+                                   "warnings": collect_warnings(panel, res.diagnostics, fit_warnings, design=design)})
+    if design in COHORT_DESIGNS:
+        res = res.replace(options={**res.options, "min_cohort_size": int(min_size)},
+                          diagnostics={**res.diagnostics,
+                                       "dropped_small_cohorts": dict(panel.info.get("dropped_small_cohorts") or {})})
     notes = {k: panel.info[k] for k in ("dropped_small_cohorts", "dropped_unknown_timing", "dropped_incomplete_units", "n_always_treated_dropped",
                                         "cohort_coding", "intervention", "variant") if panel.info.get(k)}
     if notes:
         res = res.replace(options={**res.options, "panel": notes})
     return res
+
+
+#: design notes (strings in a design's ``diagnostics.warnings``) get this code when no better one is known
+_NOTE_CODE = "design_note"
+
+
+def warning_entry(code: str, message: str) -> dict:
+    """One ``diagnostics.warnings`` entry (message on one line)."""
+    return {"code": str(code), "message": " ".join(str(message).split())}
+
+
+def collect_warnings(panel: Panel | None, diagnostics: dict, raised: Sequence[dict] = (), *, design: str = "") -> list:
+    """``diagnostics.warnings`` of a result: panel warnings, then warnings raised during the fit, then
+    the design's own notes and the rows-dropped count, each ``{code, message}``, deduplicated."""
+    out: list[dict] = []
+    info = panel.info if panel is not None else {}
+    codes = info.get("warning_codes", {})
+    for msg in info.get("warnings", []):
+        out.append(warning_entry(codes.get(msg, "panel"), msg))
+    out.extend(warning_entry(w["code"], w["message"]) for w in raised)
+    for w in diagnostics.get("warnings", []) or []:
+        out.append(warning_entry(w.get("code", _NOTE_CODE), w.get("message", "")) if isinstance(w, dict)
+                   else warning_entry(_NOTE_CODE, w))
+    n_drop = int(diagnostics.get("n_dropped", 0) or 0)
+    if n_drop and not any(e["code"] == "rows_dropped" for e in out):
+        out.append(warning_entry("rows_dropped", f"{n_drop} row(s) with a missing outcome, covariate or cluster id "
+                                                 f"were dropped before estimating{f' {design}' if design else ''}."))
+    seen: set = set()
+    uniq = []
+    for e in out:
+        key = (e["code"], e["message"])
+        if key not in seen:
+            seen.add(key)
+            uniq.append(e)
+    return uniq

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import PanelError
+from .errors import OgimpactWarning, PanelError
 from .parse import id_list
 
 __all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
@@ -30,8 +30,23 @@ __all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
 FEW_CLUSTERS = 30
 
 
-class PanelWarning(UserWarning):
-    """A panel property that does not stop estimation but weakens it."""
+class PanelWarning(OgimpactWarning):
+    """A panel property that does not stop estimation but weakens it.
+
+    An :class:`~ogimpact.errors.OgimpactWarning` with a code (``few_clusters``,
+    ``always_treated_dropped`` ...); ``PanelWarning(message)`` alone gets the code ``panel``.
+    """
+
+    def __init__(self, code_or_message: str, message: str | None = None):
+        code, msg = ("panel", code_or_message) if message is None else (code_or_message, message)
+        super().__init__(code, msg)
+
+
+def note_warning(info: dict, code: str, msg: str, *, stacklevel: int = 3) -> None:
+    """Record a coded panel warning in ``info`` (``warnings`` + ``warning_codes``) and raise it."""
+    info.setdefault("warnings", []).append(msg)
+    info.setdefault("warning_codes", {})[msg] = code
+    warnings.warn(PanelWarning(code, msg), stacklevel=stacklevel)
 
 
 _as_list = id_list  # (panel_build imports it under this name)
@@ -267,7 +282,7 @@ class Panel:
             else:
                 g = frame.groupby(unit)[cohort].first()
             n_never = int((g == 0).sum())
-            treated_cohorts = sorted(int(c) for c in g[g > 0].unique())
+            treated_cohorts = sorted(int(c) for c in g[g != 0].unique())
             if not treated_cohorts:
                 raise PanelError(
                     f"no unit is ever treated in cohort column {cohort!r} within the observed periods; "
@@ -291,8 +306,7 @@ class Panel:
                 f"only {n_cl} clusters in {cl!r}: cluster-robust standard errors are unreliable below "
                 f"{min_clusters_warn} clusters (Cameron, Gelbach & Miller 2008); prefer the wild cluster bootstrap."
             )
-            info.setdefault("warnings", []).append(msg)
-            warnings.warn(msg, PanelWarning, stacklevel=2)
+            note_warning(info, "few_clusters", msg)
         if not is_sorted:  # rows only ever dropped since the check: still sorted when they were
             frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
         return cls(
@@ -372,12 +386,13 @@ class Panel:
         )
         info = dict(new.info)
         for k, v in self.info.items():
-            if k in ("n_dropped", "n_clusters", "n_never_treated", "periods", "warnings"):
+            if k in ("n_dropped", "n_clusters", "n_never_treated", "periods", "warnings", "warning_codes"):
                 continue
             info[k] = v  # provenance of the original build (cohort coding, dropped units, intervention ...)
         warns = list(dict.fromkeys([*self.info.get("warnings", []), *new.info.get("warnings", [])]))
         if warns:
             info["warnings"] = warns
+            info["warning_codes"] = {**self.info.get("warning_codes", {}), **new.info.get("warning_codes", {})}
         return replace(new, info=info)
 
     def describe(self) -> dict:
@@ -468,10 +483,23 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
     beyond = num.notna() & ((num > last) | np.isinf(num))
     if beyond.any():
         coding.append("beyond last period")
+    # time is only an index (D??): with negative periods a negative cohort is a period like any other;
+    # without them it cannot be one (and is not a never-treated code)
     neg = num.notna() & (num < 0)
-    if neg.any():
-        raise PanelError(f"cohort column {cohort!r} has negative values; use 0 or empty for never treated.",
+    if neg.any() and first >= 0:
+        raise PanelError(f"cohort column {cohort!r} has negative values but the time column {time!r} has none; "
+                         "a cohort is the first treated period: use 0 or empty for never treated.",
                          rows=frame.loc[neg, [unit, time, cohort]])
+    # 0 always means never treated (CONTRACT, R did); when 0 is also a period of the data it is ambiguous
+    if 0 in set(periods.tolist()) and (num == 0).any():
+        if num.isna().any() or beyond.any():
+            raise PanelError(
+                f"cohort column {cohort!r} codes never-treated units both as 0 and as empty/beyond the last period, "
+                f"while 0 is also a period of {time!r}: 0 is ambiguous (never treated, or first treated in period 0). "
+                "Code never-treated units one way, and if some units were first treated in period 0 shift the time "
+                "and cohort columns (e.g. add 1000) so that no period is 0."
+            )
+        info["cohort_zero_is_period"] = True
     c = num.where(~(num.isna() | beyond), 0.0).fillna(0.0)
     # one cohort per unit
     if _np_kind(frame[unit], "iu"):
@@ -494,7 +522,7 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
         frame = frame.copy()
     frame[cohort] = c.astype("int64")
     # always-treated units
-    at = (frame[cohort] > 0) & (frame[cohort] <= first)
+    at = (frame[cohort] != 0) & (frame[cohort] <= first)
     n_at_units = int(frame.loc[at, unit].nunique())
     if n_at_units:
         rows = frame.loc[at, [unit, cohort]].drop_duplicates()
@@ -509,11 +537,16 @@ def _normalise_cohort(frame, *, unit, time, cohort, periods, always_treated):
                 f"dropped {n_at_units} always-treated unit(s) (cohort <= first period {first}): "
                 f"{', '.join(map(str, rows[unit].tolist()[:10]))}{' ...' if n_at_units > 10 else ''}"
             )
-            warnings.warn(msg, PanelWarning, stacklevel=3)
-            info.setdefault("warnings", []).append(msg)
+            note_warning(info, "always_treated_dropped", msg, stacklevel=4)
             frame = frame.loc[~frame[unit].isin(rows[unit])]
     info["n_always_treated_dropped"] = n_at_units if always_treated == "drop" else 0
     info["cohort_coding"] = coding
+    if info.get("cohort_zero_is_period"):
+        n0 = int(frame.loc[frame[cohort] == 0, unit].nunique())
+        note_warning(info, "cohort_zero_ambiguous",
+                     f"cohort 0 is read as never treated ({n0} unit(s)), but 0 is also a period of {time!r}; if some "
+                     "of these units were first treated in period 0, shift the time and cohort columns so that no "
+                     "period is 0.", stacklevel=4)
     return frame, info
 
 

@@ -7,12 +7,11 @@ the unit x year grid, codes ``cohort`` (first treated year, 0 = never) and
 """
 from __future__ import annotations
 
-import warnings
 from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .panel import Panel, PanelError, PanelWarning, _as_list
+from .panel import Panel, PanelError, _as_list, note_warning
 
 __all__ = ["build_panel"]
 
@@ -89,10 +88,7 @@ def build_panel(
     # from their first treated period (the cohort is the same on every record of a unit)
     timing = timing.sort_values(["unit", "cohort"], kind="mergesort").drop_duplicates("unit", keep="first")
     wide = wide.merge(timing[tcols], on="unit", how="inner")
-    if units:
-        unknown = sorted(set(units) - set(wide["unit"]))
-        if unknown:
-            warnings.warn(f"units without data or timing dropped: {', '.join(unknown)}", PanelWarning, stacklevel=2)
+    unknown = sorted(set(units) - set(wide["unit"])) if units else []
     if years:
         y0, y1 = years
         # complete the year grid so the panel is regular
@@ -129,21 +125,20 @@ def build_panel(
         always_treated=always_treated,
     )
     panel.info["dropped_unknown_timing"] = dropped_unknown
+    if unknown:
+        note_warning(panel.info, "units_dropped", f"units without data or timing dropped: {', '.join(unknown)}")
     if dropped_unknown:
         msg = (f"dropped {len(dropped_unknown)} treated unit(s) whose adoption date is unknown under this variant: "
                f"{', '.join(dropped_unknown[:10])}{' ...' if len(dropped_unknown) > 10 else ''}")
-        panel.info.setdefault("warnings", []).append(msg)
-        warnings.warn(msg, PanelWarning, stacklevel=2)
+        note_warning(panel.info, "unknown_timing_dropped", msg)
     exited_in = {u: int(y) for u, y in exits.items() if u in set(panel.frame[panel.unit])}
     if exited_in:
         panel.info["exited_units"] = exited_in
-        from .errors import OgimpactWarning
-
-        warnings.warn(OgimpactWarning(
-            "treatment_exit",
-            f"{len(exited_in)} unit(s) left the intervention ({', '.join(f'{u} {y}' for u, y in sorted(exited_in.items()))}): "
-            "the treat column is 0 from the exit year, while cohort-based (absorbing) designs keep them treated from "
-            "their cohort on (intention to treat)"), stacklevel=2)
+        note_warning(panel.info, "treatment_exit",
+                     f"{len(exited_in)} unit(s) left the intervention "
+                     f"({', '.join(f'{u} {y}' for u, y in sorted(exited_in.items()))}): the treat column is 0 from the "
+                     "exit year, while cohort-based (absorbing) designs keep them treated from their cohort on "
+                     "(intention to treat)")
     panel.info["intervention"] = intervention
     panel.info["variant"] = variant or iv.default_variant
     panel.info["measures"] = ids

@@ -431,6 +431,7 @@ class Estimate:
         diag = dict(self.diagnostics)
         if self.event_study is not None and "pretrend_wald_p" not in diag:
             diag["pretrend_wald_p"] = self.event_study.pretrend_wald()["p_value"]
+        diag.setdefault("warnings", [])  # CONTRACT: always present, [{code, message}]
         d["diagnostics"] = diag
         d["options"] = dict(self.options)
         d["software"] = dict(self.software)

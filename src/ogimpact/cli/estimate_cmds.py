@@ -51,6 +51,13 @@ def _nonneg_int(s: str) -> int:
     return v
 
 
+def _positive_int(s: str) -> int:
+    v = _nonneg_int(s)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {v}")
+    return v
+
+
 def _alpha(s: str) -> float:
     try:
         v = float(s)
@@ -109,6 +116,10 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--cohort", metavar="COL",
                        help="first treated period (required); 0/empty/beyond last = never treated")
         g.add_argument("--covariates", metavar="A,B", help="[none]")
+    if name in ("cs", "sun-abraham", "imputation"):
+        g.add_argument("--min-cohort-size", type=_positive_int, default=1, metavar="N",
+                       help="drop treated cohorts with fewer than N units (listed in the result) [1: estimate "
+                            "every cohort, as R did; cs warns below covariates + 5 units]")
     if name == "event-study":
         g.add_argument("--window", metavar="A:B", help="event times kept; beyond them binned into the endpoints "
                        "[every observed event time, one coefficient each]")
@@ -175,11 +186,10 @@ def run(args) -> int:
     design = args.design
     # warnings are held back until the run succeeds, then printed one line each: a failed run
     # prints only its one-line error (CONTRACT: errors are one plain sentence on stderr)
-    with warnings.catch_warnings(record=True) as caught:
-        if args.json:
-            warnings.simplefilter("ignore")
-        else:
-            warnings.simplefilter("always", PanelWarning)
+    # warnings are data: the result's diagnostics.warnings (JSON) or one stderr line each (text mode);
+    # Python warning display is off so nothing is printed twice
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("ignore")
         panel = _build_panel(args, design)
         opts = _options(args, design, panel)
         excluded = opts.pop("_excluded_donors", None)
@@ -187,8 +197,8 @@ def run(args) -> int:
         if keep is not None:
             panel = panel.subset_units(keep)
         res = estimate(design, panel, **opts)
-    for msg in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
-        print(f"ogimpact: warning: {msg}", file=sys.stderr)
+    if not args.json:
+        print_warnings(res.diagnostics.get("warnings", []))
     if excluded is not None:
         res = res.replace(options={**res.options, "donor_rule": "registry: exclude units adopting on or before "
                                    "the last period and units with incomplete series",
@@ -198,6 +208,12 @@ def run(args) -> int:
     else:
         print(res.summary())
     return 0
+
+
+def print_warnings(entries) -> None:
+    """Text mode: one ``ogimpact: warning: MESSAGE [code]`` line per ``diagnostics.warnings`` entry, on stderr."""
+    for e in entries:
+        print(f"ogimpact: warning: {e['message']} [{e['code']}]", file=sys.stderr)
 
 
 def _build_panel(args, design):
@@ -263,15 +279,15 @@ def _options(args, design, panel) -> dict:
         o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a))
     elif design == "cs":
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
-                 anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster)
+                 anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster, min_cohort_size=a.min_cohort_size)
     elif design == "sun-abraham":
-        o.update(cluster=a.cluster)
+        o.update(cluster=a.cluster, min_cohort_size=a.min_cohort_size)
     elif design == "imputation":
         fe = _list(a.fe)
         cols = panel.frame.columns
         o.update(fe=[panel.unit if f == "unit" and "unit" not in cols else
                      panel.time if f == "time" and "time" not in cols else f for f in fe],
-                 cluster=a.cluster, se=a.se)
+                 cluster=a.cluster, se=a.se, min_cohort_size=a.min_cohort_size)
     elif design in SINGLE_UNIT:
         treated = a.treated
         from_reg = a.measure is not None

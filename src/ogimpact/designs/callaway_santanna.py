@@ -431,8 +431,8 @@ def fit_cs(
         diagnostics.update(pretrend_wald_p=w["p_value"], pretrend_wald_stat=w["stat"], pretrend_wald_df=w["df"],
                            pretrend_test="Wald test that all pre-period event-study coefficients are zero (the "
                                          "ATT(g,t) pre-test covariance is singular, as R did warns)")
-    if prep["info"]["warnings"]:
-        diagnostics["warnings"] = list(prep["info"]["warnings"])
+    diagnostics["small_cohorts"] = list(prep["info"]["small_cohorts"])
+    diagnostics["small_cohort_threshold"] = prep["info"]["small_cohort_threshold"]
     options = {
         "control": control, "method": method, "base": base, "aggregate": aggregate,
         "anticipation": int(anticipation), "bootstrap": bootstrap, "seed": seed, "alpha": alpha,

@@ -9,10 +9,22 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError
+from ..errors import DesignError, OgimpactWarning
 from ..panel import Panel
 
-__all__ = ["_prepare", "_unit_codes"]
+__all__ = ["_prepare", "_unit_codes", "small_cohort_threshold"]
+
+
+def small_cohort_threshold(n_covariates: int) -> int:
+    """R ``did``'s small-group threshold (``pre_process_did``): number of covariates + 5 units.
+
+    Cohorts below it are estimated, with a warning (R: "Be aware that there are some small groups").
+    """
+    return int(n_covariates) + 5
+
+
+def _warn(code: str, msg: str) -> None:
+    warnings.warn(OgimpactWarning(code, msg), stacklevel=3)
 
 
 def _unit_codes(uvals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,10 +69,8 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
             )
         latest = int(g_all.max())
         rows = tval < latest - anticipation
-        info["warnings"].append(
-            f"no never-treated units: periods from {latest - anticipation} on are dropped and cohort {latest} "
-            "serves only as a comparison group (as R did)."
-        )
+        _warn("no_never_treated", f"no never-treated units: periods from {latest - anticipation} on are dropped and "
+                                  f"cohort {latest} serves only as a comparison group (as R did).")
     tk = tval if rows is None else tval[rows]
     lo = int(tk.min()) if len(tk) else 0
     span = int(tk.max()) - lo + 1 if len(tk) else 0
@@ -76,11 +86,12 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
         raise DesignError("fewer than two periods remain for 'cs'; a DiD needs a pre- and a post-period "
                           "(add periods, or never-treated units).")
     first = int(tlist[0])
-    early = (g_all > 0) & (g_all <= first + anticipation)
+    # cohort 0 = never treated (D3); any other value is a period, negative ones included (time is only an index)
+    early = (g_all != 0) & (g_all <= first + anticipation)
     n_early = int(early.sum())
     if n_early:
-        info["warnings"].append(f"dropped {n_early} unit(s) treated by the first period {first}"
-                                f"{' + anticipation' if anticipation else ''}.")
+        _warn("treated_first_period_dropped", f"dropped {n_early} unit(s) treated by the first period {first}"
+                                              f"{' + anticipation' if anticipation else ''} (as R did).")
     info["n_units_dropped_treated_first_period"] = n_early
     # balance (R did: units missing in any period are dropped)
     T = len(tlist)
@@ -93,8 +104,7 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
     if n_incomplete:
         msg = (f"{n_incomplete} unit(s) are missing in some period (or have missing outcome/covariates) and "
                "were dropped to balance the panel, as R did does by default.")
-        info["warnings"].append(msg)
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        _warn("unbalanced_units_dropped", msg)
     info["n_units_dropped_unbalanced"] = n_incomplete
     if not complete.any():
         raise DesignError("no unit is observed in every period; 'cs' needs a balanced panel "
@@ -125,7 +135,7 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
         X = np.ones((n, T, len(covs) + 1))
         for j, c in enumerate(covs):
             X[pu, ti, j + 1] = _rows(c)
-    glist = np.unique(gu[gu > first + anticipation])
+    glist = np.unique(gu[(gu != 0) & (gu > first + anticipation)])
     if latest is not None:
         glist = glist[glist < latest]
     if not len(glist):
@@ -133,22 +143,24 @@ def _prepare(panel: Panel, *, control: str, anticipation: int, cluster: str | No
                           f"the first period {first}{' + anticipation' if anticipation else ''}.")
     gs, gn = np.unique(gu, return_counts=True)
     sizes = {int(g): int(c) for g, c in zip(gs, gn) if g in set(glist.tolist())}
-    one = [g for g, s in sizes.items() if s == 1]
-    if one:
-        raise DesignError(
-            f"cohort {one[0]} has a single unit, so its ATT(g,t) has no sampling variation to estimate a standard "
-            "error from; drop that unit or merge the cohort with a neighbouring one."
-        )
-    req = len(covs) + 5
+    req = small_cohort_threshold(len(covs))
     n_never = int((gu == 0).sum())
     if control == "never" and n_never < req:
         raise DesignError(
             f"only {n_never} never-treated unit(s) remain (R did requires at least {req} with "
             f"{len(covs)} covariate(s)); use control='notyet' or add never-treated units."
         )
-    small = [g for g, s in sizes.items() if s < req]
+    # thin cohorts are estimated, as R did does, and named (R did warns below covariates + 5 units)
+    small = sorted(g for g, s in sizes.items() if s < req)
+    info["small_cohorts"] = small
+    info["small_cohort_threshold"] = req
     if small:
-        info["warnings"].append(f"cohort(s) {small} have fewer than {req} units; estimates may be unstable.")
+        desc = ", ".join(f"{g} ({sizes[g]} unit{'s' if sizes[g] != 1 else ''})" for g in small)
+        _warn("small_cohort", f"cohort(s) {desc} have fewer than {req} units (R did's threshold: covariates + 5); "
+                              "their ATT(g,t) are estimated but rest on few units (use --min-cohort-size to drop them).")
+    if control == "notyet" and 0 < n_never < req:
+        _warn("small_cohort", f"the never-treated group has only {n_never} unit(s), fewer than {req} "
+                              "(R did's threshold: covariates + 5).")
     codes = None
     ccol = cluster or panel.cluster
     if ccol and ccol != u:

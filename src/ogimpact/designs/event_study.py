@@ -98,7 +98,7 @@ def fit_event_study(
     frame, covs, cl_cols, cl_codes, fe, n_cl = prepare_regression(panel, covariates, cluster)
     coh = frame[panel.cohort].to_numpy()
     t = frame[panel.time].to_numpy()
-    treated = coh > 0
+    treated = coh != 0  # 0 = never treated; any other value is a period (negative ones too)
     if not treated.any():
         raise DesignError("no unit is ever treated (every cohort is 0); an event study needs treated units.")
     et = np.where(treated, t - coh, 0).astype(np.int64)

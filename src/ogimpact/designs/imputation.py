@@ -256,7 +256,7 @@ def fit_imputation(
     y = f[panel.outcome].to_numpy(float)
     periods = np.unique(t)
     step = int(np.min(np.diff(periods))) if len(periods) > 1 else 1
-    treated = (g > 0) & (t >= g)
+    treated = (g != 0) & (t >= g)  # 0 = never treated; negative periods are cohorts too
     if not treated.any():
         raise DesignError("no treated rows (time >= cohort); check the cohort column.")
     untreated = ~treated
@@ -351,8 +351,9 @@ def fit_imputation(
             diag["pretrend_df"] = pt["df"]
             extras["pretrends"] = pt["rows"]
     if n_not_imputable:
-        diag["warnings"] = [f"{n_not_imputable} treated row(s) could not be imputed (their fixed-effect levels "
-                            "never occur among untreated rows) and were left out of the averages"]
+        diag["warnings"] = [{"code": "rows_not_imputable",
+                             "message": f"{n_not_imputable} treated row(s) could not be imputed (their fixed-effect "
+                                        "levels never occur among untreated rows) and were left out of the averages"}]
     if pretrends:
         diag.setdefault("pretrend_wald_p", None)
     units = f[panel.unit]
@@ -405,7 +406,7 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     small-sample factor G/(G-1)·(n-1)/(n-K) as fixest.
     """
     ui = np.flatnonzero(untreated)
-    lead = np.where(g[ui] > 0, (t[ui] - g[ui]) // step, 0)
+    lead = np.where(g[ui] != 0, (t[ui] - g[ui]) // step, 0)
     leads = np.unique(lead[lead < 0])
     if max_leads is not None:
         leads = leads[leads >= -max_leads]

@@ -166,6 +166,13 @@ def fit_its(
                           "add periods or drop seasonal dummies.")
     if se not in SE_METHODS:
         raise DesignError(f"se must be one of {', '.join(SE_METHODS)} (got {se!r}).")
+    # solved with time measured from treat_time (well conditioned whatever the origin of the time index,
+    # so a shifted time column gives the same numbers), then mapped back exactly to the reported
+    # parameterisation: Intercept = b0 - T0 * b_time (a linear map, applied to the covariance too)
+    Xc = X.copy()
+    Xc[:, 1] = t - T0
+    A = np.eye(k)
+    A[0, 1] = -float(T0)
     reml = None
     if se == "reml-ar1":
         if hac_lags is not None:
@@ -176,7 +183,7 @@ def fit_its(
         if n - k < 3:
             raise DesignError(f"the AR(1) REML fit needs at least {k + 3} periods (found {n}); add periods "
                               "or use se='newey-west'.")
-        reml = fit_ar1_reml(X, yv)
+        reml = fit_ar1_reml(Xc, yv, contrast=A)
         b, V, resid = reml.coef, reml.vcov, reml.resid
         sd = np.sqrt(np.clip(np.diag(V), 0, None))
         terms = [terms_frame([nm], [bi], [si], alpha=alpha, df=float(dfi))[0]
@@ -184,12 +191,13 @@ def fit_its(
         df = float(reml.df[2])
         lags = None
     else:
-        b, *_ = np.linalg.lstsq(X, yv, rcond=None)
-        resid = yv - X @ b
+        bc, *_ = np.linalg.lstsq(Xc, yv, rcond=None)
+        resid = yv - Xc @ bc
         lags = newey_west_lags(n) if hac_lags is None else int(hac_lags)
         if lags < 0 or lags >= n:
             raise DesignError(f"hac_lags must be between 0 and {n - 1} (got {lags}).")
-        V = hac_vcov(X, resid, lags)
+        b = A @ bc
+        V = A @ hac_vcov(Xc, resid, lags) @ A.T
         sd = np.sqrt(np.clip(np.diag(V), 0, None))
         df = n - k
         terms = terms_frame(names, b, sd, alpha=alpha, df=df)
@@ -202,8 +210,9 @@ def fit_its(
     dw = float(np.sum(np.diff(resid) ** 2) / np.sum(resid ** 2)) if np.any(resid) else float("nan")
     warn = []
     if min(n_pre, n_post) < RECOMMENDED_SEGMENT:
-        warn.append(f"fewer than {RECOMMENDED_SEGMENT} periods in a segment ({n_pre} pre, {n_post} post): "
-                    "trend estimates are fragile (Wagner et al. 2002).")
+        warn.append({"code": "short_segment",
+                     "message": f"fewer than {RECOMMENDED_SEGMENT} periods in a segment ({n_pre} pre, {n_post} "
+                                "post): trend estimates are fragile (Wagner et al. 2002)."})
     rss = float(resid @ resid)
     tss = float(np.sum((yv - yv.mean()) ** 2))
     # joint test of no interruption (b2 = b3 = 0) with the HAC covariance
@@ -222,7 +231,9 @@ def fit_its(
     n_missing = int(round((t.max() - t.min()) / step)) + 1 - n
     diagnostics["n_missing_periods"] = n_missing
     if n_missing:
-        warn.append(f"{n_missing} period(s) are missing from the series; the HAC lags count rows, not periods.")
+        warn.append({"code": "missing_periods",
+                     "message": f"{n_missing} period(s) are missing from the series; the HAC lags count rows, "
+                                "not periods."})
     if reml is not None:
         diagnostics.update(ar1_rho=reml.rho, satterthwaite_df=float(reml.df[2]))
         if not reml.converged or reml.at_bound:

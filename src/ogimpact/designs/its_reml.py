@@ -89,7 +89,7 @@ class Ar1RemlFit:
     at_bound: bool
 
 
-def fit_ar1_reml(X: np.ndarray, y: np.ndarray) -> Ar1RemlFit:
+def fit_ar1_reml(X: np.ndarray, y: np.ndarray, contrast: np.ndarray | None = None) -> Ar1RemlFit:
     """REML fit of a linear model with stationary AR(1) errors (see module docstring).
 
     Parameters
@@ -97,19 +97,23 @@ def fit_ar1_reml(X: np.ndarray, y: np.ndarray) -> Ar1RemlFit:
     X : (n, k) array
         Design matrix, rows in time order with consecutive periods.
     y : (n,) array
+    contrast : (k, k) array, optional
+        Report ``A b`` (covariance ``A V A'``, df of each row of ``A``) instead of ``b``: the design can be
+        solved in a well-conditioned parameterisation and reported in another.
     """
     from scipy.optimize import minimize_scalar
 
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n, k = X.shape
+    Amat = np.eye(k) if contrast is None else np.asarray(contrast, dtype=float)
     opt = minimize_scalar(lambda r: _profile_neg(X, y, r), bounds=(-RHO_BOUND, RHO_BOUND), method="bounded",
                           options={"xatol": 1e-10, "maxiter": 500})
     rho = float(opt.x)
     b, XtX, rss = _gls(X, y, rho)
     s2 = rss / (n - k)
     XtXi = np.linalg.inv(XtX)
-    V = s2 * XtXi
+    V = s2 * (Amat @ XtXi @ Amat.T)
     at_bound = abs(rho) > RHO_BOUND - 1e-3
     # Satterthwaite: delta method over theta = (log s2, rho) with the REML observed information
     th = np.array([np.log(s2), min(max(rho, -RHO_BOUND + 2 * _H), RHO_BOUND - 2 * _H)])
@@ -122,7 +126,7 @@ def fit_ar1_reml(X: np.ndarray, y: np.ndarray) -> Ar1RemlFit:
                 / (4 * _H * _H)
 
     def var_diag(t):
-        return np.exp(t[0]) * np.diag(np.linalg.inv(_gls(X, y, t[1])[1]))
+        return np.exp(t[0]) * np.diag(Amat @ np.linalg.inv(_gls(X, y, t[1])[1]) @ Amat.T)
 
     grads = np.column_stack([(var_diag(th + E[i]) - var_diag(th - E[i])) / (2 * _H) for i in range(2)])
     try:
@@ -132,5 +136,5 @@ def fit_ar1_reml(X: np.ndarray, y: np.ndarray) -> Ar1RemlFit:
     except np.linalg.LinAlgError:
         df = np.full(k, float(n - k - 1))
     df = np.clip(df, 1.0, float(n - k))
-    return Ar1RemlFit(coef=b, vcov=V, rho=rho, sigma2=float(s2), df=df, resid=y - X @ b,
+    return Ar1RemlFit(coef=Amat @ b, vcov=V, rho=rho, sigma2=float(s2), df=df, resid=y - X @ b,
                       converged=bool(opt.success), at_bound=bool(at_bound))

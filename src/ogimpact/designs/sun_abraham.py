@@ -164,7 +164,7 @@ def fit_sun_abraham(
     g = f[panel.cohort].to_numpy(np.int64)
     periods = np.unique(t)
     step = int(np.min(np.diff(periods))) if len(periods) > 1 else 1
-    cohorts = np.unique(g[g > 0])
+    cohorts = np.unique(g[g != 0])  # 0 = never treated; negative periods are cohorts too
     if len(cohorts) == 0:
         raise DesignError("no unit is ever treated; check the cohort column.")
     control = "never-treated"
@@ -179,9 +179,9 @@ def fit_sun_abraham(
         f, t, g = f.loc[keep], t[keep], np.where(g[keep] == last, 0, g[keep])
         control = f"last-treated cohort {last} (periods from {last} on dropped)"
         cohorts = cohorts[cohorts != last]
-    e = np.where(g > 0, (t - g) // step, np.iinfo(np.int64).min)
-    cellmask = (g > 0) & (e != -1)
-    if not ((g > 0) & (e >= 0)).any():
+    e = np.where(g != 0, (t - g) // step, np.iinfo(np.int64).min)
+    cellmask = (g != 0) & (e != -1)
+    if not ((g != 0) & (e >= 0)).any():
         raise DesignError("no treated cohort is observed at or after its treatment period; nothing to estimate.")
 
     # ---- cohort × relative-period cells (sorted by cohort, then relative period)
@@ -248,7 +248,7 @@ def fit_sun_abraham(
         n_obs=int(n),
         n_units=int(units.nunique()),
         n_clusters=G,
-        n_treated_units=int(units[g > 0].nunique()),
+        n_treated_units=int(units[g != 0].nunique()),
         terms=terms,
         event_study=es,
         tables={"group_time": gt},

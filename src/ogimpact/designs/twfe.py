@@ -116,7 +116,7 @@ def fit_twfe(
         treat_src = panel.treat
     elif panel.cohort:
         c = frame[panel.cohort].to_numpy()
-        D = ((c > 0) & (frame[panel.time].to_numpy() >= c)).astype(float)
+        D = ((c != 0) & (frame[panel.time].to_numpy() >= c)).astype(float)  # 0 = never treated
         treat_src = f"1[{panel.time} >= {panel.cohort}]"
     else:
         raise DesignError("design 'twfe' needs a 0/1 treatment (--treat COL) or a cohort column.")

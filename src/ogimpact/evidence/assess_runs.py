@@ -130,14 +130,14 @@ def _rebuild(panel: Panel, frame: pd.DataFrame, **roles) -> Panel:
     return out
 
 
-def robust_panel(panel: Panel, *, min_cohort_units: int = 2) -> Panel:
+def robust_panel(panel: Panel, *, min_cohort_units: int | None = None) -> Panel:
     """Balanced sub-panel with treated cohorts of at least ``min_cohort_units`` units.
 
     Units missing a period are dropped first (``info['dropped_unbalanced']``),
     then small cohorts (``info['dropped_small_cohorts']``), so no design meets
     a one-unit cohort after its own balancing step.
     """
-    from ..estimation import drop_small_cohorts
+    from ..estimation import MIN_COHORT_SIZE, drop_small_cohorts
 
     if not panel.cohort:
         raise OgimpactError("the assessment needs a panel with a cohort column (first treated period, 0 = never).")
@@ -148,7 +148,7 @@ def robust_panel(panel: Panel, *, min_cohort_units: int = 2) -> Panel:
     dropped = sorted(map(str, set(f[panel.unit].unique()) - set(full)))
     q = panel.subset_units(full) if dropped else dataclasses.replace(panel, info=dict(panel.info))
     q.info["dropped_unbalanced"] = dropped
-    return drop_small_cohorts(q, min_units=min_cohort_units)
+    return drop_small_cohorts(q, min_units=MIN_COHORT_SIZE if min_cohort_units is None else min_cohort_units)
 
 
 def treat_panel(panel: Panel) -> Panel:
@@ -160,7 +160,7 @@ def treat_panel(panel: Panel) -> Panel:
 
 
 def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: Sequence[str] | None = None,
-                  min_cohort_units: int = 2, keep_influence: bool = False) -> dict[str, Estimate | dict]:
+                  min_cohort_units: int | None = None, keep_influence: bool = False) -> dict[str, Estimate | dict]:
     """Fit the cross-country designs on a cohort panel; ``{design: Estimate | not-available dict}``.
 
     ``keep_influence`` keeps the per-unit influence function of the CS headline ATT in its ``extras``

@@ -161,6 +161,7 @@ class MetaResult:
             d["terms"] = list(self.terms)
         d["studies"] = list(self.studies)
         d["diagnostics"] = dict(self.diagnostics)
+        d["diagnostics"].setdefault("warnings", [])  # CONTRACT: every result JSON, [{code, message}]
         d["options"] = dict(self.options)
         d["software"] = dict(self.software)
         return json_safe(d)
@@ -373,6 +374,9 @@ def meta_analysis(
         vt = q_df / float(np.trace(P0))
         i2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
     diagnostics: dict[str, Any] = {"n_dropped": n_dropped, **info}
+    if n_dropped:  # warnings are data (diagnostics.warnings)
+        diagnostics["warnings"] = [{"code": "rows_dropped", "message": f"{n_dropped} stud(ies) with a missing estimate "
+                                    "or standard error were left out of the pooled estimate."}]
     terms: list[dict] = []
     pi: Any = "auto"
     if p > 1:

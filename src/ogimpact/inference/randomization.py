@@ -47,7 +47,7 @@ def permute_timing(panel, rng: np.random.Generator):
     if panel.cohort:
         f[panel.cohort] = c.astype(np.int64)
     if panel.treat:
-        f[panel.treat] = ((c > 0) & (f[panel.time].to_numpy() >= c)).astype(np.int64)
+        f[panel.treat] = ((c != 0) & (f[panel.time].to_numpy() >= c)).astype(np.int64)
     return dataclasses.replace(panel, frame=f)
 
 

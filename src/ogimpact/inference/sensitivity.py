@@ -126,7 +126,7 @@ class SensitivityResult:
         bd = "none on the grid" if self.breakdown is None else f"{self.breakdown:.6g}"
         lines.append(f"  breakdown {mname} (smallest grid value whose CI contains 0): {bd}")
         for w in self.diagnostics.get("warnings", []):
-            lines.append(f"  warning: {w}")
+            lines.append(f"  warning: {w['message'] if isinstance(w, dict) else w}")
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover - convenience
@@ -385,17 +385,17 @@ def honest_did(
     breakdown = float(min(covers)) if covers else None
     warnings = []
     if open_ends:
-        warnings.append(
+        warnings.append({"code": "robust_set_open", "message":
             f"the robust set is open at an end of the theta grid [-20, 20] x sd for {mname} = {open_ends}; "
-            "its true length may be larger"
-        )
+            "its true length may be larger"})
     if widened:
-        warnings.append(
+        warnings.append({"code": "grid_widened", "message":
             f"R's theta grid [-20, 20] x sd missed the robust set for {mname} = {[w['m'] for w in widened]}; "
-            "it was re-run on a wider grid centred on the estimate (options.grid_widened)"
-        )
+            "it was re-run on a wider grid centred on the estimate (options.grid_widened)"})
     if empty:
-        warnings.append(f"the robust set is empty for {mname} = {empty} (every theta on the grid is rejected)")
+        warnings.append({"code": "robust_set_empty",
+                         "message": f"the robust set is empty for {mname} = {empty} (every theta on the grid is "
+                                    "rejected)"})
     options = {
         "method": method,
         "restriction": restriction,

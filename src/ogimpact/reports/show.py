@@ -96,6 +96,22 @@ def trends(ctx, *, country, intervention, measures, years, variant):
             _md(f"> Trend figure for {m} not available: {' '.join(str(exc).split())}")
 
 
+def warnings_note(res, *, design: str | None = None) -> str | None:
+    """The warnings that qualify an estimate (``diagnostics.warnings``) as one Markdown note, or None."""
+    entries = (getattr(res, "diagnostics", None) or {}).get("warnings") or []
+    if not entries:
+        return None
+    head = f"Warnings on **{design}**" if design else "Warnings"
+    items = "\n".join(f"> - {e['message']} (`{e['code']}`)" for e in entries)
+    return f"> {head}:\n{items}"
+
+
+def _show_warnings(res, *, design=None):
+    note = warnings_note(res, design=design)
+    if note:
+        _md(note)
+
+
 def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "gaps")):
     if isinstance(res, NotAvailable) or isinstance(res, dict):
         ctx.add(res, measure=measure, design=design, unit=unit)
@@ -112,6 +128,7 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
     if d.get("pre_rmspe") is not None:
         line += f"; pre-period RMSPE {_fmt(d.get('pre_rmspe'))}"
     _md(line)
+    _show_warnings(res, design=design)
     for kind in figures:
         try:
             _fig(res.plot(kind=kind))
@@ -241,6 +258,9 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
             tab = pd.DataFrame(rows)
             ctx.add_table(f"staggered_{m}", tab)
             _display(tab)
+        for d, r in res.items():
+            if isinstance(r, Estimate):
+                _show_warnings(r, design=d)
         for d in ("cs", "sun-abraham"):
             if isinstance(res.get(d), Estimate):
                 sensitivity(ctx, res[d], measure=m, design=d, seed=seed)
