@@ -13,7 +13,6 @@ from ..estimation import (
     estimate,
     panel_from_csv,
     read_csv,
-    registry_donors,
     registry_panel,
     registry_treat_time,
 )
@@ -136,6 +135,10 @@ def _design_options(d, name: str) -> None:
                        help="the treated unit's id" + (" (required)" if name != "its" else " [the only unit]"))
         g.add_argument("--treat-time", type=int, metavar="T",
                        help="first treated period (required; registry: the adoption year)")
+    if name in SINGLE_UNIT:
+        g.add_argument("--donor-rule", metavar="RULE",
+                       help="registry runs: donor rule untreated | all-untreated | region | similar, with "
+                            "parameters as NAME(key=value,...) [similar] (see ogimpact.donors)")
     if name == "synth":
         g.add_argument("--predictors", metavar="SPEC", help="Stata synth spec, e.g. 'x(1980-1988),y(1975)' "
                        "[the outcome in every pre-period]")
@@ -179,22 +182,32 @@ def run(args) -> int:
             warnings.simplefilter("always", PanelWarning)
         panel = _build_panel(args, design)
         opts = _options(args, design, panel)
-        excluded = opts.pop("_excluded_donors", None)
-        keep = opts.pop("_keep_units", None)
-        if keep is not None:
-            panel = panel.subset_units(keep)
+        pool = opts.pop("_donor_pool", None)
+        if pool is not None:  # the donor rule's units and window (ogimpact.donors)
+            panel = pool.apply(panel)
         res = estimate(design, panel, **opts)
     for msg in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         print(f"ogimpact: warning: {msg}", file=sys.stderr)
-    if excluded is not None:
-        res = res.replace(options={**res.options, "donor_rule": "registry: exclude units adopting on or before "
-                                   "the last period and units with incomplete series",
-                                   "excluded_donors": excluded})
+    if pool is not None:
+        res = res.replace(options={**res.options, **pool.options()})
     if args.json:
         emit_json(res.to_dict())
     else:
         print(res.summary())
     return 0
+
+
+def _donor_pool(a, design, panel, treated, treat_time):
+    """The registry donor pool of a single-unit run: ``--donors`` as given, else ``--donor-rule`` [similar]."""
+    from ..donors import explicit_pool, select_donors
+
+    listed = _list(getattr(a, "donors", None))
+    if listed:
+        if getattr(a, "donor_rule", None):
+            raise OgimpactError("give either --donors or --donor-rule, not both.")
+        return explicit_pool(panel, treated=treated, donors=listed, treat_time=treat_time)
+    return select_donors(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
+                         intervention=a.intervention, variant=a.variant)
 
 
 def _build_panel(args, design):
@@ -298,11 +311,14 @@ def _options(args, design, panel) -> dict:
         o.update(treat_time=treat_time)
         if design != "its" or treated is not None:
             o.update(treated=treated)
+        pool = _donor_pool(a, design, panel, treated, treat_time) if from_reg and treated is not None else None
+        if pool is not None:
+            o["_donor_pool"] = pool
+        elif getattr(a, "donor_rule", None):
+            raise OgimpactError("--donor-rule applies to registry runs (--measure/--intervention); "
+                                "give --donors U1,U2 for a CSV panel.")
         if design == "synth":
-            donors = _list(a.donors) or None
-            if donors is None and from_reg:
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
+            donors = pool.donors if pool is not None else (_list(a.donors) or None)
             o.update(predictors=a.predictors, optimize_window=_span(a.optimize_window, "--optimize-window"),
                      donors=donors, placebo=tuple(_list(a.placebo)), placebo_time=a.placebo_time,
                      drop_ratio=a.drop_ratio, loo=a.loo, n_jobs=a.workers, seed=a.seed)
@@ -310,17 +326,8 @@ def _options(args, design, panel) -> dict:
             if bad:
                 raise OgimpactError(f"--placebo takes space and/or time, got {', '.join(bad)}.")
         elif design == "sdid":
-            if from_reg:
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
-                o["_keep_units"] = [treated, *donors]
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
         else:
-            if from_reg and treated is not None:
-                # comparative ITS: the comparison series is the mean of the other units, so it gets the
-                # registry donor rule of synth/sdid (no adopters inside the window, complete series)
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
-                o["_keep_units"] = [treated, *donors]
+            # comparative ITS (registry, --treated): the comparison series is the mean of the donor pool
             o.update(hac_lags=a.hac_lags, seasonal=a.seasonal)
     return o
