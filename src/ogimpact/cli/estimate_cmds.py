@@ -153,6 +153,11 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--seed", type=int, default=0, help="[0]")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
+        g.add_argument("--covariates", metavar="A,B",
+                       help="time-varying covariates: SDID on the outcome residualised on them with unit and "
+                            "time fixed effects [none]")
+        g.add_argument("--covariate-sample", default="untreated", choices=["untreated", "all"],
+                       help="cells of the covariate regression: untreated cells, or all (diff-diff) [untreated]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
         g.add_argument("--seed", type=int, default=0, help="[0]")
@@ -327,6 +332,8 @@ def _options(args, design, panel) -> dict:
                 raise OgimpactError(f"--placebo takes space and/or time, got {', '.join(bad)}.")
         elif design == "sdid":
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
+            if a.covariates:
+                o.update(covariates=_list(a.covariates), covariate_sample=a.covariate_sample)
         else:
             # comparative ITS (registry, --treated): the comparison series is the mean of the donor pool
             o.update(hac_lags=a.hac_lags, seasonal=a.seasonal)

@@ -370,6 +370,57 @@ def _placebo_se(Y, N0, T0, fit, method, reps, seed):
     return se, est
 
 
+# --------------------------------------------------------------------------- covariates
+COVARIATE_SAMPLES = ("untreated", "all")
+
+
+def residualise(panel: Panel, covariates: Sequence[str], *, treated: list, treat_time: int,
+                sample: str = "untreated") -> tuple[Panel, dict]:
+    """Outcome net of time-varying covariates, for SDID with covariates.
+
+    Arkhangelsky et al. (2021, sec. 2 and the synthdid documentation) handle covariates by applying SDID to
+    the outcome adjusted for them.  Here ``y_it`` is regressed on the covariates with unit and time fixed
+    effects (OLS) and replaced by the regression residual plus the mean outcome of the regression sample,
+    as diff-diff's ``SyntheticDiD(covariates=...)`` does.  ``sample="untreated"`` (default) fits the
+    regression on the untreated cells only (every control cell and the treated units' pre-periods), so the
+    treatment effect does not leak into the coefficients; ``sample="all"`` uses every cell (diff-diff).
+
+    Returns the panel with the adjusted outcome and ``{coefficients, sample, n_obs}``.
+    """
+    if sample not in COVARIATE_SAMPLES:
+        raise DesignError(f"covariate_sample must be one of {', '.join(COVARIATE_SAMPLES)} (got {sample!r}).")
+    f = panel.frame
+    cov = list(dict.fromkeys(covariates))
+    absent = [c for c in cov if c not in f.columns]
+    if absent:
+        raise DesignError(f"covariate(s) {', '.join(map(repr, absent))} not in the data; available columns: "
+                          f"{', '.join(map(str, f.columns[:30]))}.")
+    X = f[cov].apply(pd.to_numeric, errors="coerce")
+    bad = X.isna().any(axis=1)
+    if bad.any():
+        row = f.loc[bad].iloc[0]
+        raise DesignError(f"SDID covariates must be observed in every unit-period; {int(bad.sum())} row(s) lack "
+                          f"one (e.g. {row[panel.unit]!r} in {row[panel.time]!r}): drop the covariate or the rows.")
+    y = f[panel.outcome].to_numpy(dtype=float)
+    is_tr = f[panel.unit].isin(set(treated)).to_numpy()
+    post = (f[panel.time] >= treat_time).to_numpy()
+    fit_rows = ~(is_tr & post) if sample == "untreated" else np.ones(len(f), dtype=bool)
+    ud = pd.get_dummies(f[panel.unit], prefix="u", drop_first=True, dtype=float).to_numpy()
+    td = pd.get_dummies(f[panel.time], prefix="t", drop_first=True, dtype=float).to_numpy()
+    Z = np.column_stack([np.ones(len(f)), X.to_numpy(dtype=float), ud, td])
+    coef, *_ = np.linalg.lstsq(Z[fit_rows], y[fit_rows], rcond=None)
+    resid = y - Z @ coef
+    adj = resid + float(y[fit_rows].mean())
+    out = panel.frame.copy()
+    out[panel.outcome] = adj
+    info = {"coefficients": {c: float(b) for c, b in zip(cov, coef[1:1 + len(cov)])}, "sample": sample,
+            "n_obs": int(fit_rows.sum()),
+            "method": "outcome = residual of OLS on covariates + unit and time fixed effects, plus the sample mean"}
+    from dataclasses import replace as _replace
+
+    return _replace(panel, frame=out), info
+
+
 # --------------------------------------------------------------------------- public API
 def _matrix(panel: Panel, treated: list, treat_time: int):
     f = panel.frame
@@ -407,13 +458,15 @@ def fit_sdid(
     placebo_reps: int | None = None,
     seed: int = 0,
     alpha: float = 0.05,
+    covariates: Sequence[str] | str | None = None,
+    covariate_sample: str = "untreated",
 ) -> Estimate:
     """Synthetic DiD, synthetic control or DiD on a treated block, as R ``synthdid``.
 
     Parameters
     ----------
     panel : Panel
-        Balanced panel (outcome only; covariates are ignored).
+        Balanced panel (the outcome, and the ``covariates`` columns when given).
     treated : unit id or list of unit ids
         Units treated from ``treat_time`` on (all at the same time).
     treat_time : int
@@ -427,6 +480,11 @@ def fit_sdid(
         Seed of the control permutations (numpy ``default_rng``; R's draws differ).
     alpha : float
         CI level; CIs are normal (estimate +- z * se), as in synthdid.
+    covariates : list of column names, optional
+        Time-varying covariates: the outcome is first adjusted for them by :func:`residualise`
+        (OLS with unit and time fixed effects on ``covariate_sample`` cells), then SDID runs on it.
+    covariate_sample : {"untreated", "all"}
+        Cells of the covariate regression: untreated cells only [default], or every cell (diff-diff).
 
     Returns
     -------
@@ -450,6 +508,12 @@ def fit_sdid(
         treat_time = int(treat_time)
     except (TypeError, ValueError):
         raise DesignError(f"treat_time must be an integer period (got {treat_time!r}).") from None
+    cov = [c.strip() for c in covariates.split(",") if c.strip()] if isinstance(covariates, str) \
+        else list(covariates or [])
+    cov_info = None
+    if cov:
+        _matrix(panel, tr, treat_time)  # balanced-panel and unit checks first
+        panel, cov_info = residualise(panel, cov, treated=tr, treat_time=treat_time, sample=covariate_sample)
     Y, controls, periods, T0 = _matrix(panel, tr, treat_time)
     N0, N1, T1 = len(controls), len(tr), len(periods) - T0
     fit = sdid_weights(Y, N0, T0, method=method)
@@ -506,6 +570,8 @@ def fit_sdid(
         "min_decrease": fit["min_decrease"] if method != "did" else None,
         "max_iter": MAX_ITER, "max_iter_pre_sparsify": MAX_ITER_PRE_SPARSIFY,
         "sparsify": "weights <= max/4 set to 0, renormalised",
+        "covariates": cov,
+        "covariate_adjustment": cov_info,
     }
     diagnostics = {
         "n_dropped": panel.info.get("n_dropped", 0), "pre_rmspe": pre_rmspe,
