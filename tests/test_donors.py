@@ -58,9 +58,15 @@ def test_acceptance_chile_rti_every_donor_satisfies_the_stated_rule(capsys, cc_r
     # the panel the synth used ends where the window ends; the post-period gaps stop there
     assert max(g["time"] for g in doc["gaps"]) == end
     assert doc["options"]["treat_time"] == 2008
+    # the default predictors: lagged outcome means plus GDP per capita, population and democracy (pre-period means)
+    assert doc["options"]["predictors"] == ("wgi.cc(1996-2003),wgi.cc(2004-2007),wgi.cc(2007),gdp_pc_ppp(1996-2007),"
+                                            "pop_tot(1996-2007),v2x_polyarchy(1996-2007)")
+    assert [b["predictor"] for b in doc["balance"]][3:] == ["gdp_pc_ppp(1996-2007)", "pop_tot(1996-2007)",
+                                                            "v2x_polyarchy(1996-2007)"]
     # the old rule's implausible donors (Singapore: electoral autocracy; Eritrea, Samoa) are out, with reasons
     why = {e["unit"]: e["reason"] for e in excluded}
-    assert why["SGP"] == "other_regime" and why["ERI"] == "other_region_and_income_group"
+    assert why["SGP"] == "other_regime"
+    assert why["ERI"] == why["WSM"] == "missing_predictor"  # no WDI GDP per capita / V-Dem score before 2008
 
 
 def test_untreated_rule_is_the_adh_window_rule(cc_rti):
@@ -112,10 +118,13 @@ def test_explicit_donors_and_csv_rule_error(capsys, tmp_path):
     assert doc["options"]["donor_rule"]["name"] == "similar"
     assert {w["unit"] for w in doc["weights"]} >= {"LUX"}
     doc = _cli_json(capsys, ["estimate", "synth", "--measure", "wgi.cc", "--intervention", "rti_law", "--treated",
-                             "CHL", "--donors", "SGP,ERI,WSM", "--json"])
-    assert doc["options"]["donor_rule"] == {"name": "explicit", "donors": ["SGP", "ERI", "WSM"],
+                             "CHL", "--donors", "SGP,BRB,SUR", "--json"])
+    assert doc["options"]["donor_rule"] == {"name": "explicit", "donors": ["SGP", "BRB", "SUR"],
                                             "window": [1996, 2023]}
-    assert {w["unit"] for w in doc["weights"]} == {"SGP", "ERI", "WSM"}
+    assert {w["unit"] for w in doc["weights"]} == {"SGP", "BRB", "SUR"}
+    doc = _cli_json(capsys, ["estimate", "synth", "--measure", "wgi.cc", "--intervention", "rti_law", "--treated",
+                             "CHL", "--predictors", "wgi.cc(1996-2007)", "--json"])
+    assert doc["options"]["predictors"] == "wgi.cc(1996-2007)"  # --predictors overrides the default set
     pd.DataFrame({"u": ["a"] * 4 + ["b"] * 4 + ["c"] * 4, "t": [1, 2, 3, 4] * 3,
                   "y": [1.0, 2, 3, 4, 1, 2, 2, 3, 0, 1, 2, 2]}).to_csv(tmp_path / "d.csv", index=False)
     rc = main(["estimate", "synth", "--data", str(tmp_path / "d.csv"), "--outcome", "y", "--unit", "u", "--time", "t",

@@ -47,7 +47,7 @@ from .errors import DesignError, UsageError
 from .panel import Panel
 
 __all__ = ["RULES", "DEFAULT_RULE", "MIN_DONORS", "DonorRule", "DonorPool", "parse_rule", "select_donors",
-           "explicit_pool", "country_profile", "registry_donors"]
+           "explicit_pool", "country_profile", "registry_donors", "default_predictors", "DEFAULT_COVARIATES"]
 
 RULES = ("untreated", "all-untreated", "region", "similar")
 DEFAULT_RULE = "similar"
@@ -221,6 +221,7 @@ def select_donors(
     rule: str | DonorRule | None = None,
     intervention: str | None = None,
     variant: str | None = None,
+    require: Sequence[str] = (),
 ) -> DonorPool:
     """Apply a donor rule to a registry panel (cohort column = first treated period, 0 = never).
 
@@ -230,6 +231,7 @@ def select_donors(
     treated, treat_time : the treated unit and its first treated period.
     rule : a rule name, ``NAME(key=value,...)`` or :class:`DonorRule` [``similar``].
     intervention, variant : the intervention of the panel (``all-untreated`` reads its timing table).
+    require : columns a donor must have observed at least once before ``treat_time`` (predictors).
 
     Returns
     -------
@@ -254,6 +256,7 @@ def select_donors(
     treat_time = int(treat_time)
     pre = f[f[panel.time] < treat_time].groupby(panel.unit)[panel.outcome].mean()
 
+    pre_req = {c: f[f[panel.time] < treat_time].groupby(panel.unit)[c].mean().to_dict() for c in require}
     related = _related_cohorts(p.get("related", ()), cohort.index)
     ever = _ever_adopted(intervention, variant) if r.name == "all-untreated" else {}
 
@@ -278,6 +281,10 @@ def select_donors(
     for u in units:
         if counts.get(u, 0) < n_t:
             static[u] = ("incomplete_series", f"outcome observed in {int(counts.get(u, 0))} of {n_t} periods")
+            continue
+        miss = [c for c in require if not np.isfinite(pre_req.get(c, {}).get(u, np.nan))]
+        if miss:
+            static[u] = ("missing_predictor", f"no pre-period value of {', '.join(miss)}")
             continue
         if r.name == "all-untreated" and u in ever:
             static[u] = ("ever_treated", f"adopts {intervention} in {int(ever[u])} (registry timing)")
@@ -403,3 +410,48 @@ def registry_donors(panel: Panel, *, treated, last_period: int | None = None) ->
         by.setdefault(key, []).append(e["unit"])
     return pool.donors, by
 
+
+
+#: the registry synth's default covariates: (column, source table, source column, description)
+DEFAULT_COVARIATES = (
+    ("gdp_pc_ppp", "wdi", "gdp_pc_ppp", "GDP per capita, PPP (WDI NY.GDP.PCAP.PP.KD)"),
+    ("pop_tot", "wdi", "pop_tot", "population (WDI SP.POP.TOTL)"),
+    ("v2x_polyarchy", "vdem", "v2x_polyarchy", "V-Dem electoral democracy index"),
+)
+
+
+def default_predictors(panel: Panel, *, treat_time: int) -> tuple[Panel, str]:
+    """The registry synth's default predictors: lagged outcome means plus GDP per capita, population, democracy.
+
+    Abadie (2021, sec. 3) recommends predictors beyond the lagged outcomes.  The SPEC (Stata ``synth``
+    conventions) is the outcome's mean over the first and the second half of the pre-period and its last
+    pre-period value, and the pre-period means of GDP per capita (PPP), population (both WDI) and the
+    V-Dem electoral democracy index (``v2x_polyarchy``), merged from the bundled data by ISO3 and year.
+    Returns the panel with those columns and the SPEC.
+    """
+    from .data import countries
+
+    f = panel.frame
+    pre = sorted(int(t) for t in f[panel.time].unique() if t < treat_time)
+    if len(pre) < 2:
+        raise DesignError(f"the default predictors need at least two pre-periods before {treat_time}; "
+                          "give --predictors SPEC.")
+    src = {"wdi": countries.wdi(), "vdem": countries.vdem()}
+    add = None
+    for col, table, scol, _ in DEFAULT_COVARIATES:
+        t = src[table][["iso3", "year", scol]].rename(columns={"iso3": panel.unit, "year": panel.time, scol: col})
+        t = t.dropna().drop_duplicates([panel.unit, panel.time])
+        add = t if add is None else add.merge(t, on=[panel.unit, panel.time], how="outer")
+    cols = [c for c, *_ in DEFAULT_COVARIATES]
+
+    def merged(frame):
+        return frame.drop(columns=[c for c in cols if c in frame.columns]).merge(
+            add, on=[panel.unit, panel.time], how="left")
+
+    new = replace(panel, frame=merged(f), _source=None if panel._source is None else merged(panel._source))
+    half = pre[(len(pre) - 1) // 2]
+    after = [t for t in pre if t > half]
+    y = panel.outcome
+    spec = [f"{y}({pre[0]}-{half})", f"{y}({after[0]}-{pre[-1]})", f"{y}({pre[-1]})"]
+    spec += [f"{c}({pre[0]}-{pre[-1]})" for c in cols]
+    return new, ",".join(spec)

@@ -187,6 +187,7 @@ def run(args) -> int:
             warnings.simplefilter("always", PanelWarning)
         panel = _build_panel(args, design)
         opts = _options(args, design, panel)
+        panel = opts.pop("_panel", panel)
         pool = opts.pop("_donor_pool", None)
         if pool is not None:  # the donor rule's units and window (ogimpact.donors)
             panel = pool.apply(panel)
@@ -202,7 +203,7 @@ def run(args) -> int:
     return 0
 
 
-def _donor_pool(a, design, panel, treated, treat_time):
+def _donor_pool(a, design, panel, treated, treat_time, require=()):
     """The registry donor pool of a single-unit run: ``--donors`` as given, else ``--donor-rule`` [similar]."""
     from ..donors import explicit_pool, select_donors
 
@@ -212,7 +213,7 @@ def _donor_pool(a, design, panel, treated, treat_time):
             raise OgimpactError("give either --donors or --donor-rule, not both.")
         return explicit_pool(panel, treated=treated, donors=listed, treat_time=treat_time)
     return select_donors(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
-                         intervention=a.intervention, variant=a.variant)
+                         intervention=a.intervention, variant=a.variant, require=require)
 
 
 def _build_panel(args, design):
@@ -316,7 +317,14 @@ def _options(args, design, panel) -> dict:
         o.update(treat_time=treat_time)
         if design != "its" or treated is not None:
             o.update(treated=treated)
-        pool = _donor_pool(a, design, panel, treated, treat_time) if from_reg and treated is not None else None
+        default_spec, require = None, ()
+        if design == "synth" and from_reg and not a.predictors:  # the registry default predictors (ogimpact.donors)
+            from ..donors import DEFAULT_COVARIATES, default_predictors
+
+            panel, default_spec = default_predictors(panel, treat_time=int(treat_time))
+            o["_panel"], require = panel, [c for c, *_ in DEFAULT_COVARIATES]
+        pool = _donor_pool(a, design, panel, treated, treat_time, require) \
+            if from_reg and treated is not None else None
         if pool is not None:
             o["_donor_pool"] = pool
         elif getattr(a, "donor_rule", None):
@@ -324,7 +332,7 @@ def _options(args, design, panel) -> dict:
                                 "give --donors U1,U2 for a CSV panel.")
         if design == "synth":
             donors = pool.donors if pool is not None else (_list(a.donors) or None)
-            o.update(predictors=a.predictors, optimize_window=_span(a.optimize_window, "--optimize-window"),
+            o.update(predictors=a.predictors or default_spec, optimize_window=_span(a.optimize_window, "--optimize-window"),
                      donors=donors, placebo=tuple(_list(a.placebo)), placebo_time=a.placebo_time,
                      drop_ratio=a.drop_ratio, loo=a.loo, n_jobs=a.workers, seed=a.seed)
             bad = [p for p in o["placebo"] if p not in ("space", "time")]
