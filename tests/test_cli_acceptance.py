@@ -217,10 +217,10 @@ def test_registry_its_uses_the_donor_rule(capsys):
     doc = _ok_json(capsys, ["estimate", "its", "--measure", "wgi.va", "--intervention", "rti_law",
                             "--treated", "MEX", "--json"])
     assert doc["options"]["series"] == "comparative"
-    assert "registry" in doc["options"]["donor_rule"]
-    assert "MEX" not in doc["options"]["excluded_donors"]["adopted_in_window"]
-    n_excluded = sum(len(v) for v in doc["options"]["excluded_donors"].values())
-    assert n_excluded > 0 and doc["n_units"] > 2
+    assert doc["options"]["donor_rule"]["name"] == "similar"  # the registry default (ogimpact.donors)
+    excluded = doc["options"]["excluded_donors"]
+    assert "MEX" not in {e["unit"] for e in excluded}
+    assert excluded and all(e["reason"] and e["detail"] for e in excluded) and doc["n_units"] > 2
 
 
 # ---------------------------------------------------------------- two-way clustering from a CSV

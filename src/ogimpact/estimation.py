@@ -5,9 +5,8 @@ functions, so the same inputs give the same numbers whichever way a user
 comes in.  Designs are imported lazily: a design module only loads when used.
 
 Also here: reading a user CSV with clear errors, building the panel a design
-needs from a CSV or from the registry (``--measure/--intervention``), and the
-registry donor rule for single-unit designs (exclude units that adopt the same
-intervention before the end of the window).
+needs from a CSV or from the registry (``--measure/--intervention``).  The
+donor rules of the single-unit designs live in :mod:`ogimpact.donors`.
 """
 from __future__ import annotations
 
@@ -294,26 +293,8 @@ def drop_small_cohorts(panel: Panel, *, min_units: int = MIN_COHORT_SIZE) -> Pan
     return out
 
 
-def registry_donors(panel: Panel, *, treated, last_period: int | None = None) -> tuple[list, dict]:
-    """Donor pool for a single treated unit on a registry panel.
-
-    Excludes the treated unit, every unit that adopts the same intervention on
-    or before ``last_period`` (default: the panel's last period), i.e. units
-    treated inside the window (ADH 2010 donor-pool rule), and units whose
-    outcome series has gaps over the panel's periods (a synthetic control
-    needs every donor in every period).  Returns ``(donors, excluded)`` where
-    ``excluded`` maps each rule to the units it removed, so the exclusion is
-    recorded in the result, never silent.
-    """
-    f = panel.frame
-    last = int(f[panel.time].max()) if last_period is None else int(last_period)
-    g = f.groupby(panel.unit)["cohort"].first()
-    adopters = sorted(u for u in g[(g > 0) & (g <= last)].index if u != treated)
-    n_periods = f[panel.time].nunique()
-    counts = f.groupby(panel.unit)[panel.outcome].count()
-    gaps = sorted(u for u in counts[counts < n_periods].index if u != treated and u not in adopters)
-    donors = sorted(u for u in g.index if u != treated and u not in adopters and u not in gaps)
-    return donors, {"adopted_in_window": adopters, "incomplete_series": gaps}
+# the donor rules live in ogimpact.donors (select_donors); this name is kept for existing callers
+from .donors import registry_donors  # noqa: E402
 
 
 def registry_treat_time(panel: Panel, treated: str) -> int:

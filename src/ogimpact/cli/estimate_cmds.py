@@ -13,7 +13,6 @@ from ..estimation import (
     estimate,
     panel_from_csv,
     read_csv,
-    registry_donors,
     registry_panel,
     registry_treat_time,
 )
@@ -147,6 +146,10 @@ def _design_options(d, name: str) -> None:
                        help="the treated unit's id" + (" (required)" if name != "its" else " [the only unit]"))
         g.add_argument("--treat-time", type=int, metavar="T",
                        help="first treated period (required; registry: the adoption year)")
+    if name in SINGLE_UNIT:
+        g.add_argument("--donor-rule", metavar="RULE",
+                       help="registry runs: donor rule untreated | all-untreated | region | similar, with "
+                            "parameters as NAME(key=value,...) [similar] (see ogimpact.donors)")
     if name == "synth":
         g.add_argument("--predictors", metavar="SPEC", help="Stata synth spec, e.g. 'x(1980-1988),y(1975)' "
                        "[the outcome in every pre-period]")
@@ -161,6 +164,11 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--seed", type=int, default=0, help="[0]")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
+        g.add_argument("--covariates", metavar="A,B",
+                       help="time-varying covariates: SDID on the outcome residualised on them with unit and "
+                            "time fixed effects [none]")
+        g.add_argument("--covariate-sample", default="untreated", choices=["untreated", "all"],
+                       help="cells of the covariate regression: untreated cells, or all (diff-diff) [untreated]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
         g.add_argument("--seed", type=int, default=0, help="[0]")
@@ -184,25 +192,21 @@ def _design_options(d, name: str) -> None:
 
 def run(args) -> int:
     design = args.design
-    # warnings are held back until the run succeeds, then printed one line each: a failed run
-    # prints only its one-line error (CONTRACT: errors are one plain sentence on stderr)
     # warnings are data: the result's diagnostics.warnings (JSON) or one stderr line each (text mode);
     # Python warning display is off so nothing is printed twice
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("ignore")
         panel = _build_panel(args, design)
         opts = _options(args, design, panel)
-        excluded = opts.pop("_excluded_donors", None)
-        keep = opts.pop("_keep_units", None)
-        if keep is not None:
-            panel = panel.subset_units(keep)
+        panel = opts.pop("_panel", panel)
+        pool = opts.pop("_donor_pool", None)
+        if pool is not None:  # the donor rule's units and window (ogimpact.donors)
+            panel = pool.apply(panel)
         res = estimate(design, panel, **opts)
     if not args.json:
         print_warnings(res.diagnostics.get("warnings", []))
-    if excluded is not None:
-        res = res.replace(options={**res.options, "donor_rule": "registry: exclude units adopting on or before "
-                                   "the last period and units with incomplete series",
-                                   "excluded_donors": excluded})
+    if pool is not None:
+        res = res.replace(options={**res.options, **pool.options()})
     if args.json:
         emit_json(res.to_dict())
     else:
@@ -214,6 +218,19 @@ def print_warnings(entries) -> None:
     """Text mode: one ``ogimpact: warning: MESSAGE [code]`` line per ``diagnostics.warnings`` entry, on stderr."""
     for e in entries:
         print(f"ogimpact: warning: {e['message']} [{e['code']}]", file=sys.stderr)
+
+
+def _donor_pool(a, design, panel, treated, treat_time, require=()):
+    """The registry donor pool of a single-unit run: ``--donors`` as given, else ``--donor-rule`` [similar]."""
+    from ..donors import explicit_pool, select_donors
+
+    listed = _list(getattr(a, "donors", None))
+    if listed:
+        if getattr(a, "donor_rule", None):
+            raise OgimpactError("give either --donors or --donor-rule, not both.")
+        return explicit_pool(panel, treated=treated, donors=listed, treat_time=treat_time)
+    return select_donors(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
+                         intervention=a.intervention, variant=a.variant, require=require)
 
 
 def _build_panel(args, design):
@@ -317,29 +334,32 @@ def _options(args, design, panel) -> dict:
         o.update(treat_time=treat_time)
         if design != "its" or treated is not None:
             o.update(treated=treated)
+        default_spec, require = None, ()
+        if design == "synth" and from_reg and not a.predictors:  # the registry default predictors (ogimpact.donors)
+            from ..donors import DEFAULT_COVARIATES, default_predictors
+
+            panel, default_spec = default_predictors(panel, treat_time=int(treat_time))
+            o["_panel"], require = panel, [c for c, *_ in DEFAULT_COVARIATES]
+        pool = _donor_pool(a, design, panel, treated, treat_time, require) \
+            if from_reg and treated is not None else None
+        if pool is not None:
+            o["_donor_pool"] = pool
+        elif getattr(a, "donor_rule", None):
+            raise OgimpactError("--donor-rule applies to registry runs (--measure/--intervention); "
+                                "give --donors U1,U2 for a CSV panel.")
         if design == "synth":
-            donors = _list(a.donors) or None
-            if donors is None and from_reg:
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
-            o.update(predictors=a.predictors, optimize_window=_span(a.optimize_window, "--optimize-window"),
+            donors = pool.donors if pool is not None else (_list(a.donors) or None)
+            o.update(predictors=a.predictors or default_spec, optimize_window=_span(a.optimize_window, "--optimize-window"),
                      donors=donors, placebo=tuple(_list(a.placebo)), placebo_time=a.placebo_time,
                      drop_ratio=a.drop_ratio, loo=a.loo, n_jobs=a.workers, seed=a.seed)
             bad = [p for p in o["placebo"] if p not in ("space", "time")]
             if bad:
                 raise OgimpactError(f"--placebo takes space and/or time, got {', '.join(bad)}.")
         elif design == "sdid":
-            if from_reg:
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
-                o["_keep_units"] = [treated, *donors]
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
+            if a.covariates:
+                o.update(covariates=_list(a.covariates), covariate_sample=a.covariate_sample)
         else:
-            if from_reg and treated is not None:
-                # comparative ITS: the comparison series is the mean of the other units, so it gets the
-                # registry donor rule of synth/sdid (no adopters inside the window, complete series)
-                donors, excluded = registry_donors(panel, treated=treated)
-                o["_excluded_donors"] = excluded
-                o["_keep_units"] = [treated, *donors]
+            # comparative ITS (registry, --treated): the comparison series is the mean of the donor pool
             o.update(hac_lags=a.hac_lags, seasonal=a.seasonal, se=a.se)
     return o

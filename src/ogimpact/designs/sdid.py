@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError, PanelError
+from ..errors import DesignError, OgimpactWarning, PanelError
 from ..panel import Panel
 from ..results import Estimate
+from ._fw_kernel import HAVE_NUMBA, fw_solve, fw_solve_batch
 
 __all__ = ["fit_sdid", "sc_weight_fw", "sc_weight_fw_batch", "sparsify", "sdid_weights"]
 
@@ -41,6 +44,17 @@ METHODS = ("sdid", "sc", "did")
 MAX_ITER = 10_000
 MAX_ITER_PRE_SPARSIFY = 100
 DEFAULT_PLACEBO_REPS = 200
+#: the Frank-Wolfe loop: "numba" (compiled kernel, ``_fw_kernel``) when numba imports, else "numpy"
+BACKEND = "numba" if HAVE_NUMBA else "numpy"
+
+
+def _backend(backend: str | None) -> str:
+    b = BACKEND if backend is None else backend
+    if b not in ("numba", "numpy"):
+        raise ValueError(f"backend must be 'numba' or 'numpy' (got {b!r}).")
+    if b == "numba" and not HAVE_NUMBA:
+        raise ValueError("backend 'numba' needs numba installed; use backend='numpy'.")
+    return b
 
 
 # --------------------------------------------------------------------------- solver
@@ -52,6 +66,7 @@ def sc_weight_fw(
     init: np.ndarray | None = None,
     min_decrease: float,
     max_iter: int,
+    backend: str | None = None,
 ) -> tuple[np.ndarray, int]:
     """Frank-Wolfe solver of ``min_x ||A x - b||^2 / n + zeta^2 ||x||^2`` on the unit simplex.
 
@@ -67,6 +82,9 @@ def sc_weight_fw(
     dozen in-place numpy calls; every element is computed by the same floating-point
     operations as the textbook update, so the iterates do not depend on this layout.
 
+    ``backend`` "numba" runs the same loop compiled (:mod:`._fw_kernel`), "numpy" the
+    loop below; the default is the compiled one when numba is installed.
+
     Returns
     -------
     (weights, iterations)
@@ -81,6 +99,8 @@ def sc_weight_fw(
     x = np.full(k, 1.0 / k) if init is None else np.array(init, dtype=float)
     z2 = float(zeta) ** 2
     eta = n * z2
+    if _backend(backend) == "numba":
+        return fw_solve(A, b, x, eta=eta, z2=z2, tol=float(min_decrease) ** 2, max_iter=max_iter)
     G = A.T @ A
     # M[i] = [A[:, i], G[:, i]]; W = [A x, G x]; C = [b, A'b]; E = W - C = [err, A'A x - A'b]
     M = np.empty((k, n + k))
@@ -143,6 +163,7 @@ def sc_weight_fw_batch(
     init: np.ndarray,
     min_decrease: float,
     max_iter: int,
+    backend: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`sc_weight_fw` on a stack of ``R`` problems at once (placebo replications).
 
@@ -162,6 +183,8 @@ def sc_weight_fw_batch(
     x = np.array(init, dtype=float)
     z2 = float(zeta) ** 2
     eta = n * z2
+    if _backend(backend) == "numba":
+        return fw_solve_batch(A, b, x, eta=eta, z2=z2, tol=float(min_decrease) ** 2, max_iter=max_iter)
     G = At @ A
     # per problem: M[r, i] = [A[:, i], G[i]]; W = [A x, G x]; C = [b, A'b]; E = W - C = [err, G x - A'b]
     M = np.empty((R, k, n + k))
@@ -325,19 +348,77 @@ def _placebo_se(Y, N0, T0, fit, method, reps, seed):
             lam0 = np.tile(fit["lambda"], (reps, 1))
             lam, _ = sc_weight_fw_batch(Yc_ctrl, zeta=fit["zeta_lambda"], intercept=True, init=lam0,
                                         max_iter=MAX_ITER_PRE_SPARSIFY, **kw)
-            lam, _ = sc_weight_fw_batch(Yc_ctrl, zeta=fit["zeta_lambda"], intercept=True, init=_sparsify_rows(lam),
-                                        max_iter=MAX_ITER, **kw)
+            lam, it_lam = sc_weight_fw_batch(Yc_ctrl, zeta=fit["zeta_lambda"], intercept=True,
+                                             init=_sparsify_rows(lam), max_iter=MAX_ITER, **kw)
         else:
             lam = np.zeros((reps, T0))
         om, _ = sc_weight_fw_batch(Y_om, zeta=fit["zeta_omega"], intercept=(method == "sdid"), init=om0,
                                    max_iter=MAX_ITER_PRE_SPARSIFY, **kw)
-        om, _ = sc_weight_fw_batch(Y_om, zeta=fit["zeta_omega"], intercept=(method == "sdid"),
-                                   init=_sparsify_rows(om), max_iter=MAX_ITER, **kw)
+        om, it_om = sc_weight_fw_batch(Y_om, zeta=fit["zeta_omega"], intercept=(method == "sdid"),
+                                       init=_sparsify_rows(om), max_iter=MAX_ITER, **kw)
+        n_nc = int(np.sum(it_om >= MAX_ITER)) + (int(np.sum(it_lam >= MAX_ITER)) if method == "sdid" else 0)
+        if n_nc:
+            warnings.warn(OgimpactWarning(
+                "not_converged",
+                f"in {n_nc} of the {2 * reps if method == 'sdid' else reps} placebo weight fits the Frank-Wolfe "
+                f"solver stopped at its limit of {MAX_ITER} iterations (after {MAX_ITER_PRE_SPARSIFY} before "
+                "sparsifying); their last iterates enter the placebo SE, as in R synthdid."))
     u = np.concatenate([-om, np.full((reps, N1), 1.0 / N1)], axis=1)
     v = np.concatenate([-lam, np.full((reps, T1), 1.0 / T1)], axis=1)
     est = np.einsum("rn,rnt,rt->r", u, Yp, v)
     se = float(np.sqrt((reps - 1) / reps) * np.std(est, ddof=1)) if reps > 1 else float("nan")
     return se, est
+
+
+# --------------------------------------------------------------------------- covariates
+COVARIATE_SAMPLES = ("untreated", "all")
+
+
+def residualise(panel: Panel, covariates: Sequence[str], *, treated: list, treat_time: int,
+                sample: str = "untreated") -> tuple[Panel, dict]:
+    """Outcome net of time-varying covariates, for SDID with covariates.
+
+    Arkhangelsky et al. (2021, sec. 2 and the synthdid documentation) handle covariates by applying SDID to
+    the outcome adjusted for them.  Here ``y_it`` is regressed on the covariates with unit and time fixed
+    effects (OLS) and replaced by the regression residual plus the mean outcome of the regression sample,
+    as diff-diff's ``SyntheticDiD(covariates=...)`` does.  ``sample="untreated"`` (default) fits the
+    regression on the untreated cells only (every control cell and the treated units' pre-periods), so the
+    treatment effect does not leak into the coefficients; ``sample="all"`` uses every cell (diff-diff).
+
+    Returns the panel with the adjusted outcome and ``{coefficients, sample, n_obs}``.
+    """
+    if sample not in COVARIATE_SAMPLES:
+        raise DesignError(f"covariate_sample must be one of {', '.join(COVARIATE_SAMPLES)} (got {sample!r}).")
+    f = panel.frame
+    cov = list(dict.fromkeys(covariates))
+    absent = [c for c in cov if c not in f.columns]
+    if absent:
+        raise DesignError(f"covariate(s) {', '.join(map(repr, absent))} not in the data; available columns: "
+                          f"{', '.join(map(str, f.columns[:30]))}.")
+    X = f[cov].apply(pd.to_numeric, errors="coerce")
+    bad = X.isna().any(axis=1)
+    if bad.any():
+        row = f.loc[bad].iloc[0]
+        raise DesignError(f"SDID covariates must be observed in every unit-period; {int(bad.sum())} row(s) lack "
+                          f"one (e.g. {row[panel.unit]!r} in {row[panel.time]!r}): drop the covariate or the rows.")
+    y = f[panel.outcome].to_numpy(dtype=float)
+    is_tr = f[panel.unit].isin(set(treated)).to_numpy()
+    post = (f[panel.time] >= treat_time).to_numpy()
+    fit_rows = ~(is_tr & post) if sample == "untreated" else np.ones(len(f), dtype=bool)
+    ud = pd.get_dummies(f[panel.unit], prefix="u", drop_first=True, dtype=float).to_numpy()
+    td = pd.get_dummies(f[panel.time], prefix="t", drop_first=True, dtype=float).to_numpy()
+    Z = np.column_stack([np.ones(len(f)), X.to_numpy(dtype=float), ud, td])
+    coef, *_ = np.linalg.lstsq(Z[fit_rows], y[fit_rows], rcond=None)
+    resid = y - Z @ coef
+    adj = resid + float(y[fit_rows].mean())
+    out = panel.frame.copy()
+    out[panel.outcome] = adj
+    info = {"coefficients": {c: float(b) for c, b in zip(cov, coef[1:1 + len(cov)])}, "sample": sample,
+            "n_obs": int(fit_rows.sum()),
+            "method": "outcome = residual of OLS on covariates + unit and time fixed effects, plus the sample mean"}
+    from dataclasses import replace as _replace
+
+    return _replace(panel, frame=out), info
 
 
 # --------------------------------------------------------------------------- public API
@@ -377,13 +458,15 @@ def fit_sdid(
     placebo_reps: int | None = None,
     seed: int = 0,
     alpha: float = 0.05,
+    covariates: Sequence[str] | str | None = None,
+    covariate_sample: str = "untreated",
 ) -> Estimate:
     """Synthetic DiD, synthetic control or DiD on a treated block, as R ``synthdid``.
 
     Parameters
     ----------
     panel : Panel
-        Balanced panel (outcome only; covariates are ignored).
+        Balanced panel (the outcome, and the ``covariates`` columns when given).
     treated : unit id or list of unit ids
         Units treated from ``treat_time`` on (all at the same time).
     treat_time : int
@@ -397,6 +480,11 @@ def fit_sdid(
         Seed of the control permutations (numpy ``default_rng``; R's draws differ).
     alpha : float
         CI level; CIs are normal (estimate +- z * se), as in synthdid.
+    covariates : list of column names, optional
+        Time-varying covariates: the outcome is first adjusted for them by :func:`residualise`
+        (OLS with unit and time fixed effects on ``covariate_sample`` cells), then SDID runs on it.
+    covariate_sample : {"untreated", "all"}
+        Cells of the covariate regression: untreated cells only [default], or every cell (diff-diff).
 
     Returns
     -------
@@ -420,10 +508,24 @@ def fit_sdid(
         treat_time = int(treat_time)
     except (TypeError, ValueError):
         raise DesignError(f"treat_time must be an integer period (got {treat_time!r}).") from None
+    cov = [c.strip() for c in covariates.split(",") if c.strip()] if isinstance(covariates, str) \
+        else list(covariates or [])
+    cov_info = None
+    if cov:
+        _matrix(panel, tr, treat_time)  # balanced-panel and unit checks first
+        panel, cov_info = residualise(panel, cov, treated=tr, treat_time=treat_time, sample=covariate_sample)
     Y, controls, periods, T0 = _matrix(panel, tr, treat_time)
     N0, N1, T1 = len(controls), len(tr), len(periods) - T0
     fit = sdid_weights(Y, N0, T0, method=method)
     tau = fit["estimate"]
+    for name in ("omega", "lambda"):
+        if fit[f"{name}_converged"] is False:
+            warnings.warn(OgimpactWarning(
+                "not_converged",
+                f"the Frank-Wolfe solver of the {name} weights stopped at its iteration limit "
+                f"({fit[f'{name}_iter']} iterations: {MAX_ITER_PRE_SPARSIFY} before and {MAX_ITER} after "
+                f"sparsifying) before the objective decrease fell below min_decrease^2; the weights are the "
+                f"last iterate, as R synthdid returns them (it stops at the same limit without a warning)."))
 
     se, placebo = float("nan"), None
     if placebo_reps is not None:
@@ -464,9 +566,12 @@ def fit_sdid(
         "time_weights": {"sdid": "estimated", "sc": "zero", "did": "uniform"}[method],
         "unit_weights": {"sdid": "estimated", "sc": "estimated", "did": "uniform"}[method],
         "solver": "Frank-Wolfe, exact line search (R synthdid 0.0.9)",
+        "solver_backend": BACKEND,
         "min_decrease": fit["min_decrease"] if method != "did" else None,
         "max_iter": MAX_ITER, "max_iter_pre_sparsify": MAX_ITER_PRE_SPARSIFY,
         "sparsify": "weights <= max/4 set to 0, renormalised",
+        "covariates": cov,
+        "covariate_adjustment": cov_info,
     }
     diagnostics = {
         "n_dropped": panel.info.get("n_dropped", 0), "pre_rmspe": pre_rmspe,

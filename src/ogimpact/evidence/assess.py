@@ -428,7 +428,8 @@ def _prepare_registry_staggered(intervention, measure, *, years, variant, seed, 
 
 
 def _prepare_country(intervention, measure, country, *, years, variant, seed, sdid_reps) -> dict:
-    from ..estimation import registry_donors, registry_panel, registry_treat_time
+    from ..donors import select_donors
+    from ..estimation import registry_panel, registry_treat_time
 
     try:
         with warnings.catch_warnings():
@@ -439,7 +440,9 @@ def _prepare_country(intervention, measure, country, *, years, variant, seed, sd
         na = runs.not_available("panel", exc)
         return {"docs": {d: {**na, "design": d} for d in ("synth", "sdid", "its", "cs_cohort")}, "pre_sd": None,
                 "panel_error": exc}
-    donors, excluded = registry_donors(panel, treated=country)
+    pool = select_donors(panel, treated=country, treat_time=treat_time, rule="untreated", intervention=intervention,
+                         variant=variant)
+    donors, excluded = pool.donors, pool.options()["excluded_donors"]
     try:
         cohort_panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
     except Exception:  # noqa: BLE001 - the cohort ATT is then reported as not estimable

@@ -138,7 +138,8 @@ def _staggered_cell(intervention, measure, *, years, variant, seed, mie, rubric,
 
 def _single_cells(intervention, measure, *, years, variant, seed, mie, rubric) -> dict:
     from .. import interventions as iv
-    from ..estimation import registry_donors, registry_panel
+    from ..donors import select_donors
+    from ..estimation import registry_panel
 
     t = iv.timing(intervention, variant=variant)
     adopters = sorted(t.loc[t["cohort"] > 0, "unit"].astype(str))
@@ -153,7 +154,7 @@ def _single_cells(intervention, measure, *, years, variant, seed, mie, rubric) -
         if row.empty or int(row.iloc[0]) == 0:
             continue
         tt = int(row.iloc[0])
-        donors, _ = registry_donors(panel, treated=c)
+        donors = select_donors(panel, treated=c, treat_time=tt, rule="untreated").donors
         r = runs._fit("synth", panel, treated=c, treat_time=tt, donors=donors, placebo=("space",), seed=seed, n_jobs=1)
         if not isinstance(r, Estimate):
             continue

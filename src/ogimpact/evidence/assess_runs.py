@@ -267,12 +267,12 @@ def run_country(
     """Synth (in-space placebos), SDID (placebo SE), ITS and the country's CS cohort ATT.
 
     ``panel`` has every unit with the outcome (single-unit roles); ``donors``
-    the donor pool (e.g. :func:`ogimpact.estimation.registry_donors`);
+    the donor pool (e.g. :func:`ogimpact.donors.select_donors`);
     ``cohort_panel`` a cohort-role panel for the CS group aggregation.
     """
     out: dict[str, Estimate | dict] = {}
     donors = [d for d in donors if d != country]
-    extra_opts = {"excluded_donors": dict(excluded or {})}
+    extra_opts = {"excluded_donors": list(excluded) if isinstance(excluded, list) else dict(excluded or {})}
     r = _fit("synth", panel, treated=country, treat_time=int(treat_time), donors=donors, placebo=("space",),
              seed=int(seed), n_jobs=1)
     out["synth"] = r.replace(options={**r.options, **extra_opts}) if isinstance(r, Estimate) else r

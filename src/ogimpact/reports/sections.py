@@ -175,7 +175,8 @@ def single_country_designs(
 
     Returns ``{design: Estimate | NotAvailable}``.
     """
-    from ..estimation import estimate, registry_donors, registry_panel, registry_treat_time
+    from ..donors import select_donors
+    from ..estimation import estimate, registry_panel, registry_treat_time
 
     out: dict[str, Any] = {}
     try:
@@ -189,7 +190,10 @@ def single_country_designs(
         if why:
             return {d: NotAvailable(d, why, status="not estimable") for d in designs}
         return {d: _not_available(d, exc) for d in designs}
-    donors, excluded = registry_donors(panel, treated=country)
+    # report runs keep the ``untreated`` rule over the whole panel (ogimpact.donors); the CLI default is ``similar``
+    pool = select_donors(panel, treated=country, treat_time=treat_time, rule="untreated", intervention=intervention,
+                         variant=variant)
+    donors, rule_opts = pool.donors, pool.options()
     if donor_rule == "all":
         donors = sorted(u for u in panel.frame[panel.unit].unique() if u != country)
     for d in designs:
@@ -207,7 +211,8 @@ def single_country_designs(
                     res = estimate("its", panel.subset_units([country]), treat_time=treat_time)
                 else:
                     continue
-            res = res.replace(options={**res.options, "donor_rule": donor_rule, "excluded_donors": excluded})
+            res = res.replace(options={**res.options, **rule_opts,
+                                       "donor_rule": {**rule_opts["donor_rule"], "report_setting": donor_rule}})
             out[d] = res
         except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
             out[d] = _not_available(d, exc)
