@@ -84,12 +84,11 @@ def _cell(dy_t, dose, treated, ctrl, degree, knots, lo, hi, dgrid):
     out = {}
     att_d = Bg @ beta - m0
     acrt_d = dBg @ beta
-    # influence (sum scale) of grid estimates: (n, ngrid)
-    if_att_d = np.zeros((n, len(dgrid)))
-    if_att_d[treated] = score @ Bg.T
-    if_att_d[ctrl] = -(dy_t[ctrl] - m0)[:, None] / n0
-    if_acrt_d = np.zeros((n, len(dgrid)))
-    if_acrt_d[treated] = score @ dBg.T
+    # influence (sum scale): of beta for the treated units, of the comparison mean for the others
+    A = np.zeros((n, X.shape[1]))
+    A[treated] = score
+    r = np.zeros(n)
+    r[ctrl] = (dy_t[ctrl] - m0) / n0
     n1 = len(y)
     att_o = y.mean() - m0
     if_att_o = np.zeros(n)
@@ -99,7 +98,7 @@ def _cell(dy_t, dose, treated, ctrl, degree, knots, lo, hi, dgrid):
     acrt_o = slopes.mean()
     if_acrt_o = np.zeros(n)
     if_acrt_o[treated] = (slopes - acrt_o) / n1 + score @ dBi.mean(0)
-    out.update(att_d=att_d, acrt_d=acrt_d, if_att_d=if_att_d, if_acrt_d=if_acrt_d, att_o=att_o,
+    out.update(att_d=att_d, acrt_d=acrt_d, A=A, r=r, Bg=Bg, dBg=dBg, att_o=att_o,
                if_att_o=if_att_o, acrt_o=acrt_o, if_acrt_o=if_acrt_o, n1=n1)
     return out
 
@@ -224,8 +223,14 @@ def fit_continuous(
         w = w / w.sum()
         kd = "att_d" if target == "att" else "acrt_d"
         curve = sum(wi * c[kd] for wi, c in zip(w, cells))
-        IFc = sum(wi * c["if_" + kd] for wi, c in zip(w, cells))
-        se_c = _se(IFc, cl)
+        A = sum(wi * c["A"] for wi, c in zip(w, cells))
+        rr = sum(wi * c["r"] for wi, c in zip(w, cells)) if target == "att" else np.zeros(n)
+        B = cells[0]["Bg"] if target == "att" else cells[0]["dBg"]
+        if cl is not None:
+            A = np.vstack([np.bincount(cl, weights=A[:, j]) for j in range(A.shape[1])]).T
+            rr = np.bincount(cl, weights=rr)
+        # sum_i (a_i'b_k - r_i)^2 for every grid point k, without an n x grid matrix
+        se_c = np.sqrt(np.clip(np.einsum("kp,pq,kq->k", B, A.T @ A, B) - 2 * B @ (A.T @ rr) + rr @ rr, 0, None))
         est = float(sum(wi * c[key_o] for wi, c in zip(w, cells)))
         se = _se(sum(wi * c["if_" + key_o] for wi, c in zip(w, cells)), cl)
         rows = []
