@@ -37,7 +37,6 @@ print(json.dumps({"seconds": dt, "table": s.to_dict() if hasattr(s, "to_dict") e
 
 
 def main() -> None:
-    import numpy as np
     import pandas as pd
 
     from ogimpact.designs.dcdh import fit_dcdh
@@ -78,5 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np = None
     main()
