@@ -46,6 +46,8 @@ DESIGNS: dict[str, tuple[str, str]] = {
     "synth": ("ogimpact.designs.synth", "fit_synth"),
     "sdid": ("ogimpact.designs.sdid", "fit_sdid"),
     "its": ("ogimpact.designs.its", "fit_its"),
+    "dcdh": ("ogimpact.designs.dcdh", "fit_dcdh"),
+    "continuous": ("ogimpact.designs.continuous_dose", "fit_continuous"),
 }
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")
@@ -131,6 +133,8 @@ def panel_from_csv(
         raise OgimpactError(f"design {design!r} needs --cohort COL (the first treated period; 0/empty = never treated).")
     if design == "twfe" and not treat:
         raise OgimpactError("design 'twfe' needs --treat COL (a 0/1 treatment indicator).")
+    if design == "dcdh" and not treat:
+        raise OgimpactError("design 'dcdh' needs --treat COL (the treatment: binary, discrete or continuous).")
     if design == "panel" and not regressors:
         raise OgimpactError("design 'panel' needs --regressors A,B (the explanatory columns).")
     for c in dict.fromkeys([*covariates, *regressors]):
@@ -176,6 +180,12 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
             df, **kw, covariates=regressors, unique_keys=False, regular_time=False, require_comparison=False,
             extra=[c for c in [cluster, *cl_extra] if c and c not in (unit, time)],
         )
+    if design == "dcdh":  # non-absorbing, non-binary treatment: an extra column; missing outcomes kept
+        return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *extra] if c not in (unit, time))),
+                                drop_missing_outcome=False, require_comparison=False)
+    if design == "continuous":
+        return Panel.from_frame(df, **kw, cohort=cohort, covariates=covariates,
+                                extra=[c for c in [treat, *extra] if c and c not in (unit, time)])
     if design in SINGLE_UNIT:
         roles = {unit, time, outcome}
         extra = [c for c in df.columns if c not in roles]

@@ -93,6 +93,7 @@ class Panel:
         always_treated: str = "drop",
         require_comparison: bool = True,
         min_clusters_warn: int = FEW_CLUSTERS,
+        drop_missing_outcome: bool = True,
     ) -> "Panel":
         """Validate a user frame and assign roles.
 
@@ -121,6 +122,10 @@ class Panel:
             Require never-treated or not-yet-treated comparison units.
         min_clusters_warn : int
             Warn (``PanelWarning``) below this many clusters.
+        drop_missing_outcome : bool
+            Drop rows whose outcome is missing (default).  ``False`` keeps them (their treatment
+            still dates a switch: de Chaisemartin–D'Haultfœuille ``dcdh``); rows with a missing
+            covariate are dropped either way.
         """
         if not isinstance(df, pd.DataFrame):
             raise PanelError("the data must be a pandas DataFrame; read your CSV with pandas.read_csv first.")
@@ -259,7 +264,7 @@ class Panel:
                 frame[c] = v.astype(float)
         source = frame
         keep = np.ones(len(frame), dtype=bool)
-        for c in dict.fromkeys([outcome, *covariates]):
+        for c in dict.fromkeys([*([outcome] if drop_missing_outcome else []), *covariates]):
             keep &= ~np.isnan(frame[c].to_numpy())
         n_drop = int(len(keep) - np.count_nonzero(keep))
         info["n_dropped"] = n_drop
@@ -322,7 +327,7 @@ class Panel:
             _source=source,
             _build=dict(extra=tuple(extra), unique_keys=unique_keys, regular_time=regular_time,
                         always_treated=always_treated, require_comparison=require_comparison,
-                        min_clusters_warn=min_clusters_warn),
+                        min_clusters_warn=min_clusters_warn, drop_missing_outcome=drop_missing_outcome),
         )
 
     # ------------------------------------------------------------------ views

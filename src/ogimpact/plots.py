@@ -81,13 +81,16 @@ _KINDS = {
     "loo": ("ogimpact.plots_single", "plot_loo"),
     "its": ("ogimpact.plots_its", "plot_its"),
     "sdid": ("ogimpact.plots_its", "plot_sdid"),
+    "dose_response": ("ogimpact.plots_dose", "plot_dose_response"),
 }
 
 
 def plot_result(result, *, kind: str | None = None, ax=None, **kw):
     """The default figure of a result, or the figure ``kind``."""
     if kind is None:
-        if result.event_study is not None:
+        if result.tables.get("dose_response"):
+            kind = "dose_response"
+        elif result.event_study is not None:
             kind = "event_study"
         elif result.design == "synth":
             kind = "paths"

@@ -43,6 +43,7 @@ TABLE_KEYS = (
     "v_weights",
     "balance",
     "gaps",
+    "dose_response",
 )
 
 

@@ -30,6 +30,8 @@ HELP = {
     "synth": "Abadie-Diamond-Hainmueller synthetic control",
     "sdid": "synthetic difference-in-differences (Arkhangelsky et al. 2021)",
     "its": "interrupted time series (segmented regression, Newey-West SEs)",
+    "dcdh": "de Chaisemartin & D'Haultfoeuille did_multiplegt_dyn (treatments that switch on/off or vary)",
+    "continuous": "Callaway, Goodman-Bacon & Sant'Anna (2024) continuous-dose DiD",
 }
 
 
@@ -179,6 +181,26 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--se", default="newey-west", choices=["newey-west", "reml-ar1"],
                        help="newey-west: OLS + Bartlett HAC, t(n-k) [default, as Stata newey]; reml-ar1: GLS with "
                             "AR(1) errors by REML, Satterthwaite df (covers in short series; docs/validity.md)")
+    if name == "dcdh":
+        g.add_argument("--treat", metavar="COL", help="treatment column (required): binary, discrete or continuous")
+        g.add_argument("--effects", type=_nonneg_int, default=1, metavar="K", help="dynamic effects 1..K [1]")
+        g.add_argument("--placebo", type=_nonneg_int, default=0, metavar="K", help="placebos 1..K [0]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+        g.add_argument("--controls", metavar="A,B", help="time-varying controls [none]")
+        g.add_argument("--normalized", action="store_true", help="effects per unit of cumulated treatment change")
+        g.add_argument("--same-switchers", action="store_true",
+                       help="only switchers observed for all K effects")
+        g.add_argument("--continuous", type=_nonneg_int, metavar="D",
+                       help="degree of the polynomial in the baseline treatment (continuous baseline) [none]")
+    if name == "continuous":
+        g.add_argument("--dose", metavar="COL", help="dose column (required; 0 for untreated units)")
+        g.add_argument("--cohort", metavar="COL", help="first treated period (required); 0/empty = never treated")
+        g.add_argument("--target", default="att", choices=["att", "acrt"], help="[att]")
+        g.add_argument("--degree", type=_nonneg_int, default=3, metavar="N", help="B-spline degree [3]")
+        g.add_argument("--num-knots", type=_nonneg_int, default=0, metavar="N", help="interior knots [0]")
+        g.add_argument("--aggregate", default="dose", choices=["dose", "eventstudy"], help="[dose]")
+        g.add_argument("--control", default="notyet", choices=["never", "notyet"], help="[notyet, as R contdid]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
@@ -263,7 +285,7 @@ def _build_panel(args, design):
             warnings.simplefilter("ignore", PanelWarning)
         return panel_from_csv(
             design, df, unit=args.unit, time=args.time, outcome=args.outcome,
-            cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None),
+            cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None) or getattr(args, "dose", None),
             covariates=_list(getattr(args, "covariates", None)),
             regressors=_list(getattr(args, "regressors", None)),
             cluster=getattr(args, "cluster", None), fe=fe_cols,
@@ -299,6 +321,13 @@ def _options(args, design, panel) -> dict:
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster, min_cohort_size=a.min_cohort_size)
     elif design == "sun-abraham":
         o.update(cluster=a.cluster, min_cohort_size=a.min_cohort_size)
+    elif design == "dcdh":
+        o.update(treat=a.treat, effects=a.effects, placebo=a.placebo, cluster=a.cluster,
+                 controls=_list(a.controls), normalized=a.normalized, same_switchers=a.same_switchers,
+                 continuous=a.continuous)
+    elif design == "continuous":
+        o.update(dose=a.dose, target=a.target, degree=a.degree, num_knots=a.num_knots, aggregate=a.aggregate,
+                 control=a.control, cluster=a.cluster)
     elif design == "imputation":
         fe = _list(a.fe)
         cols = panel.frame.columns
