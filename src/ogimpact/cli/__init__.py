@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "estimate_cmds",
     "sensitivity_cmds",
     "pretrends_cmds",
+    "table_cmds",
     "meta_cmds",
     "assess_cmds",
     "report_cmds",

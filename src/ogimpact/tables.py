@@ -1,0 +1,281 @@
+"""Publication tables from any result JSON: HTML, LaTeX, Markdown and Word.
+
+One function turns a result document (``estimate … --json``, ``meta``, ``sensitivity``, ``pretrends``,
+``assess --json``, a report's ``results.json``) into a :class:`PubTable` — a frame with human column
+labels and numbers formatted to meaningful digits (decimals set by the standard error), CIs written as
+``[a, b]``, missing values as "—" with a footnote saying why — and renders it:
+
+* ``html`` and ``latex`` through great_tables (docs/decisions.md, "Publication tables": a maintained table grammar with booktabs
+  LaTeX and self-contained HTML, rather than hand-written markup);
+* ``md`` as a pipe table (GitHub / pandoc Markdown);
+* ``docx`` through python-docx (a real Word table, opened by Word and LibreOffice).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .errors import DataError, UsageError
+
+__all__ = ["PubTable", "from_result", "render", "FORMATS"]
+
+FORMATS = ("html", "latex", "md", "docx")
+DASH = "\u2014"
+MISSING_NOTE = f"{DASH} not estimated or not applicable for this row."
+
+
+@dataclass(frozen=True)
+class PubTable:
+    """A formatted table: ``frame`` holds strings only; title, notes and source travel with it."""
+
+    frame: pd.DataFrame
+    title: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    source: str = "ogimpact"
+
+
+# --------------------------------------------------------------------------- number formatting
+def _num(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _decimals(se: float | None, est: float | None) -> int:
+    """Two significant digits of the standard error (at least 2, at most 6 decimals)."""
+    ref = se if se not in (None, 0) else (abs(est) if est not in (None, 0) else None)
+    if ref is None:
+        return 3
+    return int(min(6, max(2, 1 - math.floor(math.log10(abs(ref))))))
+
+
+def _fmt(x, d: int) -> str:
+    v = _num(x)
+    if v is None:
+        return DASH
+    s = f"{v:.{d}f}"
+    return s.replace("-", "\u2212") if s.startswith("-") and float(s) != 0 else s.lstrip("-")
+
+
+def _p(x) -> str:
+    v = _num(x)
+    if v is None:
+        return DASH
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
+    est, se = _num(r.get("estimate")), _num(r.get("se"))
+    d = _decimals(se, est)
+    lo, hi = _num(r.get("ci_low")), _num(r.get("ci_high"))
+    ci = DASH if lo is None or hi is None else f"[{_fmt(lo, d)}, {_fmt(hi, d)}]"
+    return {label_col: label, "Estimate": _fmt(est, d), "Std. error": _fmt(se, d), "95% CI": ci,
+            "p-value": _p(r.get("p_value"))}
+
+
+def _design_label(doc: Mapping) -> str:
+    return {"cs": "Callaway–Sant'Anna", "sun-abraham": "Sun–Abraham", "imputation": "Imputation (BJS)",
+            "twfe": "Two-way fixed effects", "event-study": "Event study (TWFE)", "synth": "Synthetic control",
+            "sdid": "Synthetic difference-in-differences", "its": "Interrupted time series",
+            "panel": "Panel regression"}.get(str(doc.get("design")), str(doc.get("design")))
+
+
+def _from_design(doc: Mapping) -> PubTable:
+    rows = [_row("Headline estimate", doc, "Term")]
+    notes = []
+    for t in doc.get("terms") or []:
+        if t.get("term") != "Intercept":
+            rows.append(_row(str(t.get("term")), t, "Term"))
+    for e in doc.get("event_study") or []:
+        rows.append(_row(f"Event time {int(e['event_time'])}".replace("-", "\u2212"), e, "Term"))
+    for g in doc.get("groups") or []:
+        rows.append(_row(f"Cohort {g.get('group')}", g, "Term"))
+    for r in doc.get("dose_response") or []:
+        rows.append(_row(f"Dose {r.get('dose')}", r, "Term"))
+    frame = pd.DataFrame(rows)
+    n = doc.get("n_obs")
+    bits = [f"{_design_label(doc)}; outcome {doc.get('outcome')}"]
+    if n:
+        bits.append(f"{int(n):,} observations")
+    if doc.get("n_units"):
+        bits.append(f"{int(doc['n_units']):,} units")
+    if doc.get("n_clusters"):
+        bits.append(f"{int(doc['n_clusters']):,} clusters")
+    notes.append("; ".join(bits) + ".")
+    alpha = _num(doc.get("alpha")) or 0.05
+    if abs(alpha - 0.05) > 1e-12:
+        frame = frame.rename(columns={"95% CI": f"{100 * (1 - alpha):g}% CI"})
+    placebo = doc.get("placebo") or {}
+    if isinstance(placebo, Mapping) and _num(placebo.get("p_value")) is not None:
+        notes.append(f"Placebo-in-space p = {_p(placebo['p_value'])} over {placebo.get('n_placebos')} placebos.")
+    for w in (doc.get("diagnostics") or {}).get("warnings") or []:
+        if isinstance(w, Mapping) and w.get("message"):
+            notes.append(f"Warning ({w.get('code')}): {w['message']}")
+    return PubTable(frame, title=f"{_design_label(doc)}: {doc.get('outcome')}", notes=tuple(notes))
+
+
+def _from_meta(doc: Mapping) -> PubTable:
+    rows = [_row("Pooled estimate", doc, "Term")]
+    for t in doc.get("terms") or []:
+        rows.append(_row(str(t.get("term")), t, "Term"))
+    frame = pd.DataFrame(rows)
+    d = _decimals(_num(doc.get("se")), _num(doc.get("estimate")))
+    notes = [f"k = {doc.get('k')} studies; tau^2 = {_fmt(doc.get('tau2'), 4)}; I^2 = {_fmt(doc.get('i2'), 1)}%; "
+             f"prediction interval [{_fmt(doc.get('pi_low'), d)}, {_fmt(doc.get('pi_high'), d)}]."]
+    return PubTable(frame, title="Meta-analysis", notes=tuple(notes))
+
+
+def _from_sensitivity(doc: Mapping) -> PubTable:
+    orig = doc.get("original") or {}
+    d = 3
+    rows = [{"Restriction": "Original (parallel trends)", "95% robust CI":
+             f"[{_fmt(orig.get('ci_low'), d)}, {_fmt(orig.get('ci_high'), d)}]"}]
+    key = "M̄" if doc.get("method") == "rm" else "M"
+    for r in doc.get("intervals") or []:
+        rows.append({"Restriction": f"{key} = {_fmt(r.get('m'), 2)}",
+                     "95% robust CI": f"[{_fmt(r.get('ci_low'), d)}, {_fmt(r.get('ci_high'), d)}]"})
+    bd = doc.get("breakdown")
+    note = f"Breakdown value {key} = {_fmt(bd, 2)}." if _num(bd) is not None else "No breakdown on the grid."
+    return PubTable(pd.DataFrame(rows), title="HonestDiD sensitivity (Rambachan & Roth 2023)", notes=(note,))
+
+
+def _from_pretrends(doc: Mapping) -> PubTable:
+    rows = [{"Event time": str(r["event_time"]), "Trend": _fmt(r.get("trend"), 4),
+             "Bias after pre-test": _fmt(r.get("bias"), 4)} for r in doc.get("bias") or []]
+    note = (f"Linear trend slope {_fmt(doc.get('slope_for_power'), 5)}; pre-test power {_fmt(doc.get('power'), 3)}; "
+            f"likelihood ratio {_fmt(doc.get('likelihood_ratio'), 3)}.")
+    return PubTable(pd.DataFrame(rows), title="Pre-test power against a linear trend (Roth 2022)", notes=(note,))
+
+
+def _from_assess(doc: Mapping) -> PubTable:
+    rows = []
+    for a in doc.get("assessments") or []:
+        rows.append({"Measure": str(a.get("measure")), "Country": str(a.get("country") or "cross-country"),
+                     "Grade": str(a.get("grade") or DASH),
+                     "Headline": str(a.get("headline") or DASH)})
+    return PubTable(pd.DataFrame(rows), title=f"Graded evidence: {doc.get('intervention')}",
+                    notes=("Grades follow the rubric in ogimpact/evidence/grading.yaml.",))
+
+
+def _from_results_list(items) -> PubTable:
+    rows = []
+    for r in items:
+        if not isinstance(r, Mapping):
+            continue
+        label = f"{_design_label(r)} — {r.get('outcome', '')}".strip(" —")
+        if r.get("estimate") is None and r.get("reason"):
+            rows.append({"Term": label, "Estimate": DASH, "Std. error": DASH, "95% CI": DASH, "p-value": DASH})
+        else:
+            rows.append(_row(label, r, "Term"))
+    return PubTable(pd.DataFrame(rows), title="Results", notes=())
+
+
+def from_result(doc: Any) -> PubTable:
+    """The publication table of a result document (see module docstring for the kinds recognised)."""
+    if isinstance(doc, list):
+        return _from_results_list(doc)
+    if not isinstance(doc, Mapping):
+        raise DataError("the file does not hold a result JSON object; write it with `ogimpact … --json`.")
+    if "assessments" in doc:
+        t = _from_assess(doc)
+    elif "intervals" in doc and "original" in doc:
+        t = _from_sensitivity(doc)
+    elif "slope_for_power" in doc:
+        t = _from_pretrends(doc)
+    elif "design" in doc and "estimate" in doc:
+        t = _from_design(doc)
+    elif "tau2" in doc and "k" in doc:
+        t = _from_meta(doc)
+    elif isinstance(doc.get("results"), list):
+        t = _from_results_list(doc["results"])
+    else:
+        raise DataError("this JSON is not a result ogimpact knows (no 'design', 'assessments', 'intervals', "
+                        "'tau2' or 'results' key); give the output of `ogimpact estimate|meta|sensitivity|"
+                        "pretrends|assess … --json` or a report's results.json.")
+    notes = list(t.notes)
+    fr = t.frame
+    if "p-value" in fr.columns and (fr["p-value"] == DASH).any() and "Estimate" in fr.columns:
+        no_p = (fr["p-value"] == DASH) & (fr["Estimate"] != DASH)
+        if no_p.any():
+            notes.append("Blank p-value: the result JSON gives an interval, not a p-value, for that row.")
+        fr = fr.assign(**{"p-value": fr["p-value"].where(~no_p, "")})
+    if (fr == DASH).any().any():
+        notes.append(MISSING_NOTE)
+    t = PubTable(fr, t.title, tuple(notes), t.source)
+    return t
+
+
+# --------------------------------------------------------------------------- rendering
+def _gt(t: PubTable, *, ascii_minus: bool = False):
+    import hashlib
+
+    from great_tables import GT
+
+    frame, title, notes = t.frame, t.title, t.notes
+    if ascii_minus:  # pdflatex's default UTF-8 support has no U+2212
+        frame = frame.apply(lambda c: c.str.replace("\u2212", "-", regex=False))
+        title = title.replace("\u2212", "-")
+        notes = tuple(n.replace("\u2212", "-") for n in notes)
+    # a content-derived id (great_tables draws a random one): same table, same bytes
+    tid = "ogi" + hashlib.sha256((title + frame.to_csv()).encode()).hexdigest()[:10]
+    g = GT(frame, id=tid).tab_header(title=title)
+    for n in notes:
+        g = g.tab_source_note(n)
+    return g.tab_source_note(f"Source: {t.source}.")
+
+
+def _md(t: PubTable) -> str:
+    cols = list(t.frame.columns)
+
+    def esc(s):
+        return str(s).replace("|", "\\|")
+
+    lines = [f"**{esc(t.title)}**", "", "| " + " | ".join(map(esc, cols)) + " |",
+             "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(cols))) + "|"]
+    for row in t.frame.itertuples(index=False):
+        lines.append("| " + " | ".join(esc(v) for v in row) + " |")
+    lines.append("")
+    lines += [f"{esc(n)}  " for n in t.notes] + [f"Source: {esc(t.source)}."]
+    return "\n".join(lines) + "\n"
+
+
+def _docx(t: PubTable) -> bytes:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_heading(t.title, level=2)
+    tab = d.add_table(rows=1, cols=len(t.frame.columns))
+    tab.style = "Table Grid"
+    for cell, name in zip(tab.rows[0].cells, t.frame.columns):
+        cell.text = str(name)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in t.frame.itertuples(index=False):
+        cells = tab.add_row().cells
+        for cell, v in zip(cells, row):
+            cell.text = str(v)
+    for n in (*t.notes, f"Source: {t.source}."):
+        d.add_paragraph(n).style = "Caption" if "Caption" in [s.name for s in d.styles] else None
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def render(t: PubTable, fmt: str) -> bytes:
+    """Render a table: ``html`` (self-contained fragment), ``latex`` (booktabs), ``md`` or ``docx`` bytes."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if fmt == "md":
+        return _md(t).encode("utf-8")
+    if fmt == "docx":
+        return _docx(t)
+    g = _gt(t, ascii_minus=(fmt == "latex"))
+    text = g.as_raw_html() if fmt == "html" else g.as_latex()
+    return text.encode("utf-8")
