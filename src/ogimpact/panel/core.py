@@ -21,10 +21,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import OgimpactWarning, PanelError
-from .parse import id_list
+from ..errors import OgimpactWarning, PanelError
+from ..parse import id_list
 
-__all__ = ["Panel", "PanelError", "PanelWarning", "build_panel", "FEW_CLUSTERS"]
+__all__ = ["Panel", "PanelError", "PanelWarning", "FEW_CLUSTERS", "note_warning"]
 
 #: below this many clusters cluster-robust inference is unreliable (Cameron, Gelbach & Miller 2008)
 FEW_CLUSTERS = 30
@@ -49,7 +49,7 @@ def note_warning(info: dict, code: str, msg: str, *, stacklevel: int = 3) -> Non
     warnings.warn(PanelWarning(code, msg), stacklevel=stacklevel)
 
 
-_as_list = id_list  # (panel_build imports it under this name)
+_as_list = id_list  # (panel.build imports it under this name)
 
 
 @dataclass(frozen=True)
@@ -566,7 +566,7 @@ def _np_kind(s: pd.Series, kinds: str) -> bool:
 
 
 def _codes(values) -> np.ndarray:
-    from .designs._fe import codes
+    from ..designs._fe import codes
 
     return codes(values)
 
@@ -589,6 +589,3 @@ def _int_unique(t: np.ndarray) -> np.ndarray:
         return lo + np.flatnonzero(np.bincount(t - lo, minlength=hi - lo + 1))
     return np.unique(t)
 
-
-# the registry assembler lives in its own module; re-exported here (``from ogimpact.panel import build_panel``)
-from .panel_build import build_panel  # noqa: E402,F401

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .panel import Panel, PanelError, _as_list, note_warning
+from .core import Panel, PanelError, _as_list, note_warning
 
 __all__ = ["build_panel"]
 
@@ -51,8 +51,8 @@ def build_panel(
     Panel with columns ``unit``, ``year``, one per measure, ``cohort``, ``treat``
     (1 from the cohort year on), and ``unit_name``.
     """
-    from . import interventions as _iv
-    from . import measures as _ms
+    from .. import interventions as _iv
+    from .. import measures as _ms
 
     ids = _as_list(measures)
     covs = _as_list(covariates)
