@@ -43,6 +43,7 @@ TABLE_KEYS = (
     "v_weights",
     "balance",
     "gaps",
+    "conformal_by_time",
 )
 
 
@@ -333,6 +334,7 @@ class Estimate:
     tables: Mapping[str, tuple] = field(default_factory=dict)
     placebo: Mapping | None = None
     wild_bootstrap: Mapping | None = None
+    conformal: Mapping | None = None
     diagnostics: Mapping = field(default_factory=dict)
     options: Mapping = field(default_factory=dict)
     software: Mapping = field(default_factory=dict)
@@ -417,6 +419,8 @@ class Estimate:
             d["placebo"] = dict(self.placebo)
         if self.wild_bootstrap is not None:
             d["wild_bootstrap"] = dict(self.wild_bootstrap)
+        if self.conformal is not None:
+            d["conformal"] = dict(self.conformal)
         diag = dict(self.diagnostics)
         if self.event_study is not None and "pretrend_wald_p" not in diag:
             diag["pretrend_wald_p"] = self.event_study.pretrend_wald()["p_value"]

@@ -148,6 +148,15 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--loo", action="store_true", help="leave-one-out donor robustness")
         g.add_argument("--workers", type=_nonneg_int, metavar="N", help="processes for the placebo/leave-one-out refits [all cores; 1 = in process]")
         g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--augment", default="none", choices=["none", "ridge"],
+                       help="ridge-augmented SCM (Ben-Michael, Feller & Rothstein 2021) [none]")
+        g.add_argument("--lambda", dest="lam", type=float, metavar="L", help="ridge penalty [augsynth's CV, min-1se]")
+        g.add_argument("--fixedeff", action="store_true", help="demean units by their pre-period means first")
+        g.add_argument("--inference", metavar="placebo,conformal", action="append",
+                       help="inference methods, repeatable or a comma list: placebo, conformal, prediction-interval")
+        g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
+                       help="conformal permutations [moving-block]")
+        g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
@@ -243,6 +252,22 @@ def _wild(args) -> dict:
                 bootstrap_weights=args.bootstrap_weights, seed=args.seed)
 
 
+INFERENCE = ("placebo", "conformal", "prediction-interval")
+
+
+def _inference_list(values) -> list[str]:
+    """``--inference`` values (repeatable, each a comma list) checked against INFERENCE."""
+    out: list[str] = []
+    for v in values or ():
+        for x in _list(v) or ():
+            x = x.strip().lower()
+            if x not in INFERENCE:
+                raise OgimpactError(f"--inference takes {', '.join(INFERENCE)} (a comma list), got {x!r}.")
+            if x not in out:
+                out.append(x)
+    return out
+
+
 def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
@@ -309,6 +334,12 @@ def _options(args, design, panel) -> dict:
             bad = [p for p in o["placebo"] if p not in ("space", "time")]
             if bad:
                 raise OgimpactError(f"--placebo takes space and/or time, got {', '.join(bad)}.")
+            inf = _inference_list(a.inference)
+            if "placebo" in inf and "space" not in o["placebo"]:
+                o["placebo"] = (*o["placebo"], "space")
+            o.update(augment=a.augment, lam=a.lam, fixedeff=a.fixedeff,
+                     inference=tuple(i for i in inf if i != "placebo"),
+                     conformal_scheme=a.conformal_scheme, reps=a.reps)
         elif design == "sdid":
             if from_reg:
                 donors, excluded = registry_donors(panel, treated=treated)
