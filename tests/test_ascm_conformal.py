@@ -203,3 +203,30 @@ def _hull_draw(rng, J, T0, T1, pre):
     Y = f @ lam + 0.1 * rng.normal(size=(T, J + 1))
     return tuple(np.mean(Y[~pre, 0] - Y[~pre, 1:] @ fit_outcome_model(Y, pre, augment=aug)["w"])
                  for aug in ("none", "ridge"))
+
+
+def test_v_search_not_converged_warns(monkeypatch):
+    """A V search stopped at its iteration limit is an OgimpactWarning('not_converged') with the count."""
+    from scipy import optimize as _opt
+
+    import ogimpact.designs.synth as synth_mod
+    from ogimpact.errors import OgimpactWarning
+
+    real = _opt.minimize
+
+    def capped(*a, **k):
+        k["options"] = {**k.get("options", {}), "maxiter": 3}
+        return real(*a, **k)
+
+    monkeypatch.setattr(synth_mod.optimize, "minimize", capped)
+    rng = np.random.default_rng(0)
+    X, Z = rng.normal(size=(4, 9)), rng.normal(size=(6, 9))
+    with pytest.warns(OgimpactWarning) as rec:
+        fit = synth_mod.fit_arrays(X, Z, 0, list(range(1, 9)))
+    w = next(r.message for r in rec if isinstance(r.message, OgimpactWarning))
+    assert w.code == "not_converged" and "iterations" in w.message
+    assert fit["converged"] is False and fit["n_iter"] <= 3
+    monkeypatch.setattr(synth_mod.optimize, "minimize", real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OgimpactWarning)
+        assert synth_mod.fit_arrays(X, Z, 0, list(range(1, 9)))["converged"] is True

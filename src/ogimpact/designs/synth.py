@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 from scipy import optimize
 
-from ..errors import DesignError, PanelError
+from ..errors import DesignError, OgimpactWarning, PanelError
 from ..panel import Panel
 from ..results import Estimate
 from .sc_diagnostics import fit_diagnostics
@@ -223,18 +223,32 @@ def fit_arrays(
     runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        status = {}
         for sname, p0 in starts.items():
             res = optimize.minimize(f_log, np.log(np.clip(p0, V_FLOOR, None)), method="Nelder-Mead", options=nm)
-            runs.append((float(res.fun), res.x, f"Nelder-Mead (log V) from the {sname} start"))
+            name = f"Nelder-Mead (log V) from the {sname} start"
+            runs.append((float(res.fun), res.x, name))
+            status[name] = (bool(res.success), int(res.nit))
         val, x, name = min(runs, key=lambda r: r[0])
         res = optimize.minimize(f_log, x, method="Nelder-Mead",
                                 options={**nm, "maxiter": 60 * K, "xatol": 1e-3, "fatol": 1e-10})
+        status[name + ", restarted"] = (bool(res.success), int(res.nit))
         if res.fun < val:
             runs.append((float(res.fun), res.x, name + ", restarted"))
     # the reported W comes from a cold start (it must not depend on the search path)
     scored = [(*loss_v(_softmax(x)), x, name) for _, x, name in runs]
     loss, w, x, name = min(scored, key=lambda r: r[0])
-    return {"w": w, "v": _softmax(x), "loss": loss, "n_eval": state["n"], "method": name}
+    # converged when the winning run, or the restart polishing it, met Nelder-Mead's tolerances
+    base = name.removesuffix(", restarted")
+    ok = status[base][0] or status.get(base + ", restarted", (False, 0))[0]
+    if not ok:
+        warnings.warn(OgimpactWarning(
+            "not_converged",
+            f"the V search of synth did not converge: {name} stopped at its iteration limit after "
+            f"{status[name][1]} iterations; the weights are the best found, not a verified optimum "
+            "(give fewer predictors or a fixed V)."))
+    return {"w": w, "v": _softmax(x), "loss": loss, "n_eval": state["n"], "method": name,
+            "converged": bool(ok), "n_iter": int(status[name][1])}
 
 
 # ----------------------------------------------------------------------------- public API
@@ -524,6 +538,7 @@ def fit_synth(
         n_clusters=None, n_treated_units=1, tables=tables, placebo=placebo_doc, conformal=conformal_doc,
         diagnostics={"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "n_donors": len(pool),
                      "n_dropped": int(panel.info.get("n_dropped", 0)), "window_mspe": fit["loss"],
-                     "n_inner_solves": fit["n_eval"], **diag_fit},
+                     "n_inner_solves": fit["n_eval"], "v_converged": fit.get("converged", True),
+                     "v_iterations": fit.get("n_iter"), **diag_fit},
         options=options, extras=extras,
     )
