@@ -157,6 +157,13 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
                        help="conformal permutations [moving-block]")
         g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
+        g.add_argument("--v-method", default="nested", choices=["nested", "regression", "cv"],
+                       help="how V is chosen with --predictors [nested]; cv = ADH 2015 (--train, --validate)")
+        g.add_argument("--train", metavar="A:B", help="training window of --v-method cv")
+        g.add_argument("--validate", metavar="C:D", help="validation window of --v-method cv")
+        g.add_argument("--train-predictors", metavar="SPEC",
+                       help="training predictors of --v-method cv [the SPEC shifted back by C - A]")
+        g.add_argument("--v", dest="v_given", metavar="V1,V2", help="a given V, one weight per predictor (skips the V search)")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
@@ -268,6 +275,15 @@ def _inference_list(values) -> list[str]:
     return out
 
 
+def _v_list(s: str | None):
+    if s is None:
+        return None
+    try:
+        return [float(x) for x in s.split(",") if x.strip()]
+    except ValueError:
+        raise OgimpactError(f"--v takes comma-separated numbers (one weight per predictor), got {s!r}.") from None
+
+
 def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
@@ -339,7 +355,10 @@ def _options(args, design, panel) -> dict:
                 o["placebo"] = (*o["placebo"], "space")
             o.update(augment=a.augment, lam=a.lam, fixedeff=a.fixedeff,
                      inference=tuple(i for i in inf if i != "placebo"),
-                     conformal_scheme=a.conformal_scheme, reps=a.reps)
+                     conformal_scheme=a.conformal_scheme, reps=a.reps,
+                     v_method=a.v_method, train=_span(a.train, "--train", ordered=True),
+                     validate=_span(a.validate, "--validate", ordered=True), train_predictors=a.train_predictors,
+                     v=_v_list(a.v_given))
         elif design == "sdid":
             if from_reg:
                 donors, excluded = registry_donors(panel, treated=treated)

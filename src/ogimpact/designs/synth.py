@@ -251,6 +251,46 @@ def fit_arrays(
             "converged": bool(ok), "n_iter": int(status[name][1])}
 
 
+def regression_v(X: np.ndarray, Z: np.ndarray, treated: int, donors: Sequence[int]) -> np.ndarray | None:
+    """R ``Synth``'s regression-based V: ``diag(B B')`` of the window outcome regressed on the scaled predictors."""
+    cols = np.concatenate([[treated], np.asarray(donors, dtype=int)])
+    Xs = scale_predictors(X[:, cols])
+    D = np.column_stack([np.ones(len(cols)), Xs.T])
+    if D.shape[0] <= D.shape[1]:
+        return None
+    B, _, rank, _ = np.linalg.lstsq(D, Z[:, cols].T, rcond=None)
+    sv2 = (B[1:] ** 2).sum(axis=1)
+    if rank == D.shape[1] and sv2.sum() > 0 and np.all(np.isfinite(sv2)):
+        return sv2 / sv2.sum()
+    return None
+
+
+def _cv_v(f, *, unit, time, units, preds, Y, periods, train, validate, train_predictors, donors_idx):
+    """ADH (2015) cross-validated V: fit V on training predictors against the validation-window MSPE.
+
+    Training predictors are the SPEC shifted back by ``C - A`` (``validate[0] - train[0]``; a
+    predictor without periods becomes the mean over the training window) unless
+    ``train_predictors`` is given; V minimises the validation-period outcome MSPE of the weights
+    fitted on them (the nested search).  Returns (V, the training fit, the training predictors).
+    """
+    (a, b), (c, d) = train, validate
+    if not (a <= b < c <= d):
+        raise DesignError(f"--train {a}:{b} must end before --validate {c}:{d} starts; give two ordered pre-period windows.")
+    tw = [t for t in periods if a <= t <= b]
+    vw = [t for t in periods if c <= t <= d]
+    if not tw or not vw:
+        raise DesignError(f"--train {a}:{b} and --validate {c}:{d} must each cover observed periods.")
+    if train_predictors:
+        tp = parse_spec(train_predictors)
+    else:
+        shift = c - a
+        tp = [p.shifted(shift) if p.periods is not None else type(p)(p.label, p.var, tuple(tw)) for p in preds]
+    Xt = predictor_matrix(f, unit=unit, time=time, units=units, predictors=tp, pre_periods=tw)
+    Zv = Y[[periods.index(t) for t in vw]]
+    tfit = fit_arrays(Xt, Zv, 0, donors_idx)
+    return tfit["v"], tfit, tp
+
+
 # ----------------------------------------------------------------------------- public API
 def _match(units: Sequence, value, what: str):
     """Find ``value`` among the panel's units (exact, then by string form, as the CLI passes strings)."""
@@ -300,6 +340,11 @@ def fit_synth(
     inference: Sequence[str] = (),
     conformal_scheme: str = "moving-block",
     reps: int = 1000,
+    v_method: str = "nested",
+    train: tuple[int, int] | None = None,
+    validate: tuple[int, int] | None = None,
+    train_predictors: str | None = None,
+    v: Sequence[float] | None = None,
 ) -> Estimate:
     """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
 
@@ -326,6 +371,10 @@ def fit_synth(
     n_jobs : worker processes for placebo/leave-one-out refits [all cores; 1 = in process].
     seed : seed of the iid conformal permutations (the fit itself is deterministic).
     alpha : level of the conformal confidence sets.
+    v_method : ``nested`` (the ADH search) [default], ``regression`` (R Synth's regression V) or
+        ``cv`` (ADH 2015: V fitted on ``train_predictors`` -- the SPEC shifted back by
+        ``validate[0] - train[0]`` unless given -- against the ``validate`` window's MSPE; the
+        final weights use that V with the SPEC as written).  v : a given V (one weight per predictor).
     augment : ``"none"`` or ``"ridge"`` (ridge ASCM, Ben-Michael, Feller & Rothstein 2021; see
         :mod:`ogimpact.designs.ascm`); outcome-only fits only.  lam : ridge penalty [augsynth's CV].
     fixedeff : demean every unit by its pre-period mean first (augsynth ``fixedeff = TRUE``).
@@ -400,6 +449,7 @@ def fit_synth(
     if augment not in ("none", "ridge"):
         raise DesignError(f"augment must be 'none' or 'ridge', got {augment!r}.")
     inference = tuple(inference or ())
+    v_given = v
     unknown_inf = sorted(set(inference) - {"conformal", "prediction-interval"})
     if unknown_inf:
         raise DesignError(f"unknown inference method(s) {unknown_inf}; use conformal and/or prediction-interval.")
@@ -412,6 +462,9 @@ def fit_synth(
     if (augment == "ridge" or fixedeff or "conformal" in inference) and not fixed_v:
         raise DesignError("--augment ridge, --fixedeff and --inference conformal work on the outcome-only fit; "
                           "drop --predictors (augsynth and CWZ fit on the pre-period outcomes).")
+    if fixed_v and (v_method != "nested" or v is not None):
+        raise DesignError("--v-method / a given V choose predictor weights; give --predictors SPEC "
+                          "(the outcome-only fit has no V to choose).")
     if lam is not None and augment != "ridge":
         raise DesignError("--lambda is the ridge penalty of --augment ridge; add --augment ridge or drop --lambda.")
     if lam is not None and not lam > 0:
@@ -425,8 +478,34 @@ def fit_synth(
         r = Yfit[rows, 0] - Yfit[rows, 1:] @ w
         fit = {"w": w, "v": v, "loss": float(r @ r) / len(r), "n_eval": 1,
                "method": "none: outcome-only SCM, unscaled pre-period outcomes, equal V (exact QP)"}
-    else:
+    elif v is not None:
+        vv = np.asarray(v, float)
+        if vv.shape != (len(preds),) or (vv < 0).any() or vv.sum() <= 0:
+            raise DesignError(f"a given V needs {len(preds)} non-negative weights, one per predictor; got {list(vv)}.")
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=vv), "method": "given V"}
+    elif v_method == "regression":
+        rv = regression_v(X, Z, 0, donors_idx)
+        if rv is None:
+            raise DesignError("--v-method regression needs more units than predictors + 1; use nested or cv.")
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=rv), "method": "regression-based V (R Synth's start)"}
+    elif v_method == "cv":
+        if train is None or validate is None:
+            raise DesignError("--v-method cv needs --train A:B and --validate C:D (ADH 2015, e.g. 1971:1980 and 1981:1990).")
+        cv_v, tfit, tpreds = _cv_v(f, unit=unit, time=time, units=units, preds=preds, Y=Y, periods=periods,
+                                   train=train, validate=validate, train_predictors=train_predictors,
+                                   donors_idx=donors_idx)
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=cv_v),
+               "method": "cross-validated V (ADH 2015): " + tfit["method"],
+               "converged": tfit.get("converged", True), "n_iter": tfit.get("n_iter"),
+               "cv": {"train": list(train), "validate": list(validate),
+                      "train_predictors": [p.label for p in tpreds],
+                      "validation_mspe": tfit["loss"],
+                      "train_weights": [{"unit": units[1 + i], "weight": float(x)} for i, x in enumerate(tfit["w"])
+                                        if x > 1e-8]}}
+    elif v_method == "nested":
         fit = fit_arrays(X, Z, 0, donors_idx)
+    else:
+        raise DesignError(f"--v-method must be nested, regression or cv, got {v_method!r}.")
     w, v = fit["w"], fit["v"]
     gap = Yfit[:, 0] - Yfit[:, 1:] @ w
     synth_path = Y[:, 0] - gap
@@ -522,6 +601,8 @@ def fit_synth(
         "standardize": ("none: unscaled pre-period outcomes (augsynth / scpi SCM)" if fixed_v else
                         "predictors divided by their SD across treated and donors (R Synth)"),
         "v_search": fit["method"], "v_floor": V_FLOOR,
+        "v_method": ("given" if v_given is not None else v_method) if not fixed_v else None,
+        "cv_v": fit.get("cv"),
         "augment": augment, "lambda": om["lambda"] if om else None, "fixedeff": bool(fixedeff),
         "lambda_rule": ("augsynth CV: leave-one-pre-period-out over lambda_max*(1e-8)^(k/20), k=0..20, "
                         "min-1se rule" if lam is None else "given") if augment == "ridge" else None,
