@@ -230,3 +230,33 @@ def test_v_search_not_converged_warns(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", OgimpactWarning)
         assert synth_mod.fit_arrays(X, Z, 0, list(range(1, 9)))["converged"] is True
+
+
+def test_germany_scpi_outcome_only_fit():
+    """scpi's simplex SC on the German reunification data (tests/reference/germany_scpi, point checks only).
+
+    The prediction-interval checks of that case belong to --inference prediction-interval.
+    """
+    ref = Path(__file__).parent / "reference" / "germany_scpi"
+    df = pd.read_csv(ref / "data.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = panel_from_csv("synth", df, unit="country", time="year", outcome="gdp")
+    doc = estimate("synth", p, treated="West Germany", treat_time=1991).to_dict()
+    accept = json.loads((ref / "accept.json").read_text())
+    checks = [c for r in accept["runs"] for c in r["checks"]
+              if c["path"] == "estimate" or c["path"].startswith(("weights[", "gaps["))]
+    assert len(checks) >= 8
+    for c in checks:  # tolerances are the case's own (scpi's printed / exported precision)
+        assert abs(_get(doc, c["path"]) - c["value"]) <= c["atol"], c["path"]
+
+
+def test_prop99_outcome_only_matches_augsynth():
+    """Prop 99 (cigsale, 38 donors), no predictors: augsynth's SCM ATT -19.514 (quoted in issue 11), 3 decimals."""
+    df = pd.read_csv(Path(__file__).parent / "reference" / "prop99_synth_adh" / "data.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = panel_from_csv("synth", df, unit="state", time="year", outcome="cigsale")
+    r = estimate("synth", p, treated="California", treat_time=1989)
+    assert r.estimate == pytest.approx(-19.514, abs=5e-4)
+    assert r.options["standardize"].startswith("none")
