@@ -260,3 +260,21 @@ def test_prop99_outcome_only_matches_augsynth():
     r = estimate("synth", p, treated="California", treat_time=1989)
     assert r.estimate == pytest.approx(-19.514, abs=5e-4)
     assert r.options["standardize"].startswith("none")
+
+
+def test_sdid_carries_fit_diagnostics():
+    """sdid reports the same fit/interpolation names (values checked against their definitions)."""
+    df = pd.read_csv(Path(__file__).parent / "reference" / "prop99_synthdid" / "data.csv")
+    cols = list(df.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = panel_from_csv("sdid", df, unit=cols[0], time=cols[1], outcome=cols[2])
+    r = estimate("sdid", p, treated="California", treat_time=1989)
+    d = r.diagnostics
+    w = r.table("weights")["weight"].to_numpy()
+    assert d["effective_donors"] == pytest.approx(1 / np.sum(w ** 2), rel=1e-12)
+    g = r.table("gaps")
+    pre = g[g["time"] < 1989]
+    assert d["pre_rmspe_ratio_sd"] == pytest.approx(
+        np.sqrt(np.mean(pre["gap"] ** 2)) / np.std(pre["treated"], ddof=1), rel=1e-12)
+    assert d["outside_hull"] in (True, False)
