@@ -454,9 +454,10 @@ def fit_synth(
     if unknown_inf:
         raise DesignError(f"unknown inference method(s) {unknown_inf}; use conformal and/or prediction-interval.")
     if "prediction-interval" in inference:
-        try:  # filled by the prediction-interval module (Cattaneo, Feng & Titiunik 2021) where it is installed
-            from ..inference import prediction_interval as _pi  # noqa: F401
-        except ImportError:
+        try:  # hook filled by the prediction-interval module (Cattaneo, Feng & Titiunik 2021)
+            from ..inference import prediction_interval as _pi
+            pi_hook = _pi.synth_hook
+        except (ImportError, AttributeError):
             raise DesignError("--inference prediction-interval is not available in this build of ogimpact; "
                               "drop it or use conformal.") from None
     if (augment == "ridge" or fixedeff or "conformal" in inference) and not fixed_v:
@@ -590,6 +591,10 @@ def fit_synth(
         tables["conformal_by_time"] = [{"time": int(periods[r.pop("t_index")]), **r} for r in by_rows]
     else:
         grid_opts = {}
+    if "prediction-interval" in inference:
+        # hook contract: synth_hook(Y (T x N, column 0 treated), pre mask, donor weights, periods, alpha, seed)
+        # returns the ``prediction_interval`` rows {time, low, high}
+        tables["prediction_interval"] = pi_hook(Y=Y, pre=pre_m, w=w, periods=list(periods), alpha=alpha, seed=seed)
     options = {
         "treated": treated, "treat_time": treat_time,
         "predictors": ",".join(p.label for p in preds) if not fixed_v else None,
