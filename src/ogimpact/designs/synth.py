@@ -611,6 +611,8 @@ def fit_synth(
         "augment": augment, "lambda": om["lambda"] if om else None, "fixedeff": bool(fixedeff),
         "lambda_rule": ("augsynth CV: leave-one-pre-period-out over lambda_max*(1e-8)^(k/20), k=0..20, "
                         "min-1se rule" if lam is None else "given") if augment == "ridge" else None,
+        "placebo_refit": ("outcome-only SCM (placebos are not augmented or demeaned)"
+                          if (augment == "ridge" or fixedeff) and (placebo or loo) else None),
         "inference_methods": list(inference), "conformal_scheme": conformal_scheme if "conformal" in inference else None,
         "conformal_reps": reps if "conformal" in inference and conformal_scheme == "iid" else None,
         **grid_opts,
