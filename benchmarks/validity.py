@@ -276,6 +276,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="comma list of study names (prefix match)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the stored results of the studies not run now (benchmarks/results/validity.json)")
     a = ap.parse_args(argv)
     names = [s.name for s in STUDIES]
     if a.only:
@@ -292,6 +294,12 @@ def main(argv=None) -> int:
     for r in results:
         print(json.dumps(r), flush=True)
     if not a.no_write:
+        store = ROOT / "benchmarks" / "results" / "validity.json"
+        if a.merge and store.exists():
+            fresh = {r["name"] for r in results}
+            kept = {r["name"]: r for r in json.loads(store.read_text()) if r["name"] not in fresh}
+            results = [kept.get(n) or next(r for r in results if r["name"] == n)
+                       for n in [s.name for s in STUDIES] if n in kept or n in fresh]
         (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
         (ROOT / "benchmarks" / "results" / "validity.json").write_text(json.dumps(results, indent=1) + "\n")
         (ROOT / "docs" / "validity.md").write_text(render(results))

@@ -44,6 +44,7 @@ TABLE_KEYS = (
     "balance",
     "gaps",
     "dose_response",
+    "conformal_by_time",
 )
 
 
@@ -345,6 +346,7 @@ class Estimate:
     tables: Mapping[str, tuple] = field(default_factory=dict)
     placebo: Mapping | None = None
     wild_bootstrap: Mapping | None = None
+    conformal: Mapping | None = None
     diagnostics: Mapping = field(default_factory=dict)
     options: Mapping = field(default_factory=dict)
     software: Mapping = field(default_factory=dict)
@@ -429,6 +431,8 @@ class Estimate:
             d["placebo"] = dict(self.placebo)
         if self.wild_bootstrap is not None:
             d["wild_bootstrap"] = dict(self.wild_bootstrap)
+        if self.conformal is not None:
+            d["conformal"] = dict(self.conformal)
         diag = dict(self.diagnostics)
         if self.event_study is not None and "pretrend_wald_p" not in diag:
             diag["pretrend_wald_p"] = self.event_study.pretrend_wald()["p_value"]

@@ -164,6 +164,22 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--loo", action="store_true", help="leave-one-out donor robustness")
         g.add_argument("--workers", type=_nonneg_int, metavar="N", help="processes for the placebo/leave-one-out refits [all cores; 1 = in process]")
         g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--augment", default="none", choices=["none", "ridge"],
+                       help="ridge-augmented SCM (Ben-Michael, Feller & Rothstein 2021) [none]")
+        g.add_argument("--lambda", dest="lam", type=float, metavar="L", help="ridge penalty [augsynth's CV, min-1se]")
+        g.add_argument("--fixedeff", action="store_true", help="demean units by their pre-period means first")
+        g.add_argument("--inference", metavar="placebo,conformal", action="append",
+                       help="inference methods, repeatable or a comma list: placebo, conformal, prediction-interval")
+        g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
+                       help="conformal permutations [moving-block]")
+        g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
+        g.add_argument("--v-method", default="nested", choices=["nested", "regression", "cv"],
+                       help="how V is chosen with --predictors [nested]; cv = ADH 2015 (--train, --validate)")
+        g.add_argument("--train", metavar="A:B", help="training window of --v-method cv")
+        g.add_argument("--validate", metavar="C:D", help="validation window of --v-method cv")
+        g.add_argument("--train-predictors", metavar="SPEC",
+                       help="training predictors of --v-method cv [the SPEC shifted back by C - A]")
+        g.add_argument("--v", dest="v_given", metavar="V1,V2", help="a given V, one weight per predictor (skips the V search)")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
         g.add_argument("--covariates", metavar="A,B",
@@ -301,6 +317,31 @@ def _wild(args) -> dict:
                 bootstrap_weights=args.bootstrap_weights, seed=args.seed)
 
 
+INFERENCE = ("placebo", "conformal", "prediction-interval")
+
+
+def _inference_list(values) -> list[str]:
+    """``--inference`` values (repeatable, each a comma list) checked against INFERENCE."""
+    out: list[str] = []
+    for v in values or ():
+        for x in _list(v) or ():
+            x = x.strip().lower()
+            if x not in INFERENCE:
+                raise OgimpactError(f"--inference takes {', '.join(INFERENCE)} (a comma list), got {x!r}.")
+            if x not in out:
+                out.append(x)
+    return out
+
+
+def _v_list(s: str | None):
+    if s is None:
+        return None
+    try:
+        return [float(x) for x in s.split(",") if x.strip()]
+    except ValueError:
+        raise OgimpactError(f"--v takes comma-separated numbers (one weight per predictor), got {s!r}.") from None
+
+
 def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
@@ -384,6 +425,15 @@ def _options(args, design, panel) -> dict:
             bad = [p for p in o["placebo"] if p not in ("space", "time")]
             if bad:
                 raise OgimpactError(f"--placebo takes space and/or time, got {', '.join(bad)}.")
+            inf = _inference_list(a.inference)
+            if "placebo" in inf and "space" not in o["placebo"]:
+                o["placebo"] = (*o["placebo"], "space")
+            o.update(augment=a.augment, lam=a.lam, fixedeff=a.fixedeff,
+                     inference=tuple(i for i in inf if i != "placebo"),
+                     conformal_scheme=a.conformal_scheme, reps=a.reps,
+                     v_method=a.v_method, train=_span(a.train, "--train", ordered=True),
+                     validate=_span(a.validate, "--validate", ordered=True), train_predictors=a.train_predictors,
+                     v=_v_list(a.v_given))
         elif design == "sdid":
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
             if a.covariates:

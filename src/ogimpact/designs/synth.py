@@ -31,9 +31,10 @@ from typing import Sequence
 import numpy as np
 from scipy import optimize
 
-from ..errors import DesignError, PanelError
+from ..errors import DesignError, OgimpactWarning, PanelError
 from ..panel import Panel
 from ..results import Estimate
+from .sc_diagnostics import fit_diagnostics
 from .synth_predictors import default_spec, parse_spec, predictor_matrix
 
 __all__ = ["fit_synth", "simplex_ls", "solve_w", "fit_arrays", "scale_predictors"]
@@ -158,6 +159,7 @@ def fit_arrays(
     donors: Sequence[int],
     *,
     fixed_v: np.ndarray | None = None,
+    scale: bool = True,
 ) -> dict:
     """Fit one synthetic control on arrays (the nested ADH optimisation).
 
@@ -166,6 +168,8 @@ def fit_arrays(
     X : (K, N) predictors of all units (unscaled); Z : (T, N) outcome in the MSPE window.
     treated : column of the treated unit; donors : columns of the donors.
     fixed_v : skip the outer optimisation and use these predictor weights.
+    scale : divide predictors by their SD across units (Stata/R Synth, with a SPEC); ``False``
+        for the outcome-only fit (augsynth's SCM: unscaled pre-period outcomes).
 
     Returns
     -------
@@ -184,7 +188,7 @@ def fit_arrays(
     """
     donors = np.asarray(donors, dtype=int)
     cols = np.concatenate([[treated], donors])
-    Xs = scale_predictors(X[:, cols])
+    Xs = scale_predictors(X[:, cols]) if scale else X[:, cols]
     X1s, X0s = Xs[:, 0], Xs[:, 1:]
     Z1, Z0 = Z[:, treated], Z[:, donors]
     K = X.shape[0]
@@ -219,18 +223,72 @@ def fit_arrays(
     runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        status = {}
         for sname, p0 in starts.items():
             res = optimize.minimize(f_log, np.log(np.clip(p0, V_FLOOR, None)), method="Nelder-Mead", options=nm)
-            runs.append((float(res.fun), res.x, f"Nelder-Mead (log V) from the {sname} start"))
+            name = f"Nelder-Mead (log V) from the {sname} start"
+            runs.append((float(res.fun), res.x, name))
+            status[name] = (bool(res.success), int(res.nit))
         val, x, name = min(runs, key=lambda r: r[0])
         res = optimize.minimize(f_log, x, method="Nelder-Mead",
                                 options={**nm, "maxiter": 60 * K, "xatol": 1e-3, "fatol": 1e-10})
+        status[name + ", restarted"] = (bool(res.success), int(res.nit))
         if res.fun < val:
             runs.append((float(res.fun), res.x, name + ", restarted"))
     # the reported W comes from a cold start (it must not depend on the search path)
     scored = [(*loss_v(_softmax(x)), x, name) for _, x, name in runs]
     loss, w, x, name = min(scored, key=lambda r: r[0])
-    return {"w": w, "v": _softmax(x), "loss": loss, "n_eval": state["n"], "method": name}
+    # converged when the winning run, or the restart polishing it, met Nelder-Mead's tolerances
+    base = name.removesuffix(", restarted")
+    ok = status[base][0] or status.get(base + ", restarted", (False, 0))[0]
+    if not ok:
+        warnings.warn(OgimpactWarning(
+            "not_converged",
+            f"the V search of synth did not converge: {name} stopped at its iteration limit after "
+            f"{status[name][1]} iterations; the weights are the best found, not a verified optimum "
+            "(give fewer predictors or a fixed V)."))
+    return {"w": w, "v": _softmax(x), "loss": loss, "n_eval": state["n"], "method": name,
+            "converged": bool(ok), "n_iter": int(status[name][1])}
+
+
+def regression_v(X: np.ndarray, Z: np.ndarray, treated: int, donors: Sequence[int]) -> np.ndarray | None:
+    """R ``Synth``'s regression-based V: ``diag(B B')`` of the window outcome regressed on the scaled predictors."""
+    cols = np.concatenate([[treated], np.asarray(donors, dtype=int)])
+    Xs = scale_predictors(X[:, cols])
+    D = np.column_stack([np.ones(len(cols)), Xs.T])
+    if D.shape[0] <= D.shape[1]:
+        return None
+    B, _, rank, _ = np.linalg.lstsq(D, Z[:, cols].T, rcond=None)
+    sv2 = (B[1:] ** 2).sum(axis=1)
+    if rank == D.shape[1] and sv2.sum() > 0 and np.all(np.isfinite(sv2)):
+        return sv2 / sv2.sum()
+    return None
+
+
+def _cv_v(f, *, unit, time, units, preds, Y, periods, train, validate, train_predictors, donors_idx):
+    """ADH (2015) cross-validated V: fit V on training predictors against the validation-window MSPE.
+
+    Training predictors are the SPEC shifted back by ``C - A`` (``validate[0] - train[0]``; a
+    predictor without periods becomes the mean over the training window) unless
+    ``train_predictors`` is given; V minimises the validation-period outcome MSPE of the weights
+    fitted on them (the nested search).  Returns (V, the training fit, the training predictors).
+    """
+    (a, b), (c, d) = train, validate
+    if not (a <= b < c <= d):
+        raise DesignError(f"--train {a}:{b} must end before --validate {c}:{d} starts; give two ordered pre-period windows.")
+    tw = [t for t in periods if a <= t <= b]
+    vw = [t for t in periods if c <= t <= d]
+    if not tw or not vw:
+        raise DesignError(f"--train {a}:{b} and --validate {c}:{d} must each cover observed periods.")
+    if train_predictors:
+        tp = parse_spec(train_predictors)
+    else:
+        shift = c - a
+        tp = [p.shifted(shift) if p.periods is not None else type(p)(p.label, p.var, tuple(tw)) for p in preds]
+    Xt = predictor_matrix(f, unit=unit, time=time, units=units, predictors=tp, pre_periods=tw)
+    Zv = Y[[periods.index(t) for t in vw]]
+    tfit = fit_arrays(Xt, Zv, 0, donors_idx)
+    return tfit["v"], tfit, tp
 
 
 # ----------------------------------------------------------------------------- public API
@@ -276,6 +334,17 @@ def fit_synth(
     n_jobs: int | None = None,
     seed: int = 0,
     alpha: float = 0.05,
+    augment: str = "none",
+    lam: float | None = None,
+    fixedeff: bool = False,
+    inference: Sequence[str] = (),
+    conformal_scheme: str = "moving-block",
+    reps: int = 1000,
+    v_method: str = "nested",
+    train: tuple[int, int] | None = None,
+    validate: tuple[int, int] | None = None,
+    train_predictors: str | None = None,
+    v: Sequence[float] | None = None,
 ) -> Estimate:
     """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
 
@@ -300,7 +369,18 @@ def fit_synth(
         unit's (ADH 2010 cut at 5 x the *MSPE*, i.e. ``drop_ratio = sqrt(5)``).
     loo : leave-one-out refits, dropping each donor with positive weight (ADH 2015).
     n_jobs : worker processes for placebo/leave-one-out refits [all cores; 1 = in process].
-    seed : recorded; the fit is deterministic.  alpha : recorded (no CI is defined).
+    seed : seed of the iid conformal permutations (the fit itself is deterministic).
+    alpha : level of the conformal confidence sets.
+    v_method : ``nested`` (the ADH search) [default], ``regression`` (R Synth's regression V) or
+        ``cv`` (ADH 2015: V fitted on ``train_predictors`` -- the SPEC shifted back by
+        ``validate[0] - train[0]`` unless given -- against the ``validate`` window's MSPE; the
+        final weights use that V with the SPEC as written).  v : a given V (one weight per predictor).
+    augment : ``"none"`` or ``"ridge"`` (ridge ASCM, Ben-Michael, Feller & Rothstein 2021; see
+        :mod:`ogimpact.designs.ascm`); outcome-only fits only.  lam : ridge penalty [augsynth's CV].
+    fixedeff : demean every unit by its pre-period mean first (augsynth ``fixedeff = TRUE``).
+    inference : subset of ``{"conformal"}`` (Chernozhukov, Wuthrich & Zhu 2021; see
+        :mod:`ogimpact.inference.conformal`), with ``conformal_scheme`` ``moving-block``/``iid``
+        and ``reps`` iid permutations.
 
     Returns
     -------
@@ -309,6 +389,7 @@ def fit_synth(
         CI = NaN; ``p_value`` = the in-space placebo p-value when it was run, else NaN.
     """
     from ..inference import placebo as _pl
+    from .ascm import demean_fixedeff, fit_outcome_model, one_blas_thread  # ascm builds on simplex_ls here
 
     f, unit, time, y = panel.frame, panel.unit, panel.time, panel.outcome
     units_all = list(dict.fromkeys(f[unit].tolist()))
@@ -363,11 +444,72 @@ def fit_synth(
     rows = [periods.index(t) for t in win]
     Z = Y[rows]
     donors_idx = list(range(1, len(units)))
-    fit = fit_arrays(X, Z, 0, donors_idx, fixed_v=np.full(len(preds), 1.0 / len(preds)) if fixed_v else None)
-    w, v = fit["w"], fit["v"]
-    synth_path = Y[:, 1:] @ w
-    gap = Y[:, 0] - synth_path
     pre_m = np.array([t < treat_time for t in periods])
+    augment = (augment or "none").lower()
+    if augment not in ("none", "ridge"):
+        raise DesignError(f"augment must be 'none' or 'ridge', got {augment!r}.")
+    inference = tuple(inference or ())
+    v_given = v
+    unknown_inf = sorted(set(inference) - {"conformal", "prediction-interval"})
+    if unknown_inf:
+        raise DesignError(f"unknown inference method(s) {unknown_inf}; use conformal and/or prediction-interval.")
+    if "prediction-interval" in inference:
+        try:  # hook filled by the prediction-interval module (Cattaneo, Feng & Titiunik 2021)
+            from ..inference import prediction_interval as _pi
+            pi_hook = _pi.synth_hook
+        except (ImportError, AttributeError):
+            raise DesignError("--inference prediction-interval is not available in this build of ogimpact; "
+                              "drop it or use conformal.") from None
+    if (augment == "ridge" or fixedeff or "conformal" in inference) and not fixed_v:
+        raise DesignError("--augment ridge, --fixedeff and --inference conformal work on the outcome-only fit; "
+                          "drop --predictors (augsynth and CWZ fit on the pre-period outcomes).")
+    if fixed_v and (v_method != "nested" or v is not None):
+        raise DesignError("--v-method / a given V choose predictor weights; give --predictors SPEC "
+                          "(the outcome-only fit has no V to choose).")
+    if lam is not None and augment != "ridge":
+        raise DesignError("--lambda is the ridge penalty of --augment ridge; add --augment ridge or drop --lambda.")
+    if lam is not None and not lam > 0:
+        raise DesignError(f"--lambda must be positive, got {lam}.")
+    Yfit = demean_fixedeff(Y, pre_m)[0] if fixedeff else Y
+    om = None
+    if fixed_v:  # the outcome-only synthetic control: exact simplex QP on the unscaled window outcomes
+        with one_blas_thread():
+            om = fit_outcome_model(Yfit, np.isin(periods, win), augment=augment, lam=lam)
+        w, v = om["w"], np.full(len(preds), 1.0 / len(preds))
+        r = Yfit[rows, 0] - Yfit[rows, 1:] @ w
+        fit = {"w": w, "v": v, "loss": float(r @ r) / len(r), "n_eval": 1,
+               "method": "none: outcome-only SCM, unscaled pre-period outcomes, equal V (exact QP)"}
+    elif v is not None:
+        vv = np.asarray(v, float)
+        if vv.shape != (len(preds),) or (vv < 0).any() or vv.sum() <= 0:
+            raise DesignError(f"a given V needs {len(preds)} non-negative weights, one per predictor; got {list(vv)}.")
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=vv), "method": "given V"}
+    elif v_method == "regression":
+        rv = regression_v(X, Z, 0, donors_idx)
+        if rv is None:
+            raise DesignError("--v-method regression needs more units than predictors + 1; use nested or cv.")
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=rv), "method": "regression-based V (R Synth's start)"}
+    elif v_method == "cv":
+        if train is None or validate is None:
+            raise DesignError("--v-method cv needs --train A:B and --validate C:D (ADH 2015, e.g. 1971:1980 and 1981:1990).")
+        cv_v, tfit, tpreds = _cv_v(f, unit=unit, time=time, units=units, preds=preds, Y=Y, periods=periods,
+                                   train=train, validate=validate, train_predictors=train_predictors,
+                                   donors_idx=donors_idx)
+        fit = {**fit_arrays(X, Z, 0, donors_idx, fixed_v=cv_v),
+               "method": "cross-validated V (ADH 2015): " + tfit["method"],
+               "converged": tfit.get("converged", True), "n_iter": tfit.get("n_iter"),
+               "cv": {"train": list(train), "validate": list(validate),
+                      "train_predictors": [p.label for p in tpreds],
+                      "validation_mspe": tfit["loss"],
+                      "train_weights": [{"unit": units[1 + i], "weight": float(x)} for i, x in enumerate(tfit["w"])
+                                        if x > 1e-8]}}
+    elif v_method == "nested":
+        fit = fit_arrays(X, Z, 0, donors_idx)
+    else:
+        raise DesignError(f"--v-method must be nested, regression or cv, got {v_method!r}.")
+    w, v = fit["w"], fit["v"]
+    gap = Yfit[:, 0] - Yfit[:, 1:] @ w
+    synth_path = Y[:, 0] - gap
     pre_rmspe = float(np.sqrt(np.mean(gap[pre_m] ** 2)))
     post_rmspe = float(np.sqrt(np.mean(gap[~pre_m] ** 2)))
     est = float(np.mean(gap[~pre_m]))
@@ -407,6 +549,52 @@ def fit_synth(
             extras.update(textras)
     if loo_rows:
         tables["loo"] = loo_rows
+    if placebo_doc is not None and "space" in placebo:
+        kept = placebo_doc.get("n_kept", placebo_doc.get("n_placebos"))
+        placebo_doc = {**placebo_doc, "resolution": 1.0 / ((kept if isinstance(kept, int) else len(pool)) + 1)}
+    # fit and interpolation diagnostics (Abadie 2021), augsynth's imbalance
+    diag_fit = fit_diagnostics(Yfit[pre_m, 0], Yfit[pre_m, 1:], w, gap[pre_m])
+    J = len(pool)
+    g_uni = Yfit[pre_m, 0] - Yfit[pre_m, 1:].mean(axis=1)
+    diag_fit["imbalance_before"] = float(np.linalg.norm(g_uni))
+    diag_fit["imbalance_after"] = float(np.linalg.norm(gap[pre_m]))
+    if loo_rows:
+        ests = [r["estimate"] for r in loo_rows if r.get("estimate") is not None]
+        if ests:
+            diag_fit["loo_range"] = [float(min(ests)), float(max(ests))]
+    if augment == "ridge":
+        g_scm = Yfit[pre_m, 0] - Yfit[pre_m, 1:] @ om["w_scm"]
+        diag_fit["imbalance_scm"] = float(np.linalg.norm(g_scm))
+        diag_fit["avg_estimated_bias"] = float(np.mean(Yfit[~pre_m, 1:] @ (w - om["w_scm"])))
+    conformal_doc = None
+    if "conformal" in inference:
+        from ..inference.conformal import conformal_test
+
+        lam_fixed = om["lambda"]
+        state = {"w": None}
+
+        def refit(yy, Y0):
+            Ya = np.column_stack([yy, Y0])
+            allm = np.ones(len(yy), bool)
+            if fixedeff:
+                Ya = demean_fixedeff(Ya, allm)[0]
+            fo = fit_outcome_model(Ya, allm, augment=augment, lam=lam_fixed,
+                                   w0=state["w"] if state["w"] is not None and len(state["w"]) == Y0.shape[1] else None)
+            state["w"] = fo["w_scm"]
+            return Ya[:, 0] - Ya[:, 1:] @ fo["w"]
+
+        with one_blas_thread():
+            joint, by_rows, grid_opts = conformal_test(
+                Y[:, 0], Y[:, 1:], pre_m, refit, gaps=gap, alpha=alpha, scheme=conformal_scheme, reps=reps,
+                seed=seed)
+        conformal_doc = joint
+        tables["conformal_by_time"] = [{"time": int(periods[r.pop("t_index")]), **r} for r in by_rows]
+    else:
+        grid_opts = {}
+    if "prediction-interval" in inference:
+        # hook contract: synth_hook(Y (T x N, column 0 treated), pre mask, donor weights, periods, alpha, seed)
+        # returns the ``prediction_interval`` rows {time, low, high}
+        tables["prediction_interval"] = pi_hook(Y=Y, pre=pre_m, w=w, periods=list(periods), alpha=alpha, seed=seed)
     options = {
         "treated": treated, "treat_time": treat_time,
         "predictors": ",".join(p.label for p in preds) if not fixed_v else None,
@@ -415,8 +603,19 @@ def fit_synth(
         "placebo": list(placebo), "placebo_time": (placebo_doc or {}).get("time", {}).get("placebo_time", placebo_time),
         "drop_ratio": drop_ratio, "drop_ratio_scale": "pre-period RMSPE (not MSPE)", "loo": bool(loo),
         "n_jobs": n_jobs, "seed": seed, "alpha": alpha,
-        "standardize": "predictors divided by their SD across treated and donors (R Synth)",
+        "standardize": ("none: unscaled pre-period outcomes (augsynth / scpi SCM)" if fixed_v else
+                        "predictors divided by their SD across treated and donors (R Synth)"),
         "v_search": fit["method"], "v_floor": V_FLOOR,
+        "v_method": ("given" if v_given is not None else v_method) if not fixed_v else None,
+        "cv_v": fit.get("cv"),
+        "augment": augment, "lambda": om["lambda"] if om else None, "fixedeff": bool(fixedeff),
+        "lambda_rule": ("augsynth CV: leave-one-pre-period-out over lambda_max*(1e-8)^(k/20), k=0..20, "
+                        "min-1se rule" if lam is None else "given") if augment == "ridge" else None,
+        "placebo_refit": ("outcome-only SCM (placebos are not augmented or demeaned)"
+                          if (augment == "ridge" or fixedeff) and (placebo or loo) else None),
+        "inference_methods": list(inference), "conformal_scheme": conformal_scheme if "conformal" in inference else None,
+        "conformal_reps": reps if "conformal" in inference and conformal_scheme == "iid" else None,
+        **grid_opts,
         "headline": "mean gap over treat_time..last period",
         "inference": "se and CI are not defined for synth; p_value is the in-space placebo p-value "
                      "(rank of the treated post/pre RMSPE ratio among treated + placebos) when placebo='space' ran",
@@ -424,9 +623,10 @@ def fit_synth(
     return Estimate(
         design="synth", outcome=y, estimate=est, se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
         p_value=p_value, alpha=alpha, df=None, n_obs=int(len(units) * len(periods)), n_units=len(units),
-        n_clusters=None, n_treated_units=1, tables=tables, placebo=placebo_doc,
+        n_clusters=None, n_treated_units=1, tables=tables, placebo=placebo_doc, conformal=conformal_doc,
         diagnostics={"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "n_donors": len(pool),
                      "n_dropped": int(panel.info.get("n_dropped", 0)), "window_mspe": fit["loss"],
-                     "n_inner_solves": fit["n_eval"]},
+                     "n_inner_solves": fit["n_eval"], "v_converged": fit.get("converged", True),
+                     "v_iterations": fit.get("n_iter"), **diag_fit},
         options=options, extras=extras,
     )

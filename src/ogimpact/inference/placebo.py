@@ -52,7 +52,8 @@ class SynthContext:
 def _refit(task: tuple) -> dict:
     """One refit (runs in a worker): ``(X, Z, Y, pre_mask, treated, donors, fixed_v)``."""
     X, Z, Y, pre_mask, treated, donors, fixed_v = task
-    fit = fit_arrays(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None)
+    fit = fit_arrays(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None,
+                     scale=not fixed_v)
     synth = Y[:, donors] @ fit["w"]
     gap = Y[:, treated] - synth
     pre = float(np.sqrt(np.mean(gap[pre_mask] ** 2)))
@@ -235,7 +236,8 @@ def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, pla
     T = [periods.index(t) for t in periods if t < treat_time]
     Yt = Y[T]
     Z = Yt[[periods.index(t) for t in win]]
-    fit = _fit(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None)
+    fit = _fit(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None,
+               scale=not fixed_v)
     synth = Yt[:, 1:] @ fit["w"]
     gap = Yt[:, 0] - synth
     m = np.array([t < placebo_time for t in pre])
