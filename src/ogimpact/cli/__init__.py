@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "panel_cmds",
     "estimate_cmds",
     "sensitivity_cmds",
+    "diagnose_cmds",
     "meta_cmds",
     "assess_cmds",
     "report_cmds",
