@@ -46,9 +46,13 @@ DESIGNS: dict[str, tuple[str, str]] = {
     "sdid": ("ogimpact.designs.sdid", "fit_sdid"),
     "its": ("ogimpact.designs.its", "fit_its"),
 }
+DESIGNS["etwfe"] = ("ogimpact.designs.etwfe", "fit_etwfe")
+DESIGNS["lp-did"] = ("ogimpact.designs.lp_did", "fit_lp_did")
+
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")
 STAGGERED = ("event-study", "cs", "sun-abraham", "imputation")
+STAGGERED += ("etwfe",)
 
 
 def design_function(design: str):
@@ -123,8 +127,8 @@ def panel_from_csv(
     need_cohort = design in STAGGERED
     if need_cohort and not cohort:
         raise OgimpactError(f"design {design!r} needs --cohort COL (the first treated period; 0/empty = never treated).")
-    if design == "twfe" and not treat:
-        raise OgimpactError("design 'twfe' needs --treat COL (a 0/1 treatment indicator).")
+    if design in ("twfe", "lp-did") and not treat:
+        raise OgimpactError(f"design {design!r} needs --treat COL (a 0/1 treatment indicator).")
     if design == "panel" and not regressors:
         raise OgimpactError("design 'panel' needs --regressors A,B (the explanatory columns).")
     for c in dict.fromkeys([*covariates, *regressors]):
@@ -175,7 +179,7 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
         extra = [c for c in df.columns if c not in roles]
         return Panel.from_frame(df, **kw, extra=extra, require_comparison=False, min_clusters_warn=0)
     return Panel.from_frame(
-        df, **kw, cohort=cohort if need_cohort else None, treat=treat if design == "twfe" else None,
+        df, **kw, cohort=cohort if need_cohort else None, treat=treat if design in ("twfe", "lp-did") else None,
         covariates=covariates, extra=extra,
     )
 

@@ -31,6 +31,8 @@ HELP = {
     "synth": "Abadie-Diamond-Hainmueller synthetic control",
     "sdid": "synthetic difference-in-differences (Arkhangelsky et al. 2021)",
     "its": "interrupted time series (segmented regression, Newey-West SEs)",
+    "etwfe": "Wooldridge (2021) extended TWFE: saturated cohort x period effects, aggregated as emfx",
+    "lp-did": "Dube, Girardi, Jorda & Taylor (2023) local-projections DiD with clean controls",
 }
 
 
@@ -105,7 +107,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--treat", metavar="COL", help="0/1 treatment column (required)")
         g.add_argument("--covariates", metavar="A,B", help="time-varying controls [none]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
-    if name in ("event-study", "cs", "sun-abraham", "imputation"):
+    if name in ("event-study", "cs", "sun-abraham", "imputation", "etwfe"):
         g.add_argument("--cohort", metavar="COL",
                        help="first treated period (required); 0/empty/beyond last = never treated")
         g.add_argument("--covariates", metavar="A,B", help="[none]")
@@ -131,6 +133,16 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--fe", metavar="COL,COL", default="unit,time", help="first-stage fixed effects [unit,time]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
         g.add_argument("--se", default="two-stage", choices=["two-stage", "bjs"], help="[two-stage, as R did2s]")
+    if name == "etwfe":
+        g.add_argument("--family", default="gaussian", choices=["gaussian"], help="[gaussian]")
+        g.add_argument("--control", default="notyet", choices=["notyet", "never"], help="[notyet, as R etwfe]")
+        g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"],
+                       help="[simple]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+    if name == "lp-did":
+        from ._lp_did_args import add_lp_did_arguments
+
+        add_lp_did_arguments(g)
     if name in SINGLE_UNIT:
         g.add_argument("--treated", metavar="UNIT", required=False,
                        help="the treated unit's id" + (" (required)" if name != "its" else " [the only unit]"))
@@ -263,6 +275,12 @@ def _options(args, design, panel) -> dict:
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster)
     elif design == "sun-abraham":
         o.update(cluster=a.cluster)
+    elif design == "etwfe":
+        o.update(family=a.family, control=a.control, aggregate=a.aggregate, cluster=a.cluster)
+    elif design == "lp-did":
+        from ._lp_did_args import lp_did_options
+
+        o.update(lp_did_options(a))
     elif design == "imputation":
         fe = _list(a.fe)
         cols = panel.frame.columns
