@@ -172,7 +172,7 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
     if design == "panel":
         return Panel.from_frame(
             df, **kw, covariates=regressors, unique_keys=False, regular_time=False, require_comparison=False,
-            extra=[c for c in [cluster, *cl_extra] if c and c not in (unit, time)],
+            extra=[c for c in [cluster, *cl_extra, *fe] if c and c not in (unit, time)],
         )
     if design in SINGLE_UNIT:
         roles = {unit, time, outcome}

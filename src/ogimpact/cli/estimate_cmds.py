@@ -98,7 +98,8 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--effects", default=None,
                        help="unit,time | unit | time | none [unit,time; unit with --model re]")
         g.add_argument("--model", default="fe", choices=["fe", "re", "pooled"], help="[fe]")
-        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west"],
+        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west", "cr3", "driscoll-kraay",
+                                          "conley"],
                        help="[cluster when --cluster is given, else classical]")
         g.add_argument("--cluster", metavar="COL", help="cluster column (A,B for two-way) [none; the unit with --vcov cluster]")
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L",
@@ -169,6 +170,13 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
                        help="month-of-year dummies (time must be a month index, e.g. year*12+month-1)")
+    if name in ("twfe", "event-study"):
+        g.add_argument("--vcov", choices=["cluster", "cr3", "driscoll-kraay", "conley"], help="[cluster]")
+        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Driscoll-Kraay lags [floor(4(T/100)^(2/9))]")
+    if name in REGRESSION:
+        g.add_argument("--lat", metavar="COL", help="latitude column in degrees (--vcov conley)")
+        g.add_argument("--lon", metavar="COL", help="longitude column in degrees (--vcov conley)")
+        g.add_argument("--cutoff", type=float, metavar="KM", help="Conley distance cutoff in km (--vcov conley)")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
@@ -242,7 +250,8 @@ def _build_panel(args, design):
             cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None),
             covariates=_list(getattr(args, "covariates", None)),
             regressors=_list(getattr(args, "regressors", None)),
-            cluster=getattr(args, "cluster", None), fe=fe_cols,
+            cluster=getattr(args, "cluster", None),
+            fe=fe_cols + [c for c in (getattr(args, "lat", None), getattr(args, "lon", None)) if c],
         )
 
 
@@ -255,6 +264,11 @@ def _wild(args) -> dict:
                 bootstrap_weights=args.bootstrap_weights, seed=args.seed)
 
 
+def _vcov_extra(a) -> dict:
+    """Conley coordinates: only passed when given (the columns travel in the panel)."""
+    return {k: getattr(a, k) for k in ("lat", "lon", "cutoff") if getattr(a, k, None) is not None}
+
+
 def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
@@ -265,11 +279,12 @@ def _options(args, design, panel) -> dict:
         if bad:
             raise OgimpactError(f"--effects takes unit,time | unit | time | none, got {a.effects!r}.")
         o.update(regressors=_list(a.regressors), effects=effects, model=a.model, vcov=a.vcov,
-                 cluster=a.cluster, hac_lags=a.hac_lags, **_wild(a))
+                 cluster=a.cluster, hac_lags=a.hac_lags, **_wild(a), **_vcov_extra(a))
     elif design == "twfe":
-        o.update(cluster=a.cluster, **_wild(a))
+        o.update(cluster=a.cluster, **_wild(a), vcov=a.vcov, hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "event-study":
-        o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a))
+        o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a), vcov=a.vcov,
+                 hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "cs":
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster)
