@@ -97,3 +97,23 @@ def test_lp_did_vcov_diagonal_is_each_horizons_crv1():
     assert code == 0
     se = np.array([r["se"] for r in d["event_study"]])
     assert np.sqrt(np.diag(np.array(d["vcov"]))) == pytest.approx(se, rel=1e-12)
+
+
+def test_stacked_weights_and_window_errors(tmp_path):
+    """Stacked DiD: Q weights as Wing, Freedman & Hollingsworth (2024) define them; the peer check is
+    tests/reference/castle_stacked (diff-diff 3.13.0)."""
+    data = str(REF / "castle_stacked" / "data.csv")
+    base = ["estimate", "stacked", "--data", data, "--outcome", "l_homicide", "--unit", "sid", "--time", "year",
+            "--cohort", "cohort"]
+    code, d, err = _run(base + ["--json"])
+    assert code == 0, err
+    df = pd.read_csv(data)
+    g = df.groupby("sid")["cohort"].first()
+    nd = {a: int((g == a).sum()) for a in (2006, 2007)}
+    nc = {a: int(((g == 0) | (g > a + 3)).sum()) for a in (2006, 2007)}
+    for a in (2006, 2007):
+        q = (nd[a] / sum(nd.values())) / (nc[a] / sum(nc.values()))
+        assert d["diagnostics"]["control_weights"][str(a)] == pytest.approx(q, rel=1e-12)
+    assert d["diagnostics"]["dropped_sub_experiments"] == [2008, 2009, 2010]
+    code, _, err = _run(base + ["--window", "0:3"])
+    assert code == 2 and "-1" in err

@@ -48,11 +48,12 @@ DESIGNS: dict[str, tuple[str, str]] = {
 }
 DESIGNS["etwfe"] = ("ogimpact.designs.etwfe", "fit_etwfe")
 DESIGNS["lp-did"] = ("ogimpact.designs.lp_did", "fit_lp_did")
+DESIGNS["stacked"] = ("ogimpact.designs.stacked", "fit_stacked")
 
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")
 STAGGERED = ("event-study", "cs", "sun-abraham", "imputation")
-STAGGERED += ("etwfe",)
+STAGGERED += ("etwfe", "stacked")
 
 
 def design_function(design: str):

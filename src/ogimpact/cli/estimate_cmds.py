@@ -33,6 +33,7 @@ HELP = {
     "its": "interrupted time series (segmented regression, Newey-West SEs)",
     "etwfe": "Wooldridge (2021) extended TWFE: saturated cohort x period effects, aggregated as emfx",
     "lp-did": "Dube, Girardi, Jorda & Taylor (2023) local-projections DiD with clean controls",
+    "stacked": "stacked DiD with Wing, Freedman & Hollingsworth (2024) corrective weights",
 }
 
 
@@ -108,7 +109,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--treat", metavar="COL", help="0/1 treatment column (required)")
         g.add_argument("--covariates", metavar="A,B", help="time-varying controls [none]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
-    if name in ("event-study", "cs", "sun-abraham", "imputation", "etwfe"):
+    if name in ("event-study", "cs", "sun-abraham", "imputation", "etwfe", "stacked"):
         g.add_argument("--cohort", metavar="COL",
                        help="first treated period (required); 0/empty/beyond last = never treated")
         g.add_argument("--covariates", metavar="A,B", help="[none]")
@@ -139,6 +140,9 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--control", default="notyet", choices=["notyet", "never"], help="[notyet, as R etwfe]")
         g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"],
                        help="[simple]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+    if name == "stacked":
+        g.add_argument("--window", metavar="A:B", default="-3:3", help="event times of each sub-experiment [-3:3]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
     if name == "lp-did":
         from ._lp_did_args import add_lp_did_arguments
@@ -292,6 +296,8 @@ def _options(args, design, panel) -> dict:
         o.update(cluster=a.cluster)
     elif design == "etwfe":
         o.update(family=a.family, control=a.control, aggregate=a.aggregate, cluster=a.cluster)
+    elif design == "stacked":
+        o.update(window=_span(a.window, "--window"), cluster=a.cluster)
     elif design == "lp-did":
         from ._lp_did_args import lp_did_options
 
