@@ -209,7 +209,7 @@ def registry_panel(
         warnings.simplefilter("ignore", PanelWarning)
         p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
     f = p.frame
-    if design == "twfe":
+    if design in ("twfe", "lp-did"):
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
                              covariates=p.covariates, extra=["cohort"], regular_time=False)
     elif design in SINGLE_UNIT or design == "panel":

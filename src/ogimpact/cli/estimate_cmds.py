@@ -174,10 +174,10 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
                        help="month-of-year dummies (time must be a month index, e.g. year*12+month-1)")
-    if name in ("twfe", "event-study"):
+    if name in ("twfe", "event-study", "etwfe", "stacked"):
         g.add_argument("--vcov", choices=["cluster", "cr3", "driscoll-kraay", "conley"], help="[cluster]")
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Driscoll-Kraay lags [floor(4(T/100)^(2/9))]")
-    if name in REGRESSION:
+    if name in (*REGRESSION, "etwfe", "stacked"):
         g.add_argument("--lat", metavar="COL", help="latitude column in degrees (--vcov conley)")
         g.add_argument("--lon", metavar="COL", help="longitude column in degrees (--vcov conley)")
         g.add_argument("--cutoff", type=float, metavar="KM", help="Conley distance cutoff in km (--vcov conley)")
@@ -295,9 +295,11 @@ def _options(args, design, panel) -> dict:
     elif design == "sun-abraham":
         o.update(cluster=a.cluster)
     elif design == "etwfe":
-        o.update(family=a.family, control=a.control, aggregate=a.aggregate, cluster=a.cluster)
+        o.update(family=a.family, control=a.control, aggregate=a.aggregate, cluster=a.cluster, vcov=a.vcov,
+                 hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "stacked":
-        o.update(window=_span(a.window, "--window"), cluster=a.cluster)
+        o.update(window=_span(a.window, "--window"), cluster=a.cluster, vcov=a.vcov, hac_lags=a.hac_lags,
+                 **_vcov_extra(a))
     elif design == "lp-did":
         from ._lp_did_args import lp_did_options
 

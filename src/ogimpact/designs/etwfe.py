@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME
+from ..inference.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, ci_and_p, terms_frame
 from ._fe import codes, demean
 from .panel_regression import fit_linear
@@ -43,6 +43,11 @@ def fit_etwfe(
     aggregate: str = "simple",
     cluster: str | None = None,
     alpha: float = 0.05,
+    vcov: str | None = None,
+    hac_lags: int | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    cutoff: float | None = None,
 ) -> Estimate:
     """Wooldridge's extended TWFE (design ``"etwfe"``).
 
@@ -59,6 +64,7 @@ def fit_etwfe(
         unit-weighted mean of the cohort effects (group); the mean of the event-time
         effects at e >= 0 (dynamic); the mean of the period effects (calendar), as ``cs``.
     cluster : cluster column [unit].
+    vcov, hac_lags, lat, lon, cutoff : covariance (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------
@@ -119,8 +125,9 @@ def fit_etwfe(
             names.append(f"{x}:time::{s}")
     X = np.column_stack(cols)
     fe = [codes(frame[panel.unit].to_numpy()), tcode]
-    fit = fit_linear(frame[panel.outcome].to_numpy(float), X, names, fe=fe, kind="cluster", clusters=cl_codes,
-                     cluster_names=cl_cols, keep=names[:m])
+    vkw = design_vcov_kwargs(panel, frame, vcov, cl_codes, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon,
+                             cutoff=cutoff)
+    fit = fit_linear(frame[panel.outcome].to_numpy(float), X, names, fe=fe, keep=names[:m], **vkw)
     pos = {nm: i for i, nm in enumerate(fit.names)}
     V = fit.vcov
     p = len(fit.names)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME
+from ..inference.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, ci_and_p, terms_frame
 from ._fe import codes
 from .panel_regression import fit_linear
@@ -77,6 +77,11 @@ def fit_stacked(
     window: tuple[int, int] = (-3, 3),
     cluster: str | None = None,
     alpha: float = 0.05,
+    vcov: str | None = None,
+    hac_lags: int | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    cutoff: float | None = None,
 ) -> Estimate:
     """Stacked DiD with Wing–Freedman–Hollingsworth weights (design ``"stacked"``).
 
@@ -85,6 +90,8 @@ def fit_stacked(
     panel : Panel with a ``cohort`` role (first treated period; 0 = never treated).
     window : (A, B), A <= -1 < 0 <= B [(-3, 3)]; event time -1 is the reference.
     cluster : cluster column [unit].
+    vcov, hac_lags, lat, lon, cutoff : covariance of the weighted fits
+        (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------
@@ -108,15 +115,14 @@ def fit_stacked(
     cols = [np.ones(len(st)), D] + [(e == k).astype(float) for k in ets] + [D * (e == k) for k in ets]
     names = ["Intercept", "D"] + [f"e::{k}" for k in ets] + [f"D:e::{k}" for k in ets]
     X = np.column_stack(cols)
-    fit_es = fit_linear(y * sw, X * sw[:, None], names, kind="cluster", clusters=cl, cluster_names=cl_cols,
-                        keep=[f"D:e::{k}" for k in ets])
+    vkw = design_vcov_kwargs(panel, st, vcov, cl, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon, cutoff=cutoff)
+    fit_es = fit_linear(y * sw, X * sw[:, None], names, keep=[f"D:e::{k}" for k in ets], **vkw)
     idx = [fit_es.names.index(f"D:e::{k}") for k in ets]
     es = EventStudy(tuple(ets), fit_es.coef[idx], fit_es.vcov.V[np.ix_(idx, idx)], -1, "stacked",
                     alpha=alpha, df=fit_es.vcov.df)
     post = (e >= 0).astype(float)
     Xs = np.column_stack([np.ones(len(st)), D, post, D * post])
-    fit = fit_linear(y * sw, Xs * sw[:, None], ["Intercept", "D", "Post", "D:Post"], kind="cluster", clusters=cl,
-                     cluster_names=cl_cols, keep=["D:Post"])
+    fit = fit_linear(y * sw, Xs * sw[:, None], ["Intercept", "D", "Post", "D:Post"], keep=["D:Post"], **vkw)
     V = fit_es.vcov
     # headline: the mean of the post-period event-time ATTs (diff-diff StackedDiD's overall ATT)
     a = np.array([1.0 if k >= 0 else 0.0 for k in ets])
