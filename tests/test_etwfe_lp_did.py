@@ -117,3 +117,39 @@ def test_stacked_weights_and_window_errors(tmp_path):
     assert d["diagnostics"]["dropped_sub_experiments"] == [2008, 2009, 2010]
     code, _, err = _run(base + ["--window", "0:3"])
     assert code == 2 and "-1" in err
+
+
+# pyfixest 0.60.0 (PyPI, throwaway venv, 2026-12-02):
+#   fepois("emp ~ i(cell, ref='none') | ft + year", vcov={"CRV1": "countyreal"}) on mpdta with
+#   emp = round(exp(lemp)), cell = cohort_year for treated cells (t >= cohort) -- R etwfe's Poisson
+#   specification (cohort and year effects).  Tolerance: coefficients 1e-9, SEs rel 1e-6 (pyfixest's IRLS
+#   stops at its own deviance tolerance; measured agreement 1.3e-13 / 1.2e-9).
+PYFIXEST_FEPOIS = {"2004:2004": (-0.00804994959550718, 0.010114194548331795),
+                   "2004:2007": (-0.0672208266517652, 0.01927468752113426),
+                   "2006:2006": (0.05521198164674926, 0.03309479077613611),
+                   "2007:2007": (-0.060674976909775045, 0.015021435006012983)}
+
+
+def test_etwfe_poisson_coefficients_equal_pyfixest_fepois(tmp_path):
+    df = pd.read_csv(REF / "mpdta_etwfe" / "data.csv")
+    df["emp"] = np.round(np.exp(df["lemp"])).astype(int)
+    f = tmp_path / "emp.csv"
+    df.to_csv(f, index=False)
+    base = ["estimate", "etwfe", "--data", str(f), "--outcome", "emp", "--unit", "countyreal", "--time", "year",
+            "--cohort", "first.treat", "--json"]
+    code, d, err = _run(base + ["--family", "poisson"])
+    assert code == 0, err
+    terms = {t["term"]: t for t in d["terms"]}
+    for cell, (b, se) in PYFIXEST_FEPOIS.items():
+        assert terms[f"cell::{cell}"]["estimate"] == pytest.approx(b, abs=1e-9)
+        assert terms[f"cell::{cell}"]["se"] == pytest.approx(se, rel=1e-6)
+    # the headline is an average effect on the outcome scale (emfx): a count, not a log coefficient
+    gt = {(r["group"], r["time"]): r["estimate"] for r in d["group_time"]}
+    sub = df[(df["first.treat"] == 2004) & (df.year == 2004)]
+    b = PYFIXEST_FEPOIS["2004:2004"][0]
+    assert gt[(2004, 2004)] < 0 and abs(gt[(2004, 2004)]) < abs(b) * sub["emp"].mean() * 1.01
+    df["hi"] = (df["lemp"] > df["lemp"].median()).astype(int)
+    df.to_csv(f, index=False)
+    code, d, err = _run([*base[:5], "hi", *base[6:], "--family", "logit"])
+    assert code == 0, err
+    assert -1 < d["estimate"] < 1 and d["options"]["link"] == "logit"

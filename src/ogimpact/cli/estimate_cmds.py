@@ -136,7 +136,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--cluster", metavar="COL", help="[unit]")
         g.add_argument("--se", default="two-stage", choices=["two-stage", "bjs"], help="[two-stage, as R did2s]")
     if name == "etwfe":
-        g.add_argument("--family", default="gaussian", choices=["gaussian"], help="[gaussian]")
+        g.add_argument("--family", default="gaussian", choices=["gaussian", "poisson", "logit"], help="[gaussian]")
         g.add_argument("--control", default="notyet", choices=["notyet", "never"], help="[notyet, as R etwfe]")
         g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"],
                        help="[simple]")

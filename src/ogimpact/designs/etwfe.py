@@ -14,6 +14,8 @@ References
 ----------
 Wooldridge, J. M. (2021). Two-way fixed effects, the two-way Mundlak regression, and
 difference-in-differences estimators. SSRN 3906345.
+Wooldridge, J. M. (2023). Simple approaches to nonlinear difference-in-differences with panel
+data. *The Econometrics Journal* 26(3), C31-C66.
 McDermott, G. (2023). etwfe: Extended Two-Way Fixed Effects. R package.
 """
 from __future__ import annotations
@@ -54,8 +56,11 @@ def fit_etwfe(
     Parameters
     ----------
     panel : Panel with a ``cohort`` role (first treated period; 0 = never treated).
-    family : {"gaussian"}
-        Linear model (unit and period fixed effects).
+    family : {"gaussian", "poisson", "logit"}
+        Linear model with unit and period effects, or (Wooldridge 2023) a Poisson / logit model with
+        cohort and period effects fitted by IRLS (R etwfe sets ``ivar = NULL`` for GLMs); GLM cell
+        effects are averages over the cell's rows of ``mu(eta) - mu(eta without the cell terms)``
+        (R ``emfx``), their SEs by the delta method with the fixed effects held fixed.
     control : {"notyet", "never"}
         Not-yet-treated controls (R etwfe's default) or never-treated only.
     covariates : controls, demeaned by cohort and period and interacted with every cell.
@@ -71,8 +76,8 @@ def fit_etwfe(
     Estimate with ``group_time`` (every cell), and ``groups`` / ``event_study`` /
     ``calendar`` for the corresponding aggregation.
     """
-    if family != "gaussian":
-        raise DesignError(f"--family {family} is not available in this build; use --family gaussian.")
+    if family not in ("gaussian", "poisson", "logit"):
+        raise DesignError("--family takes gaussian, poisson or logit.")
     if control not in ("notyet", "never"):
         raise DesignError("--control takes notyet or never.")
     if aggregate not in AGGREGATES:
@@ -124,10 +129,16 @@ def fit_etwfe(
             cols.append((xs[:, j] * (t == s))[:, None])
             names.append(f"{x}:time::{s}")
     X = np.column_stack(cols)
-    fe = [codes(frame[panel.unit].to_numpy()), tcode]
+    # gaussian: unit and period effects; poisson/logit: cohort and period effects (R etwfe drops ivar for GLMs)
+    fe = [codes(frame[panel.unit].to_numpy()) if family == "gaussian" else gcode, tcode]
     vkw = design_vcov_kwargs(panel, frame, vcov, cl_codes, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon,
                              cutoff=cutoff)
-    fit = fit_linear(frame[panel.outcome].to_numpy(float), X, names, fe=fe, keep=names[:m], **vkw)
+    yv = frame[panel.outcome].to_numpy(float)
+    if family == "gaussian":
+        fit = fit_linear(yv, X, names, fe=fe, keep=names[:m], **vkw)
+        eta = None
+    else:
+        fit, eta = _glm(yv, X, names, fe, family, names[:m], vkw)
     pos = {nm: i for i, nm in enumerate(fit.names)}
     V = fit.vcov
     p = len(fit.names)
@@ -141,6 +152,8 @@ def fit_etwfe(
             if nm in pos and cnt[i] > 0:
                 A[i, pos[nm]] = xdm[rowcell == i, j].mean()
     att = A @ fit.coef
+    if eta is not None:  # GLM: average of mu(eta) - mu(eta without the cell terms) over the cell's rows (emfx)
+        att, A = _glm_effects(eta, X, names, fit, rowcell, m, cells, covs, family)
     post = np.array([s >= c for c, s in cells])
     unit_codes = fe[0]
     n_units_g = {c: int(len(np.unique(unit_codes[(g == c)]))) for c in cohorts}
@@ -149,7 +162,7 @@ def fit_etwfe(
         """(estimate, se, gradient) of a weighted mean of cells."""
         w = sel_w / sel_w.sum()
         a = w @ A
-        return float(a @ fit.coef), float(np.sqrt(max(a @ V.V @ a, 0.0))), a
+        return float(w @ att), float(np.sqrt(max(a @ V.V @ a, 0.0))), a
 
     def rows_by(key):
         labels = sorted(set(key[post & (cnt > 0)].tolist()))
@@ -180,7 +193,8 @@ def fit_etwfe(
         else:
             wts = np.ones(len(rows))
         a = (wts / wts.sum()) @ grads
-        est, se = float(a @ fit.coef), float(np.sqrt(max(a @ V.V @ a, 0.0)))
+        est = float((wts / wts.sum()) @ np.array([r[1] for r in rows]))
+        se = float(np.sqrt(max(a @ V.V @ a, 0.0)))
         if aggregate == "dynamic":
             event_study = EventStudy(tuple(int(r[0]) for r in rows), np.array([r[1] for r in rows]),
                                      grads @ V.V @ grads.T, None, "etwfe", alpha=alpha, df=dfree)
@@ -195,7 +209,8 @@ def fit_etwfe(
     if fit.dropped:
         diag["dropped_collinear"] = fit.dropped
     options = {"family": family, "control": control, "aggregate": aggregate, "covariates": covs,
-               "fixed_effects": [panel.unit, panel.time], "cluster": ",".join(cl_cols), "vcov": V.name,
+               "fixed_effects": [panel.unit if family == "gaussian" else panel.cohort, panel.time],
+               "link": {"gaussian": "identity", "poisson": "log", "logit": "logit"}[family], "cluster": ",".join(cl_cols), "vcov": V.name,
                "ssc": SSC_NAME, "ssc_factors": V.ssc, "alpha": alpha, "df_t": dfree,
                "reference_cohort": "never treated" if gref == 0 else int(gref), "reference_period": int(tref),
                "covariate_spec": "cells x (x demeaned by cohort and period) + x, x:cohort, x:period (R etwfe)",
@@ -206,3 +221,71 @@ def fit_etwfe(
         n_clusters=V.n_clusters, n_treated_units=int(sum(n_units_g.values())), terms=terms,
         event_study=event_study, tables=tables, diagnostics=diag, options=options,
     )
+
+
+def _mu(eta, family):
+    return np.exp(eta) if family == "poisson" else 1.0 / (1.0 + np.exp(-eta))
+
+
+def _glm(y, X, names, fe, family, keep, vkw):
+    """Poisson / logit regression with absorbed fixed effects by IRLS (weighted demeaning), as fixest feglm.
+
+    Returns the weighted least-squares fit at convergence (coefficients, collinearity, CRV1 covariance
+    of the scores ``x~ (y - mu)`` with fixest's small-sample K) and the linear predictor.
+    """
+    from ..inference.vcov import compute_vcov, dof_k
+    from ._fe import demean
+
+    if family == "poisson" and (y < 0).any():
+        raise DesignError("--family poisson needs a non-negative outcome.")
+    if family == "logit" and not np.isin(y, (0.0, 1.0)).all():
+        raise DesignError("--family logit needs a 0/1 outcome.")
+    mu = (y + y.mean()) / 2 if family == "poisson" else (y + 0.5) / 2
+    eta = np.log(mu) if family == "poisson" else np.log(mu / (1 - mu))
+    dev_old = np.inf
+    for _ in range(100):
+        W = mu if family == "poisson" else mu * (1 - mu)
+        z = eta + (y - mu) / W
+        Z = demean(np.column_stack([z, X]), fe, weights=W, tol=1e-13)
+        sw = np.sqrt(W)
+        fit = fit_linear(Z[:, 0] * sw, Z[:, 1:] * sw[:, None], names, keep=keep)
+        eta = z - fit.resid / sw
+        mu = _mu(eta, family)
+        if family == "poisson":
+            dev = 2 * float(np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0) - (y - mu)))
+        else:
+            dev = -2 * float(np.sum(y * np.log(mu) + (1 - y) * np.log(1 - mu)))
+        if abs(dev - dev_old) / (0.1 + abs(dev)) < 1e-10:
+            break
+        dev_old = dev
+    else:
+        raise DesignError(f"the {family} ETWFE regression did not converge in 100 iterations.")
+    K = dof_k(fit.X.shape[1], fe, list(vkw.get("clusters", ())) if vkw["kind"] == "cluster" else [])
+    V = compute_vcov(fit.X, fit.resid, k=K, **vkw)
+    from dataclasses import replace
+
+    return replace(fit, vcov=V, k=K), eta
+
+
+def _glm_effects(eta, X, names, fit, rowcell, m, cells, covs, family):
+    """Cell ATTs (mean over the cell's rows of mu(eta) - mu(eta0)) and their gradients in the coefficients."""
+    idx = [names.index(nm) for nm in fit.names]
+    Xk = X[:, idx]
+    cellcols = np.array([nm.startswith("cell::") for nm in fit.names])
+    b = fit.coef
+    att = np.zeros(m)
+    A = np.zeros((m, len(b)))
+    for i in range(m):
+        r = rowcell == i
+        if not r.any():
+            continue
+        x1 = Xk[r]
+        x0 = np.where(cellcols, 0.0, x1)
+        e1 = eta[r]
+        e0 = e1 - (x1 - x0) @ b
+        m1, m0 = _mu(e1, family), _mu(e0, family)
+        d1 = m1 if family == "poisson" else m1 * (1 - m1)
+        d0 = m0 if family == "poisson" else m0 * (1 - m0)
+        att[i] = float(np.mean(m1 - m0))
+        A[i] = (d1[:, None] * x1 - d0[:, None] * x0).mean(axis=0)
+    return att, A
