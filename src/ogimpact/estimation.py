@@ -49,6 +49,10 @@ DESIGNS: dict[str, tuple[str, str]] = {
     "dcdh": ("ogimpact.designs.dcdh", "fit_dcdh"),
     "continuous": ("ogimpact.designs.continuous_dose", "fit_continuous"),
 }
+DESIGNS["etwfe"] = ("ogimpact.designs.etwfe", "fit_etwfe")
+DESIGNS["lp-did"] = ("ogimpact.designs.lp_did", "fit_lp_did")
+DESIGNS["stacked"] = ("ogimpact.designs.stacked", "fit_stacked")
+
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")
 STAGGERED = ("event-study", "cs", "sun-abraham", "imputation")
@@ -57,6 +61,7 @@ COHORT_DESIGNS = ("cs", "sun-abraham", "imputation")
 #: default smallest treated cohort kept: 1 = every cohort with a unit is estimated, as R ``did``
 #: (which only warns below covariates + 5 units); registry panels, the CLI and assess share it
 MIN_COHORT_SIZE = 1
+STAGGERED += ("etwfe", "stacked")
 
 
 def design_function(design: str):
@@ -131,10 +136,10 @@ def panel_from_csv(
     need_cohort = design in STAGGERED
     if need_cohort and not cohort:
         raise OgimpactError(f"design {design!r} needs --cohort COL (the first treated period; 0/empty = never treated).")
-    if design == "twfe" and not treat:
-        raise OgimpactError("design 'twfe' needs --treat COL (a 0/1 treatment indicator).")
     if design == "dcdh" and not treat:
         raise OgimpactError("design 'dcdh' needs --treat COL (the treatment: binary, discrete or continuous).")
+    if design in ("twfe", "lp-did") and not treat:
+        raise OgimpactError(f"design {design!r} needs --treat COL (a 0/1 treatment indicator).")
     if design == "panel" and not regressors:
         raise OgimpactError("design 'panel' needs --regressors A,B (the explanatory columns).")
     for c in dict.fromkeys([*covariates, *regressors]):
@@ -178,7 +183,7 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
     if design == "panel":
         return Panel.from_frame(
             df, **kw, covariates=regressors, unique_keys=False, regular_time=False, require_comparison=False,
-            extra=[c for c in [cluster, *cl_extra] if c and c not in (unit, time)],
+            extra=[c for c in [cluster, *cl_extra, *fe] if c and c not in (unit, time)],
         )
     if design == "dcdh":  # non-absorbing, non-binary treatment: an extra column; missing outcomes kept
         return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *extra] if c not in (unit, time))),
@@ -191,7 +196,7 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
         extra = [c for c in df.columns if c not in roles]
         return Panel.from_frame(df, **kw, extra=extra, require_comparison=False, min_clusters_warn=0)
     return Panel.from_frame(
-        df, **kw, cohort=cohort if need_cohort else None, treat=treat if design == "twfe" else None,
+        df, **kw, cohort=cohort if need_cohort else None, treat=treat if design in ("twfe", "lp-did") else None,
         covariates=covariates, extra=extra,
     )
 
@@ -227,7 +232,7 @@ def registry_panel(
         warnings.simplefilter("ignore", PanelWarning)
         p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
     f = p.frame
-    if design == "twfe":
+    if design in ("twfe", "lp-did"):
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
                              covariates=p.covariates, extra=["cohort"], regular_time=False)
     elif design in SINGLE_UNIT or design == "panel":

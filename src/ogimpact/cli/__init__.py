@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "sensitivity_cmds",
     "pretrends_cmds",
     "table_cmds",
+    "diagnose_cmds",
     "meta_cmds",
     "assess_cmds",
     "report_cmds",

@@ -32,6 +32,9 @@ HELP = {
     "its": "interrupted time series (segmented regression, Newey-West SEs)",
     "dcdh": "de Chaisemartin & D'Haultfoeuille did_multiplegt_dyn (treatments that switch on/off or vary)",
     "continuous": "Callaway, Goodman-Bacon & Sant'Anna (2024) continuous-dose DiD",
+    "etwfe": "Wooldridge (2021) extended TWFE: saturated cohort x period effects, aggregated as emfx",
+    "lp-did": "Dube, Girardi, Jorda & Taylor (2023) local-projections DiD with clean controls",
+    "stacked": "stacked DiD with Wing, Freedman & Hollingsworth (2024) corrective weights",
 }
 
 
@@ -104,7 +107,8 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--effects", default=None,
                        help="unit,time | unit | time | none [unit,time; unit with --model re]")
         g.add_argument("--model", default="fe", choices=["fe", "re", "pooled"], help="[fe]")
-        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west"],
+        g.add_argument("--vcov", choices=["classical", "robust", "cluster", "newey-west", "cr3", "driscoll-kraay",
+                                          "conley"],
                        help="[cluster when --cluster is given, else classical]")
         g.add_argument("--cluster", metavar="COL", help="cluster column (A,B for two-way) [none; the unit with --vcov cluster]")
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L",
@@ -113,7 +117,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--treat", metavar="COL", help="0/1 treatment column (required)")
         g.add_argument("--covariates", metavar="A,B", help="time-varying controls [none]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
-    if name in ("event-study", "cs", "sun-abraham", "imputation"):
+    if name in ("event-study", "cs", "sun-abraham", "imputation", "etwfe", "stacked"):
         g.add_argument("--cohort", metavar="COL",
                        help="first treated period (required); 0/empty/beyond last = never treated")
         g.add_argument("--covariates", metavar="A,B", help="[none]")
@@ -143,6 +147,19 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--fe", metavar="COL,COL", default="unit,time", help="first-stage fixed effects [unit,time]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
         g.add_argument("--se", default="two-stage", choices=["two-stage", "bjs"], help="[two-stage, as R did2s]")
+    if name == "etwfe":
+        g.add_argument("--family", default="gaussian", choices=["gaussian", "poisson", "logit"], help="[gaussian]")
+        g.add_argument("--control", default="notyet", choices=["notyet", "never"], help="[notyet, as R etwfe]")
+        g.add_argument("--aggregate", default="simple", choices=["simple", "group", "dynamic", "calendar"],
+                       help="[simple]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+    if name == "stacked":
+        g.add_argument("--window", metavar="A:B", default="-3:3", help="event times of each sub-experiment [-3:3]")
+        g.add_argument("--cluster", metavar="COL", help="[unit]")
+    if name == "lp-did":
+        from ._lp_did_args import add_lp_did_arguments
+
+        add_lp_did_arguments(g)
     if name in SINGLE_UNIT:
         g.add_argument("--treated", metavar="UNIT", required=False,
                        help="the treated unit's id" + (" (required)" if name != "its" else " [the only unit]"))
@@ -217,6 +234,13 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--aggregate", default="dose", choices=["dose", "eventstudy"], help="[dose]")
         g.add_argument("--control", default="notyet", choices=["never", "notyet"], help="[notyet, as R contdid]")
         g.add_argument("--cluster", metavar="COL", help="[unit]")
+    if name in ("twfe", "event-study", "etwfe", "stacked"):
+        g.add_argument("--vcov", choices=["cluster", "cr3", "driscoll-kraay", "conley"], help="[cluster]")
+        g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Driscoll-Kraay lags [floor(4(T/100)^(2/9))]")
+    if name in (*REGRESSION, "etwfe", "stacked"):
+        g.add_argument("--lat", metavar="COL", help="latitude column in degrees (--vcov conley)")
+        g.add_argument("--lon", metavar="COL", help="longitude column in degrees (--vcov conley)")
+        g.add_argument("--cutoff", type=float, metavar="KM", help="Conley distance cutoff in km (--vcov conley)")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
@@ -304,7 +328,8 @@ def _build_panel(args, design):
             cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None) or getattr(args, "dose", None),
             covariates=_list(getattr(args, "covariates", None)),
             regressors=_list(getattr(args, "regressors", None)),
-            cluster=getattr(args, "cluster", None), fe=fe_cols,
+            cluster=getattr(args, "cluster", None),
+            fe=fe_cols + [c for c in (getattr(args, "lat", None), getattr(args, "lon", None)) if c],
         )
 
 
@@ -340,6 +365,9 @@ def _v_list(s: str | None):
         return [float(x) for x in s.split(",") if x.strip()]
     except ValueError:
         raise OgimpactError(f"--v takes comma-separated numbers (one weight per predictor), got {s!r}.") from None
+def _vcov_extra(a) -> dict:
+    """Conley coordinates: only passed when given (the columns travel in the panel)."""
+    return {k: getattr(a, k) for k in ("lat", "lon", "cutoff") if getattr(a, k, None) is not None}
 
 
 def _options(args, design, panel) -> dict:
@@ -352,11 +380,12 @@ def _options(args, design, panel) -> dict:
         if bad:
             raise OgimpactError(f"--effects takes unit,time | unit | time | none, got {a.effects!r}.")
         o.update(regressors=_list(a.regressors), effects=effects, model=a.model, vcov=a.vcov,
-                 cluster=a.cluster, hac_lags=a.hac_lags, **_wild(a))
+                 cluster=a.cluster, hac_lags=a.hac_lags, **_wild(a), **_vcov_extra(a))
     elif design == "twfe":
-        o.update(cluster=a.cluster, **_wild(a))
+        o.update(cluster=a.cluster, **_wild(a), vcov=a.vcov, hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "event-study":
-        o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a))
+        o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a), vcov=a.vcov,
+                 hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "cs":
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster, min_cohort_size=a.min_cohort_size)
@@ -369,6 +398,16 @@ def _options(args, design, panel) -> dict:
     elif design == "continuous":
         o.update(dose=a.dose, target=a.target, degree=a.degree, num_knots=a.num_knots, aggregate=a.aggregate,
                  control=a.control, cluster=a.cluster)
+    elif design == "etwfe":
+        o.update(family=a.family, control=a.control, aggregate=a.aggregate, cluster=a.cluster, vcov=a.vcov,
+                 hac_lags=a.hac_lags, **_vcov_extra(a))
+    elif design == "stacked":
+        o.update(window=_span(a.window, "--window"), cluster=a.cluster, vcov=a.vcov, hac_lags=a.hac_lags,
+                 **_vcov_extra(a))
+    elif design == "lp-did":
+        from ._lp_did_args import lp_did_options
+
+        o.update(lp_did_options(a))
     elif design == "imputation":
         fe = _list(a.fe)
         cols = panel.frame.columns

@@ -36,6 +36,10 @@ def register(subparsers) -> None:
     p.add_argument("--moderators", metavar="COL,...", help="meta-regression moderators (reml/dl/pm/fe)")
     p.add_argument("--method", required=True, choices=INVERSE_VARIANCE + COUNT_ONLY)
     p.add_argument("--alpha", type=float, default=0.05, help="1 - confidence level [0.05]")
+    p.add_argument("--test", default="z", choices=("z", "knha"),
+                   help="z, or knha: Hartung-Knapp-Sidik-Jonkman t(k-p) inference (reml/dl/pm/fe) [z]")
+    p.add_argument("--bias", metavar="egger,trimfill",
+                   help="publication-bias rows: egger (metafor regtest model='lm'), trimfill (metafor trimfill)")
     p.add_argument("--json", action="store_true", help="print the result JSON")
     p.set_defaults(func=run)
 
@@ -99,8 +103,26 @@ def run(args: argparse.Namespace) -> int:
                 es = escalc(args.measure, a, b, c, d)
                 res = meta_analysis(es["yi"].to_numpy(), vi=es["vi"].to_numpy(), method=args.method, labels=labels,
                                     moderators=mods, alpha=args.alpha, measure=args.measure)
+    bias_rows = []
+    if args.test == "knha" or args.bias:
+        from ..evidence import meta_bias
+
+        if args.method in COUNT_ONLY:
+            raise UsageError(f"--test knha and --bias need an inverse-variance method (reml, dl, pm, fe), not {args.method}.")
+        if args.test == "knha":
+            res = meta_bias.knha(res, X=_design_matrix(res, mods))
+        kinds = [b.strip() for b in (args.bias or "").split(",") if b.strip()]
+        bad = [b for b in kinds if b not in ("egger", "trimfill")]
+        if bad:
+            raise UsageError(f"--bias takes egger and/or trimfill, got {', '.join(bad)}.")
+        for b in kinds:
+            bias_rows.append(meta_bias.egger_test(res) if b == "egger" else meta_bias.trim_and_fill(res))
     if args.json:
         doc = res.to_dict()
+        if bias_rows:
+            from ..results import json_safe
+
+            doc["bias"] = json_safe(bias_rows)
         doc["options"] = {**doc.get("options", {}), "data": args.data,
                           "input": "counts" if args.counts else "estimate/se",
                           "columns": args.counts.split(",") if args.counts else [args.estimate, args.se],
@@ -108,4 +130,16 @@ def run(args: argparse.Namespace) -> int:
         emit_json(doc)
     else:
         print(res.summary())
+        for r in bias_rows:
+            print(", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()))
     return 0
+
+
+def _design_matrix(res, mods):
+    """The meta-regression design of a fit (intercept + dummy-coded moderators), for knha."""
+    if not res.terms:
+        return None
+    from ..evidence.meta import _design
+
+    X, _ = _design(mods.reset_index(drop=True).dropna(), len(res.studies))
+    return X

@@ -117,6 +117,8 @@ def fit_linear(
     keep: Sequence[str] = (),
     indicators: tuple[np.ndarray, int] | None = None,
     dense: bool = False,
+    coords: np.ndarray | None = None,
+    cutoff: float | None = None,
 ) -> LinearFit:
     """OLS of ``y`` on ``X`` with absorbed fixed effects and a chosen covariance.
 
@@ -217,7 +219,7 @@ def fit_linear(
         resid = yw - Xw @ coef
     K = dof_k(Xw.shape[1], fe, list(clusters) if kind == "cluster" else [])
     V = compute_vcov(Xw, resid, kind=kind, k=K, clusters=clusters, cluster_names=cluster_names,
-                     unit=unit, time=time, lags=lags, bread=bread)
+                     unit=unit, time=time, lags=lags, bread=bread, coords=coords, cutoff=cutoff)
     return LinearFit(names, coef, V, Xw, yw, resid, int(K), dropped, _stats(yw, resid, fe, n, K))
 
 

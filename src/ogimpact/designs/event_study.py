@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME
+from ..inference.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, terms_frame
 from .panel_regression import bootstrap_for, fit_linear
 from .twfe import prepare_regression
@@ -64,6 +64,11 @@ def fit_event_study(
     null: float = 0.0,
     bootstrap_weights: str = "rademacher",
     seed: int | None = None,
+    vcov: str | None = None,
+    hac_lags: int | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    cutoff: float | None = None,
 ) -> Estimate:
     """TWFE event study on the panel's cohort (design ``"event-study"``).
 
@@ -126,11 +131,12 @@ def fit_event_study(
     icode[rows] = lut[et[rows] - observed[0]]
     names = [event_time_name(e) for e in ets] + covs
     Xc = frame[covs].to_numpy(float) if covs else np.empty((len(frame), 0))
-    fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, kind="cluster",
-                     clusters=cl_codes, cluster_names=cl_cols, indicators=(icode, len(ets)))
+    vkw = design_vcov_kwargs(panel, frame, vcov, cl_codes, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon,
+                             cutoff=cutoff)
+    fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, indicators=(icode, len(ets)), **vkw)
     if wild_bootstrap and fit.X is None:  # the bootstrap needs the within-transformed regressors
-        fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, kind="cluster",
-                         clusters=cl_codes, cluster_names=cl_cols, indicators=(icode, len(ets)), dense=True)
+        fit = fit_linear(frame[panel.outcome].to_numpy(float), Xc, names, fe=fe, indicators=(icode, len(ets)),
+                         dense=True, **vkw)
     V = fit.vcov
     se = fit.se
     kept = [e for e in ets if event_time_name(e) in fit.names]
@@ -175,7 +181,7 @@ def fit_event_study(
                "binning": (f"event times below {win[0]} binned into {win[0]}, above {win[1]} into {win[1]} "
                            f"({n_binned} treated rows binned)") if win else "none: one coefficient per observed event time",
                "ref": ref, "covariates": covs, "fixed_effects": [panel.unit, panel.time],
-               "cluster": ",".join(cl_cols), "vcov": V.name, "ssc": SSC_NAME, "ssc_factors": V.ssc,
+               "cluster": ",".join(cl_cols), "vcov": V.name, "vcov_description": V.description, "ssc": SSC_NAME, "ssc_factors": V.ssc,
                "alpha": alpha, "df_t": V.df, "cohort_coding": panel.info.get("cohort_coding"),
                "wild_bootstrap": wild_bootstrap, "test": wb["term"] if wb else test, "null": null,
                "bootstrap_weights": bootstrap_weights, "seed": seed}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
-from ..inference.vcov import KINDS, SSC_NAME, cluster_codes, dof_k
+from ..inference.vcov import KINDS, SSC_NAME, cluster_codes, design_vcov_kwargs, dof_k
 from ..results import Estimate, terms_frame
 from ._fe import codes, demean
 
@@ -133,6 +133,9 @@ def fit_panel(
     vcov: str | None = None,
     cluster: str | None = None,
     hac_lags: int | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    cutoff: float | None = None,
     alpha: float = 0.05,
     wild_bootstrap: int | None = None,
     test: str | None = None,
@@ -187,7 +190,7 @@ def fit_panel(
     cl_cols: list[str] = []
     cl_codes: list[np.ndarray] = []
     n_drop_cl = 0
-    if kind == "cluster" or wild_bootstrap:
+    if kind in ("cluster", "cr3") or wild_bootstrap:
         frame, n_drop_cl = drop_missing_clusters(frame, cl_arg or panel.unit)
         cl_cols, cl_codes = resolve_clusters(frame, cl_arg or panel.unit)
     y = frame[panel.outcome].to_numpy(float)
@@ -199,6 +202,9 @@ def fit_panel(
     kw = dict(kind=kind, clusters=cl_codes if kind == "cluster" else (), cluster_names=cl_cols,
               unit=frame[panel.unit].to_numpy() if kind == "newey-west" else None,
               time=frame[panel.time].to_numpy() if kind == "newey-west" else None, lags=hac_lags)
+    if kind in ("cr3", "driscoll-kraay", "conley"):
+        kw = design_vcov_kwargs(panel, frame, kind, cl_codes, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon,
+                                cutoff=cutoff)
     if model == "re":
         ys, Xs, re_info = _random_effects(y, X, regs, fe[0])
         fit = fit_linear(ys, Xs, ["Intercept", *regs], keep=[regs[0]], **kw)
@@ -219,8 +225,9 @@ def fit_panel(
     options = {
         "regressors": regs, "effects": list(eff) or ["none"], "model": model, "vcov": V.name, "vcov_kind": kind,
         "vcov_description": V.description, "ssc": SSC_NAME if kind == "cluster" else V.description,
-        "ssc_factors": V.ssc, "cluster": ",".join(cl_cols) if kind == "cluster" else None,
-        "hac_lags": V.ssc.get("lags") if kind == "newey-west" else hac_lags, "alpha": alpha,
+        "ssc_factors": V.ssc, "cluster": ",".join(cl_cols) if kind in ("cluster", "cr3") else None,
+        "hac_lags": V.ssc.get("lags") if kind in ("newey-west", "driscoll-kraay") else hac_lags,
+        "conley": {"lat": lat, "lon": lon, "cutoff_km": cutoff} if kind == "conley" else None, "alpha": alpha,
         "df_t": V.df, "wild_bootstrap": wild_bootstrap,
         "test": (test or regs[0]) if wild_bootstrap else test, "null": null,
         "bootstrap_weights": bootstrap_weights, "seed": seed,

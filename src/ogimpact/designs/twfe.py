@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME
+from ..inference.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, terms_frame
 from ._fe import codes, demean
 from .panel_regression import bootstrap_for, drop_missing_clusters, fit_linear, resolve_clusters
@@ -85,6 +85,11 @@ def fit_twfe(
     null: float = 0.0,
     bootstrap_weights: str = "rademacher",
     seed: int | None = None,
+    vcov: str | None = None,
+    hac_lags: int | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    cutoff: float | None = None,
 ) -> Estimate:
     """Two-way fixed-effects DiD of a 0/1 treatment (design ``"twfe"``).
 
@@ -99,6 +104,8 @@ def fit_twfe(
     wild_bootstrap, test, null, bootstrap_weights, seed :
         Restricted wild cluster bootstrap (boottest WCR) of ``test = null``
         (``test`` defaults to ``treat``), FE partialled out first.
+    vcov, hac_lags, lat, lon, cutoff :
+        Covariance (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------
@@ -125,8 +132,9 @@ def fit_twfe(
     Xc = frame[covs].to_numpy(float) if covs else np.empty((len(frame), 0))
     X = np.column_stack([D, Xc])
     names = ["treat", *covs]
-    fit = fit_linear(frame[panel.outcome].to_numpy(float), X, names, fe=fe, kind="cluster",
-                     clusters=cl_codes, cluster_names=cl_cols, keep=["treat"])
+    vkw = design_vcov_kwargs(panel, frame, vcov, cl_codes, cl_cols, hac_lags=hac_lags, lat=lat, lon=lon,
+                             cutoff=cutoff)
+    fit = fit_linear(frame[panel.outcome].to_numpy(float), X, names, fe=fe, keep=["treat"], **vkw)
     V = fit.vcov
     se = fit.se
     terms = terms_frame(fit.names, fit.coef, se, alpha=alpha, df=V.df)
@@ -142,7 +150,7 @@ def fit_twfe(
         diag["dropped_collinear"] = fit.dropped
     diag.update(_dcdh_weights(D, Xc, fe, fit))
     options = {"treat": treat_src, "covariates": covs, "fixed_effects": [panel.unit, panel.time],
-               "cluster": ",".join(cl_cols), "vcov": V.name, "ssc": SSC_NAME, "ssc_factors": V.ssc,
+               "cluster": ",".join(cl_cols), "vcov": V.name, "vcov_description": V.description, "ssc": SSC_NAME, "ssc_factors": V.ssc,
                "alpha": alpha, "df_t": V.df, "wild_bootstrap": wild_bootstrap,
                "test": (test or "treat") if wild_bootstrap else test, "null": null,
                "bootstrap_weights": bootstrap_weights, "seed": seed}

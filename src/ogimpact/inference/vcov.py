@@ -24,6 +24,21 @@ Conventions (``kind``)
     (fixest treats the periods as the "clusters" of a HAC).  Without a unit it
     is the time-series estimator (factor ``n/(n − K)``).  t(n − K).
 
+``cr3``
+    Cluster jackknife (Bell & McCaffrey 2002; MacKinnon, Nielsen & Webb 2023):
+    ``sum_g (b_(-g) - b)(b_(-g) - b)'`` with ``b_(-g)`` the fit without cluster g
+    (on the within-transformed data), no further small-sample factor: clubSandwich
+    ``CR3`` = pyfixest ``CRV3`` with its adjustments off; t(G − 1).
+``driscoll-kraay``
+    Driscoll & Kraay (1998): Bartlett-kernel HAC of the period sums of the scores
+    ``h_t = sum_i x_it e_it`` with ``L`` lags, no small-sample factor (plm
+    ``vcovSCC(type = "HC0")``; statsmodels ``cov_type="nw-groupsum"``); t(T − 1) as
+    Stata ``xtscc``.
+``conley``
+    Spatial HAC (Conley 1999): ``sum_t sum_{i,j in t} 1[d_ij <= cutoff] s_i s_j'`` over
+    pairs observed in the same period, great-circle (haversine, R = 6371 km) distance
+    from ``lat``/``lon`` in degrees, uniform kernel, no small-sample factor; t(n − K).
+
 What K counts (the small-sample ``K``)
 --------------------------------------
 ``K = (number of estimated coefficients, intercept included) + (FE parameters)``
@@ -49,7 +64,7 @@ from ..errors import DesignError
 __all__ = ["VcovResult", "compute_vcov", "cluster_meat", "cluster_scores", "classical_result", "cluster_result",
            "check_clusters", "vcov_matrix", "dof_k", "cluster_codes", "KINDS", "SSC_NAME"]
 
-KINDS = ("classical", "robust", "cluster", "newey-west")
+KINDS = ("classical", "robust", "cluster", "newey-west", "cr3", "driscoll-kraay", "conley")
 
 #: name of the small-sample convention written into ``options['ssc']``
 SSC_NAME = "fixest default = Stata reghdfe/xtreg for nested FE: (n-1)/(n-K), G/(G-1); FE nested in clusters not counted"
@@ -221,6 +236,97 @@ def _nw_panel_meat(S: np.ndarray, unit: np.ndarray | None, time: np.ndarray, lag
     return meat
 
 
+def _cr3(X: np.ndarray, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Cluster jackknife: sum over clusters of (b_(-g) - b)(b_(-g) - b)'."""
+    XtX = X.T @ X
+    G = int(g.max()) + 1
+    order = np.argsort(g, kind="stable")
+    bounds = np.searchsorted(g[order], np.arange(G + 1))
+    p = X.shape[1]
+    V = np.zeros((p, p))
+    for c in range(G):
+        idx = order[bounds[c]:bounds[c + 1]]
+        if not len(idx):
+            continue
+        Xg = X[idx]
+        A = XtX - Xg.T @ Xg
+        try:
+            d = np.linalg.solve(A, Xg.T @ e[idx])
+        except np.linalg.LinAlgError:
+            raise DesignError("the cluster jackknife (CR3) is undefined: leaving one cluster out makes the "
+                              "regressors collinear; use --vcov cluster.") from None
+        V += np.outer(d, d)
+    return V
+
+
+def _driscoll_kraay_meat(S: np.ndarray, time: np.ndarray, lags: int) -> tuple[np.ndarray, int]:
+    tc = pd.factorize(pd.Series(time), sort=True)[0]
+    T = int(tc.max()) + 1
+    H = np.column_stack([np.bincount(tc, weights=S[:, j], minlength=T) for j in range(S.shape[1])])
+    tv = np.sort(pd.unique(pd.Series(time)))
+    meat = H.T @ H
+    for lag in range(1, int(lags) + 1):
+        w = 1.0 - lag / (lags + 1.0)
+        G = H[lag:].T @ H[:-lag]
+        meat += w * (G + G.T)
+    return meat, len(tv)
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    r = np.pi / 180.0
+    a = np.sin((lat2 - lat1) * r / 2) ** 2 + np.cos(lat1 * r) * np.cos(lat2 * r) * np.sin((lon2 - lon1) * r / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _conley_meat(S: np.ndarray, coords: np.ndarray, cutoff: float, time: np.ndarray | None) -> np.ndarray:
+    lat, lon = coords[:, 0], coords[:, 1]
+    if np.isnan(coords).any() or (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
+        raise DesignError("Conley covariance needs latitude in [-90, 90] and longitude in [-180, 180] in every row.")
+    groups = [np.arange(len(S))] if time is None else [np.flatnonzero(time == v) for v in np.unique(time)]
+    meat = np.zeros((S.shape[1], S.shape[1]))
+    for idx in groups:
+        for start in range(0, len(idx), 2000):
+            blk = idx[start:start + 2000]
+            d = _haversine_km(lat[blk][:, None], lon[blk][:, None], lat[idx][None, :], lon[idx][None, :])
+            K = (d <= cutoff).astype(float)
+            meat += S[blk].T @ (K @ S[idx])
+    return (meat + meat.T) / 2
+
+
+def _new_kinds(kind, X, e, B, n, K, *, clusters, cluster_names, time, lags, coords, cutoff) -> VcovResult:
+    if kind == "cr3":
+        cl = [np.asarray(c, dtype=np.int64) for c in clusters]
+        names = list(cluster_names) or ["cluster1"]
+        if len(cl) != 1:
+            raise DesignError("--vcov cr3 takes one cluster variable; give --cluster COL.")
+        Gs = check_clusters(cl, names)
+        V = _cr3(X, e, cl[0])
+        return VcovResult(V, float(Gs[0] - 1), f"cluster jackknife CR3 by {names[0]} (G={Gs[0]}), no small-sample "
+                          f"factor (clubSandwich CR3 = pyfixest CRV3 without adjustments); t({Gs[0] - 1})",
+                          f"CR3({names[0]})", {"n": n, "K": K, "G": Gs[0], "factor": 1.0}, Gs[0])
+    S = X * e[:, None]
+    if kind == "driscoll-kraay":
+        if time is None:
+            raise DesignError("Driscoll-Kraay covariance needs a time variable.")
+        T = len(np.unique(time))
+        if lags is None:
+            lags = int(np.floor(4 * (T / 100) ** (2 / 9)))
+        meat, T = _driscoll_kraay_meat(S, np.asarray(time), int(lags))
+        V = B @ meat @ B
+        return VcovResult(V, float(T - 1), f"Driscoll-Kraay, Bartlett kernel, {lags} lag(s) on the period sums of "
+                          f"the scores, no small-sample factor (plm vcovSCC HC0); t({T - 1})",
+                          f"DK({lags})", {"n": n, "K": K, "T": T, "factor": 1.0, "lags": int(lags)}, None)
+    if coords is None or cutoff is None:
+        raise DesignError("Conley covariance needs --lat COL --lon COL and --cutoff KM.")
+    if not cutoff > 0:
+        raise DesignError("--cutoff must be a positive distance in km.")
+    meat = _conley_meat(S, np.asarray(coords, float), float(cutoff), None if time is None else np.asarray(time))
+    V = B @ meat @ B
+    return VcovResult(V, float(n - K), f"Conley spatial HAC, uniform kernel, cutoff {cutoff:g} km (haversine), pairs "
+                      f"in the same period, no small-sample factor; t({n - K})", f"Conley({cutoff:g}km)",
+                      {"n": n, "K": K, "factor": 1.0, "cutoff_km": float(cutoff)}, None)
+
+
 def compute_vcov(
     X: np.ndarray,
     resid: np.ndarray,
@@ -233,6 +339,8 @@ def compute_vcov(
     time: np.ndarray | None = None,
     lags: int | None = None,
     bread: np.ndarray | None = None,
+    coords: np.ndarray | None = None,
+    cutoff: float | None = None,
 ) -> VcovResult:
     """Covariance of OLS coefficients under one of the conventions of this module.
 
@@ -255,6 +363,7 @@ def compute_vcov(
         Newey–West lags (default: ``floor(4 (T/100)^(2/9))``, Newey & West 1994).
     bread : array (p, p), optional
         ``(X'X)^-1`` when the caller already has it (saves a pass over X).
+    coords, cutoff : (n, 2) latitude/longitude in degrees and the distance cutoff in km (``conley``).
 
     Returns
     -------
@@ -289,6 +398,9 @@ def compute_vcov(
             inter = pd.factorize(pd.Series(cl[0]).astype(str) + "|" + pd.Series(cl[1]).astype(str))[0]
             meat = cluster_meat(X, cl[0], e) + cluster_meat(X, cl[1], e) - cluster_meat(X, inter, e)
         return cluster_result(B, meat, n, K, Gs, names)
+    if kind in ("cr3", "driscoll-kraay", "conley"):
+        return _new_kinds(kind, X, e, B, n, K, clusters=clusters, cluster_names=cluster_names, time=time,
+                          lags=lags, coords=coords, cutoff=cutoff)
     if kind == "newey-west":
         S = X * e[:, None]
         if time is None:
@@ -315,3 +427,31 @@ def vcov_matrix(X, resid, **kw) -> tuple[np.ndarray, float | None, str]:
     """``(V, df_for_t, description)`` of :func:`compute_vcov` (same keywords)."""
     r = compute_vcov(X, resid, **kw)
     return r.V, r.df, r.description
+
+
+def design_vcov_kwargs(panel, frame, kind: str | None, clusters, cluster_names, *, hac_lags=None, lat=None,
+                       lon=None, cutoff=None, default: str = "cluster") -> dict:
+    """Keywords of :func:`compute_vcov` (through ``fit_linear``) for a regression design's ``--vcov`` choice.
+
+    ``kind`` None gives ``default``; ``cr3`` uses the design's clusters; ``driscoll-kraay`` the panel's
+    periods; ``conley`` the ``lat``/``lon`` columns of ``frame`` and ``cutoff`` (km).
+    """
+    kind = (kind or default).lower()
+    if kind not in KINDS:
+        raise DesignError(f"unknown --vcov {kind!r}; use one of {', '.join(KINDS)}.")
+    kw: dict = {"kind": kind, "clusters": clusters if kind in ("cluster", "cr3") else (),
+                "cluster_names": cluster_names, "lags": hac_lags}
+    if kind in ("newey-west", "driscoll-kraay", "conley"):
+        kw["time"] = frame[panel.time].to_numpy()
+    if kind == "newey-west":
+        kw["unit"] = frame[panel.unit].to_numpy()
+    if kind == "conley":
+        if not lat or not lon or cutoff is None:
+            raise DesignError("--vcov conley needs --lat COL --lon COL (degrees) and --cutoff KM.")
+        missing = [c for c in (lat, lon) if c not in frame.columns]
+        if missing:
+            raise DesignError(f"coordinate column(s) {missing} are not in the data; the bundled country reference "
+                              "has no centroids, so give --lat/--lon columns of a CSV.")
+        kw["coords"] = frame[[lat, lon]].to_numpy(float)
+        kw["cutoff"] = float(cutoff)
+    return kw
