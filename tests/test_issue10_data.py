@@ -12,6 +12,12 @@ Each fact is checked against the source named beside it (also in the row's sourc
   (per.gov.ie; letter of intent May 2013); New Zealand first NAP 2014-2016 (publicservice.govt.nz); Nigeria NAP 1
   Jan 2017 - Jun 2019 (Media Rights Agenda); Georgia submitted its 2012-2013 plan in April 2012 (NGO letter);
   Sri Lanka joined Oct 2015, Cabinet accepted its first NAP 2016-10-11 (cabinetoffice.gov.lk).
+- Moldova: Government Decision 195 of 04.04.2012 approved the 2012-2013 plan (lex.justice.md); Malta submitted its
+  first NAP in June 2012 (meae.gov.mt); Costa Rica presented its first plan in April 2013 (self-assessment 2013-2014);
+  Côte d'Ivoire transmitted its first plan 2016-06-30 (ogp.gouv.ci); Kyrgyzstan's PM presented its first NAP on
+  2018-10-23 (osce.org); Portugal published its first NAP in December 2018 (ogp.eportugal.gov.pt); Luxembourg's first
+  NAP is dated July 2019 and it withdrew from 2023-01-01 (docslib NAP 2019-2021; opengovpartnership.org/luxembourg-
+  withdrawn); Hungary's withdrawal letter reached OGP on 2016-12-06 (OGP media briefing of 2016-12-07).
 - CPLT 2009/10 survey: 20% know the law, 18.7% heard of the Council (consejotransparencia.cl/?p=798).
 - OBS 2019 Open Budget Index as published by IBP (integers): MEX 82, CHL 55, NZL 87, ZAF 87, AUS 79, BRA 81.
 """
@@ -57,6 +63,8 @@ def test_no_first_plan_precedes_joining():
     ("CHL", 2011, 2012, None), ("MEX", 2011, 2011, None), ("GBR", 2011, 2011, None), ("BRA", 2011, 2011, None),
     ("DEU", 2016, 2017, None), ("IRL", 2013, 2014, None), ("NZL", 2013, 2014, None), ("NGA", 2016, 2017, None),
     ("GEO", 2011, 2012, None), ("LKA", 2015, 2016, None),
+    ("MDA", 2011, 2012, None), ("MLT", 2011, 2012, None), ("CRI", 2012, 2013, None), ("CIV", 2015, 2016, None),
+    ("KGZ", 2017, 2018, None), ("PRT", 2017, 2018, None), ("LUX", 2016, 2019, 2023), ("HUN", 2013, 2013, 2016),
 ])
 def test_ogp_known_facts(unit, joined, first_plan, exited):
     r = _row(I.timing("ogp_member", "first_action_plan"), unit)
@@ -64,11 +72,21 @@ def test_ogp_known_facts(unit, joined, first_plan, exited):
     assert (pd.isna(r["exited"]) if exited is None else r["exited"] == exited)
 
 
-def test_russia_never_treated_and_hungary_exit_unsourced():
+def test_russia_never_treated_and_hungary_exit_dated():
     t = I.timing("ogp_member")
     assert not _row(t, "RUS")["treated"] and _row(t, "RUS")["cohort"] == 0
     h = _row(t, "HUN")
-    assert h["treated"] and pd.isna(h["exited"]) and "unsourced" in h["exit_source"]
+    assert h["treated"] and h["exited"] == 2016 and h["exited_date"] == "2016-12-06"
+    assert "opengovpartnership.org/news/media-briefing-government-of-hungary" in h["exit_source"]
+
+
+def test_first_plan_unsourced_only_for_two_members():
+    # 22 of the 24 previously unsourced first plans are now dated (sources in each row); Pakistan had submitted none
+    # by 2018-09-07 (thenews.com.pk) and Trinidad and Tobago is undated in any stored source.
+    t = I.timing("ogp_member", "first_action_plan")
+    m = t[t["treated"]]
+    assert sorted(m.loc[m["first_plan_source"] == "unsourced", "unit"]) == ["PAK", "TTO"]
+    assert m["in_force"].notna().sum() >= 80
 
 
 def test_exits_switch_treat_off_and_warn():
