@@ -19,6 +19,9 @@ Each fact is checked against the source named beside it (also in the row's sourc
   NAP is dated July 2019 and it withdrew from 2023-01-01 (docslib NAP 2019-2021; opengovpartnership.org/luxembourg-
   withdrawn); Hungary's withdrawal letter reached OGP on 2016-12-06 (OGP media briefing of 2016-12-07).
 - CPLT 2009/10 survey: 20% know the law, 18.7% heard of the Council (consejotransparencia.cl/?p=798).
+- Mexico ENAID 2016: 50.6% know a law and 50.6% know an institution guarantee access to information (INAI president's
+  op-ed, El Universal 2016-12-22); ENAID 2019: 54.8% know such an institution, 3.6% made a formal request (El Heraldo
+  de México 2020-06-22), 62.6% know or heard of the right (INEGI statistics, closeup.mx).
 - OBS 2019 Open Budget Index as published by IBP (integers): MEX 82, CHL 55, NZL 87, ZAF 87, AUS 79, BRA 81.
 """
 import warnings
@@ -106,6 +109,15 @@ def test_direct_awareness_and_use_measures_have_sources():
     assert {"rti.share_aware_law", "rti.share_aware_council", "rti.requests_all", "rti.requests_portal"} <= ids
     aw = M.load(["rti.share_aware_law", "rti.share_aware_council"]).set_index(["measure", "unit"])["value"]
     assert aw[("rti.share_aware_law", "CHL")] == 20.0 and aw[("rti.share_aware_council", "CHL")] == 18.7
+
+
+def test_mexico_enaid_awareness_rows():
+    s = D.rti_awareness_surveys().set_index(["iso3", "year", "indicator"])["value"]
+    assert s[("MEX", 2016, "share_aware_rti_law")] == 50.6 and s[("MEX", 2016, "share_heard_of_council")] == 50.6
+    assert s[("MEX", 2019, "share_heard_of_council")] == 54.8 and s[("MEX", 2019, "share_aware_rti_right")] == 62.6
+    assert s[("MEX", 2019, "share_requested_info")] == 3.6 and s[("MEX", 2016, "share_requested_info")] == 5.6
+    m = M.load(["rti.share_aware_council"])
+    assert set(m.loc[m["unit"] == "MEX", "year"]) == {2016, 2019}
     for f in (D.rti_awareness_surveys(), D.rti_request_volumes()):
         assert f["source_url"].str.startswith("http").all() and (f["accessed"] == "2026-12-02").all()
     req = M.load(["rti.requests_all"]).set_index("year")["value"]
