@@ -351,7 +351,7 @@ def _build() -> dict[str, Intervention]:
                 "and row): adopted = year joined (first year participating in OGP's 2019 report data, OGP's 'joined in' = "
                 "letter-of-intent year; e.g. Chile and Mexico 2011, Australia 2015); in_force = year of the first action "
                 "plan (founders 2011; action-plan cohorts 2012-2014; Australia Dec 2016; NA with first_plan_source "
-                "'unsourced' for Pakistan and Trinidad and Tobago); exited = year participation ended (Hungary 2016, "
+                "'unsourced' for Pakistan only); exited = year participation ended (Hungary 2016, "
                 "Tanzania 2017, Turkey 2017, Luxembourg 2023). No first plan precedes joining. "
                 "Russia withdrew its intent (2013-04-13) before participating and is never treated. Members joining after "
                 "2019 are not in any stored source. Exits: absorbing designs (cs, sun-abraham, imputation, synth, sdid, "
