@@ -12,7 +12,16 @@ Each fact is checked against the source named beside it (also in the row's sourc
   (per.gov.ie; letter of intent May 2013); New Zealand first NAP 2014-2016 (publicservice.govt.nz); Nigeria NAP 1
   Jan 2017 - Jun 2019 (Media Rights Agenda); Georgia submitted its 2012-2013 plan in April 2012 (NGO letter);
   Sri Lanka joined Oct 2015, Cabinet accepted its first NAP 2016-10-11 (cabinetoffice.gov.lk).
+- Moldova: Government Decision 195 of 04.04.2012 approved the 2012-2013 plan (lex.justice.md); Malta submitted its
+  first NAP in June 2012 (meae.gov.mt); Costa Rica presented its first plan in April 2013 (self-assessment 2013-2014);
+  Côte d'Ivoire transmitted its first plan 2016-06-30 (ogp.gouv.ci); Kyrgyzstan's PM presented its first NAP on
+  2018-10-23 (osce.org); Portugal published its first NAP in December 2018 (ogp.eportugal.gov.pt); Luxembourg's first
+  NAP is dated July 2019 and it withdrew from 2023-01-01 (docslib NAP 2019-2021; opengovpartnership.org/luxembourg-
+  withdrawn); Hungary's withdrawal letter reached OGP on 2016-12-06 (OGP media briefing of 2016-12-07).
 - CPLT 2009/10 survey: 20% know the law, 18.7% heard of the Council (consejotransparencia.cl/?p=798).
+- Mexico ENAID 2016: 50.6% know a law and 50.6% know an institution guarantee access to information (INAI president's
+  op-ed, El Universal 2016-12-22); ENAID 2019: 54.8% know such an institution, 3.6% made a formal request (El Heraldo
+  de México 2020-06-22), 62.6% know or heard of the right (INEGI statistics, closeup.mx).
 - OBS 2019 Open Budget Index as published by IBP (integers): MEX 82, CHL 55, NZL 87, ZAF 87, AUS 79, BRA 81.
 """
 import warnings
@@ -57,6 +66,8 @@ def test_no_first_plan_precedes_joining():
     ("CHL", 2011, 2012, None), ("MEX", 2011, 2011, None), ("GBR", 2011, 2011, None), ("BRA", 2011, 2011, None),
     ("DEU", 2016, 2017, None), ("IRL", 2013, 2014, None), ("NZL", 2013, 2014, None), ("NGA", 2016, 2017, None),
     ("GEO", 2011, 2012, None), ("LKA", 2015, 2016, None),
+    ("MDA", 2011, 2012, None), ("MLT", 2011, 2012, None), ("CRI", 2012, 2013, None), ("CIV", 2015, 2016, None),
+    ("KGZ", 2017, 2018, None), ("PRT", 2017, 2018, None), ("LUX", 2016, 2019, 2023), ("HUN", 2013, 2013, 2016),
 ])
 def test_ogp_known_facts(unit, joined, first_plan, exited):
     r = _row(I.timing("ogp_member", "first_action_plan"), unit)
@@ -64,11 +75,21 @@ def test_ogp_known_facts(unit, joined, first_plan, exited):
     assert (pd.isna(r["exited"]) if exited is None else r["exited"] == exited)
 
 
-def test_russia_never_treated_and_hungary_exit_unsourced():
+def test_russia_never_treated_and_hungary_exit_dated():
     t = I.timing("ogp_member")
     assert not _row(t, "RUS")["treated"] and _row(t, "RUS")["cohort"] == 0
     h = _row(t, "HUN")
-    assert h["treated"] and pd.isna(h["exited"]) and "unsourced" in h["exit_source"]
+    assert h["treated"] and h["exited"] == 2016 and h["exited_date"] == "2016-12-06"
+    assert "opengovpartnership.org/news/media-briefing-government-of-hungary" in h["exit_source"]
+
+
+def test_first_plan_unsourced_only_for_pakistan():
+    # 23 of the 24 previously unsourced first plans are now dated (sources in each row); Pakistan had submitted none
+    # by 2018-09-07 (thenews.com.pk); Trinidad and Tobago's first plan ran Sept 2014 - June 2016 (IRM end-of-term report).
+    t = I.timing("ogp_member", "first_action_plan")
+    m = t[t["treated"]]
+    assert sorted(m.loc[m["first_plan_source"] == "unsourced", "unit"]) == ["PAK"]
+    assert m["in_force"].notna().sum() >= 81 and _row(t, "TTO")["in_force"] == 2014
 
 
 def test_exits_switch_treat_off_and_warn():
@@ -88,6 +109,15 @@ def test_direct_awareness_and_use_measures_have_sources():
     assert {"rti.share_aware_law", "rti.share_aware_council", "rti.requests_all", "rti.requests_portal"} <= ids
     aw = M.load(["rti.share_aware_law", "rti.share_aware_council"]).set_index(["measure", "unit"])["value"]
     assert aw[("rti.share_aware_law", "CHL")] == 20.0 and aw[("rti.share_aware_council", "CHL")] == 18.7
+
+
+def test_mexico_enaid_awareness_rows():
+    s = D.rti_awareness_surveys().set_index(["iso3", "year", "indicator"])["value"]
+    assert s[("MEX", 2016, "share_aware_rti_law")] == 50.6 and s[("MEX", 2016, "share_heard_of_council")] == 50.6
+    assert s[("MEX", 2019, "share_heard_of_council")] == 54.8 and s[("MEX", 2019, "share_aware_rti_right")] == 62.6
+    assert s[("MEX", 2019, "share_requested_info")] == 3.6 and s[("MEX", 2016, "share_requested_info")] == 5.6
+    m = M.load(["rti.share_aware_council"])
+    assert set(m.loc[m["unit"] == "MEX", "year"]) == {2016, 2019}
     for f in (D.rti_awareness_surveys(), D.rti_request_volumes()):
         assert f["source_url"].str.startswith("http").all() and (f["accessed"] == "2026-12-02").all()
     req = M.load(["rti.requests_all"]).set_index("year")["value"]

@@ -363,13 +363,16 @@ def _issue10_measures(_A, _P, _S, _K) -> list[Measure]:
     rv = "rti_awareness_use/rti_request_volumes.csv (source per row); counts, not rates"
     ms += [
         _m("rti.share_aware_law", "Share of adults who know a law gives them access to public information (survey)", _K,
-           "country", "percent of adults", True, (2010, 2010), "rti_awareness_use", "rti_use",
-           "Direct awareness measure. Chile only: CPLT national positioning survey (MIDE UC, fieldwork Nov 2009 - Feb 2010): "
-           "20%. Later CPLT Estudios Nacionales de Transparencia not yet transcribed. " + aw,
+           "country", "percent of adults", True, (2010, 2016), "rti_awareness_use", "rti_use",
+           "Direct awareness measure. Chile: CPLT national positioning survey (MIDE UC, fieldwork Nov 2009 - Feb 2010): "
+           "20%; later CPLT Estudios Nacionales de Transparencia not yet transcribed. Mexico: INEGI/INAI ENAID 2016 "
+           "(adults 18+ in urban areas of 100,000+): 50.6%. " + aw,
            loader=_indicator(_d.rti_awareness_surveys, "share_aware_rti_law")),
         _m("rti.share_aware_council", "Share of adults who have heard of the RTI oversight body (survey)", _K, "country",
-           "percent of adults", True, (2010, 2010), "rti_awareness_use", "rti_use",
-           "Direct awareness measure. Chile only: 18.7% had heard of the Consejo para la Transparencia (2009/10 survey). " + aw,
+           "percent of adults", True, (2010, 2019), "rti_awareness_use", "rti_use",
+           "Direct awareness measure. Chile: 18.7% had heard of the Consejo para la Transparencia (2009/10 survey). Mexico "
+           "(ENAID, adults 18+ in urban areas of 100,000+): 50.6% (2016) and 54.8% (2019) know an institution guarantees "
+           "the right of access to information. " + aw,
            loader=_indicator(_d.rti_awareness_surveys, "share_heard_of_council")),
         _m("rti.requests_portal", "Access-to-information requests via Chile's Portal de Transparencia (count)", _K, "country",
            "requests per year", True, (2013, 2023), "rti_awareness_use", "rti_use",
