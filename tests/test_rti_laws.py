@@ -69,6 +69,17 @@ KNOWN = [
     ("SLV", "2010-12-02", "2011-05-08", "es.wikipedia LAIP El Salvador (Decreto Legislativo 534)"),
     ("PAK", "2017", None, "en.wikipedia Freedom_of_Information_laws_in_Pakistan (Act No. F. 22 (30)/2017)"),
     ("SEN", "2025-08-26", None, "lanouvelletribune.info 2025/08 (adopted by the Assemblee nationale)"),
+    ("PER", "2002-08-03", "2003-01-01", "web.worldbank.org Peru RTI case study (3 Aug 2002); foresttransparency.info (1 Jan 2003)"),
+    ("PRY", "2014-09-18", None, "escritosdederecho.net 2014/09 Ley 5282 (fecha de promulgacion)"),
+    ("DOM", "2004-07-28", None, "republica-dominicana.justia.com ley-200-04 (G.O. 10290, 23 Aug 2004)"),
+    ("NIC", "2007-05-16", None, "nicaragua.justia.com Ley 621 (aprobada 16 May 2007, La Gaceta 118)"),
+    ("JAM", "2002-07-22", "2004-01-05", "cyrilla.org ATI Act No. 21-2002 (assent); jis.gov.jm (appointed day 5 Jan 2004)"),
+    ("TTO", "1999-11-05", "2001-02", "nalis.gov.tt FOI Act 1999 (Gazette 5 Nov 1999); freedominfo.org (in effect Feb 2001)"),
+    ("BLZ", "1994", "1994-05-05", "observatoriop10.cepal.org (No. 9 of 1994); wipo.int 209495 ([5th May, 1994])"),
+    ("CRI", "2024-10-23", None, "pgrweb.go.cr SCIJ Ley 10554 (fecha 23/10/2024); delfino.cr 2024/11"),
+    ("CZE", "1999-05-11", "2000-01-01", "ceskezakony.cz 106-1999 (law of 11 May 1999, effective 01.01.2000)"),
+    ("SVK", "2000-05-17", None, "dareenelmasry18.wixsite.com openaccess/slovakia (Act of 17 May 2000)"),
+    ("EST", "2000-11-15", "2001-01-01", "riigiteataja.ee 522032022002 (passed 15.11.2000, in force 01.01.2001)"),
 ]
 
 
@@ -96,6 +107,8 @@ def test_first_instruments_are_not_statutes(laws):
     assert laws.loc["ARG", "first_instrument_date"] == "2003" and "1172" in laws.loc["ARG", "first_instrument"]
     # Tunisia: decree-law 41 of 26 May 2011 (legislation.tn) before Organic Law 22 of 2016
     assert laws.loc["TUN", "first_instrument_date"] == "2011-05-26"
+    # Costa Rica: executive Decreto 40200-MP-MEIC-MC of 27 Apr 2017 (pgrweb.go.cr) before Ley 10554 (2024)
+    assert laws.loc["CRI", "first_instrument_date"] == "2017-04-27" and "40200" in laws.loc["CRI", "first_instrument"]
     # Philippines EO 2 (23 Jul 2016, en.wikipedia) and Bolivia DS 28168 (17 May 2005, infoleyes): no statute
     for iso, date in (("PHL", "2016-07-23"), ("BOL", "2005-05-17")):
         r = laws.loc[iso]
@@ -107,7 +120,8 @@ def test_first_instruments_are_not_statutes(laws):
 def test_rti_rating_year_corrections(laws):
     # the old cohort (RTI Rating 'First adopted') against the statute year, per the sources in KNOWN
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
-              "PAK": (2002, 2017), "SLV": (2011, 2010)}
+              "PAK": (2002, 2017), "SLV": (2011, 2010),
+              "PER": (2003, 2002), "CRI": (2017, 2024)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
@@ -173,7 +187,7 @@ def test_rti_law_variants():
 
 def test_diff_and_variant_table():
     d = V.cohort_diff("rti_law", "adopted", "first_instrument").set_index("unit")
-    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD"}
+    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD", "CRI"}  # CRI: Decreto 40200 (2017) before Ley 10554
     assert d.loc["ARG", "shift"] == -13 and d.loc["PHL", "change"] == "enters"
     vt = V.variant_table("rti_law")
     assert {f"cohort_{v}" for v in I.get("rti_law").variants} <= set(vt.columns) and vt["unit"].is_unique
