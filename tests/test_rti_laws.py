@@ -80,6 +80,16 @@ KNOWN = [
     ("CZE", "1999-05-11", "2000-01-01", "ceskezakony.cz 106-1999 (law of 11 May 1999, effective 01.01.2000)"),
     ("SVK", "2000-05-17", None, "dareenelmasry18.wixsite.com openaccess/slovakia (Act of 17 May 2000)"),
     ("EST", "2000-11-15", "2001-01-01", "riigiteataja.ee 522032022002 (passed 15.11.2000, in force 01.01.2001)"),
+    ("CHE", "2004-12-17", "2006-07-01", "edoeb.admin.ch FoIA general information (17 Dec 2004; in force 1 Jul 2006)"),
+    ("SVN", "2003-03-05", None, "wkeim.bplaced.net foia-slovenia-2003 (promulgation order 5 Mar 2003); ip-rs.si"),
+    ("ISR", "1998-05-19", "1999-05", "ucl.ac.uk constitution-unit israel (passed 19 May 1998); freedominfo.org (effect May 1999)"),
+    ("TUR", "2003-10-09", "2004", "kayapartner.com Law 4982 (enacted 9/10/2003); docslib 7049983 ('went into effect 2004')"),
+    ("HRV", "2003-10-15", None, "legislationline.org 6403 (Act adopted 15 October 2003)"),
+    ("AUT", "1987", "1988-01-01", "ris.bka.gv.at Auskunftspflichtgesetz BGBl. 287/1987 (Inkrafttreten 01.01.1988)"),
+    ("BEL", "1994-04-11", None, "rti-rating.org Belgium (Law of 11 April 1994)"),
+    ("ISL", "1996", None, "eng.forsaetisraduneyti.is acts-of-law nr 15 (Information Act No. 50/1996)"),
+    ("MLT", "2008-12-19", "2012-09-01", "timesofmalta.com 2011-05-06 (enacted 19 Dec 2008); nao.gov.mt (in force 1 Sep 2012)"),
+    ("LVA", "1998", None, "cyrilla.org rx58abvb5u ('Freedom of Information Law (1998 as amended 2006)')"),
 ]
 
 
@@ -158,6 +168,7 @@ def test_events():
     m = ev.set_index(["iso3", "kind"])
     assert m.loc[("MEX", "strengthening"), "date"] == "2015-05"        # LGTAIP (jornada.com.mx 2015-04-17)
     assert m.loc[("FIN", "replacement"), "in_force"] == "1999-12-01"   # Act 621/1999 (merlin.obs.coe.int)
+    assert m.loc[("HRV", "replacement"), "date"] == "2013-02-21"     # RTI Act 2013 (revizija.hr, promulgated 21 Feb 2013)
     assert (ev.dropna(subset=["in_force"]).apply(lambda r: r["in_force"][:4] >= r["date"][:4], axis=1)).all()
 
 
