@@ -90,6 +90,15 @@ KNOWN = [
     ("ISL", "1996", None, "eng.forsaetisraduneyti.is acts-of-law nr 15 (Information Act No. 50/1996)"),
     ("MLT", "2008-12-19", "2012-09-01", "timesofmalta.com 2011-05-06 (enacted 19 Dec 2008); nao.gov.mt (in force 1 Sep 2012)"),
     ("LVA", "1998", None, "cyrilla.org rx58abvb5u ('Freedom of Information Law (1998 as amended 2006)')"),
+    ("SRB", "2004-11-02", "2004-11-13", "merlin.obs.coe.int IRIS 2005-1:10/17 (adopted 2 Nov, in force 13 Nov 2004)"),
+    ("ALB", "1999-06-30", None, "legislationline.org 6492 (Law No. 8503, date 30.6.1999)"),
+    ("MKD", "2006", "2006-09-01", "openaccess compilation / edri.org (Jan vs Feb 2006); spinfo.org.mk (in force 1 Sep 2006)"),
+    ("MNE", "2005-11-08", None, "mans.co.me ?p=294 (adopted 8 Nov 2005)"),
+    ("MDA", "2000-05-11", None, "Law No. 982 of 11.05.2000 (scribd consolidated text; h1.md)"),
+    ("ARM", "2003-09-23", "2003-11-15", "old.foi.am Success 1129 (adopted 23 Sep 2003); foi.am research 57 (in force 15 Nov 2003)"),
+    ("GRC", "1986", None, "eae.org.gr leg1_1599 (Law 1599/1986 art. 16)"),
+    ("LUX", "2018-09-14", "2019-01-01", "legilux loi 2018-09-14 a883; pfi.public.lu 2019/01 (in force 1 Jan 2019)"),
+    ("CYP", "2017-12-22", "2020-12-22", "en.wikipedia Access to public information in Cyprus; legal500 Harris Kyriakides (22 Dec 2020)"),
 ]
 
 
@@ -131,7 +140,7 @@ def test_rti_rating_year_corrections(laws):
     # the old cohort (RTI Rating 'First adopted') against the statute year, per the sources in KNOWN
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
               "PAK": (2002, 2017), "SLV": (2011, 2010),
-              "PER": (2003, 2002), "CRI": (2017, 2024)}
+              "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
