@@ -99,6 +99,15 @@ KNOWN = [
     ("GRC", "1986", None, "eae.org.gr leg1_1599 (Law 1599/1986 art. 16)"),
     ("LUX", "2018-09-14", "2019-01-01", "legilux loi 2018-09-14 a883; pfi.public.lu 2019/01 (in force 1 Jan 2019)"),
     ("CYP", "2017-12-22", "2020-12-22", "en.wikipedia Access to public information in Cyprus; legal500 Harris Kyriakides (22 Dec 2020)"),
+    ("GEO", "1999-06-25", None, "legislationline.org 6747 (General Administrative Code, June 25, 1999)"),
+    ("BIH", "2000-10-23", None, "ohr.int content_id=7268 (House of Peoples 23 Oct 2000)"),
+    ("UKR", "1992", None, "merlin.obs.coe.int IRIS 2011-3:1/30 ('On Information' (1992))"),
+    ("XKX", "2003", None, "old.kuvendikosoves.org laws by name (Law 2003/12)"),
+    ("VEN", "2021-09-20", None, "araquereyna.com (Gaceta Oficial 6.649 Extraordinario, 20 Sep 2021)"),
+    ("GUY", "2011-09-27", None, "anticorruptiongy.wordpress.com (passed 15 Sep, assent 27 Sep 2011)"),
+    ("ATG", "2004-12-23", None, "ecolex.org FOI Act No. 19 of 2004 (Official Gazette 23 Dec 2004)"),
+    ("BHS", "2017", None, "dotherightting.org/foia ('a law passed in 2017'); thenassauguardian.com 2017-06"),
+    ("CUB", "2024-07", None, "14ymedio.com 2026-01-10 (aprobada en julio de 2024); ics.gob.cu (Ley 168/2024)"),
 ]
 
 
@@ -140,7 +149,8 @@ def test_rti_rating_year_corrections(laws):
     # the old cohort (RTI Rating 'First adopted') against the statute year, per the sources in KNOWN
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
               "PAK": (2002, 2017), "SLV": (2011, 2010),
-              "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004)}
+              "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004),
+              "CUB": (2026, 2024)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
