@@ -108,6 +108,12 @@ KNOWN = [
     ("ATG", "2004-12-23", None, "ecolex.org FOI Act No. 19 of 2004 (Official Gazette 23 Dec 2004)"),
     ("BHS", "2017", None, "dotherightting.org/foia ('a law passed in 2017'); thenassauguardian.com 2017-06"),
     ("CUB", "2024-07", None, "14ymedio.com 2026-01-10 (aprobada en julio de 2024); ics.gob.cu (Ley 168/2024)"),
+    ("SLE", "2013-10-31", None, "ictpolicyafrica.org 85qvd24gk5e (signed 31 Oct 2013); icnl.org (Gazette No. 62)"),
+    ("RWA", "2013-02-08", "2013-03-11", "en.wikipedia Rwanda's Access to Information Act; ifex.org 2013/03/13 (in effect 11 Mar 2013)"),
+    ("MWI", "2017-02-10", "2020-09-30", "malawilii.org akn/mw/act/2017/13 (assent 10 Feb 2017; commenced 30 Sep 2020)"),
+    ("MOZ", "2014-12-31", None, "ictpolicyafrica.org rexpqqgad5i (Lei 34/2014 de 31 de Dezembro, BR No. 105)"),
+    ("TZA", "2016-09-23", "2017-07-01", "tanzlii.org akn/tz/act/2016/6 (assent 23 Sep 2016; commenced 1 Jul 2017)"),
+    ("ETH", "2008-12-04", None, "docstoc 41903690 (Proclamation 590/2008, Federal Negarit Gazeta No. 64, 4 Dec 2008)"),
 ]
 
 
