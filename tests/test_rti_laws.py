@@ -114,6 +114,10 @@ KNOWN = [
     ("MOZ", "2014-12-31", None, "ictpolicyafrica.org rexpqqgad5i (Lei 34/2014 de 31 de Dezembro, BR No. 105)"),
     ("TZA", "2016-09-23", "2017-07-01", "tanzlii.org akn/tz/act/2016/6 (assent 23 Sep 2016; commenced 1 Jul 2017)"),
     ("ETH", "2008-12-04", None, "docstoc 41903690 (Proclamation 590/2008, Federal Negarit Gazeta No. 64, 4 Dec 2008)"),
+    ("MNG", "2011-06-16", "2011-12-01", "ansa-eap.net 2011/06/23 (passed 16 Jun 2011; effect 1 Dec 2011)"),
+    ("JOR", "2007-06-17", None, "nl.gov.jo Information Council Secretariat (Law No. 47 issued 17/6/2007)"),
+    ("MDV", "2014-01-11", None, "freedominfo.org 2014/01 (President signed 11 Jan 2014)"),
+    ("LBN", "2017-01-19", None, "monitor.civicus.org 2017/02/22; ifex.org 2017/01/31 (passed 19 Jan 2017)"),
 ]
 
 
