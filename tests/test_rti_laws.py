@@ -118,6 +118,11 @@ KNOWN = [
     ("JOR", "2007-06-17", None, "nl.gov.jo Information Council Secretariat (Law No. 47 issued 17/6/2007)"),
     ("MDV", "2014-01-11", None, "freedominfo.org 2014/01 (President signed 11 Jan 2014)"),
     ("LBN", "2017-01-19", None, "monitor.civicus.org 2017/02/22; ifex.org 2017/01/31 (passed 19 Jan 2017)"),
+    ("KGZ", "2006-12-28", None, "cis-legislation.com rgn=14692 (Law No. 213 of December 28, 2006)"),
+    ("AZE", "2005-09-30", None, "cis-legislation.com rgn=11386 (No. 1024-IIQ of September 30, 2005)"),
+    ("TWN", "2005-12-28", "2005-12-28", "article19.org country report Taiwan (promulgated and in force 28 Dec 2005)"),
+    ("YEM", "2012-04-24", None, "freedominfo.org 2012/05 (parliament approved 24 Apr 2012)"),
+    ("AFG", "2014-12", None, "freedominfo.org 2014/12 (President signed; reported 9 Dec 2014)"),
 ]
 
 
@@ -160,7 +165,7 @@ def test_rti_rating_year_corrections(laws):
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
               "PAK": (2002, 2017), "SLV": (2011, 2010),
               "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004),
-              "CUB": (2026, 2024)}
+              "CUB": (2026, 2024), "KGZ": (2007, 2006)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
