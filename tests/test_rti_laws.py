@@ -123,6 +123,9 @@ KNOWN = [
     ("TWN", "2005-12-28", "2005-12-28", "article19.org country report Taiwan (promulgated and in force 28 Dec 2005)"),
     ("YEM", "2012-04-24", None, "freedominfo.org 2012/05 (parliament approved 24 Apr 2012)"),
     ("AFG", "2014-12", None, "freedominfo.org 2014/12 (President signed; reported 9 Dec 2014)"),
+    ("CIV", "2013-12-23", None, "serentinews.com (loi n. 2013-867 du 23 decembre 2013); allafrica.com 2019-09"),
+    ("BFA", "2015-08-30", None, "news.aouaga.com 74142 (adoptee dimanche 30 aout 2015 par le CNT)"),
+    ("TGO", "2016-03-30", None, "rti-rating.org Togo (Loi No 2016-006 du 30 mars 2016); freedominfo.org 2017/05"),
 ]
 
 
