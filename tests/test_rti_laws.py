@@ -126,6 +126,9 @@ KNOWN = [
     ("CIV", "2013-12-23", None, "serentinews.com (loi n. 2013-867 du 23 decembre 2013); allafrica.com 2019-09"),
     ("BFA", "2015-08-30", None, "news.aouaga.com 74142 (adoptee dimanche 30 aout 2015 par le CNT)"),
     ("TGO", "2016-03-30", None, "rti-rating.org Togo (Loi No 2016-006 du 30 mars 2016); freedominfo.org 2017/05"),
+    ("GMB", "2021-08-25", None, "mediarightsagenda.org (passed 1 Jul 2021, signed 25 Aug 2021)"),
+    ("NAM", "2022-11-29", None, "namiblii.org akn/na/act/2022/8 (assent 29 Nov 2022; not commenced)"),
+    ("SYC", "2018-07", "2018-07", "nation.sc 259725 (signed, 21 Jul 2018 report); caaseychelles.com (in force July 2018)"),
 ]
 
 
