@@ -129,6 +129,9 @@ KNOWN = [
     ("GMB", "2021-08-25", None, "mediarightsagenda.org (passed 1 Jul 2021, signed 25 Aug 2021)"),
     ("NAM", "2022-11-29", None, "namiblii.org akn/na/act/2022/8 (assent 29 Nov 2022; not commenced)"),
     ("SYC", "2018-07", "2018-07", "nation.sc 259725 (signed, 21 Jul 2018 report); caaseychelles.com (in force July 2018)"),
+    ("MAR", "2018-02", "2019-03", "article27.ma (adopted Feb 2018); hespress via maghress 55940 (in force 12 vs 13 Mar 2019)"),
+    ("KAZ", "2015-11-16", None, "adilet.zan.kz Z1500000401 (Law dated November 16 2015 No. 401-V)"),
+    ("FJI", "2018-05", None, "fijisun.com.fj 2018/05/17 (passed by Parliament); fijivillage.com (not commenced)"),
 ]
 
 
