@@ -124,7 +124,7 @@ def test_readers_return_copies():
 def test_sources_summary():
     s = data.sources().set_index("id")
     assert len(s) >= 16  # 15 sources + rti_laws (h10a); other branches may add more
-    assert s.loc["rti_laws", "rows"] == 142 + 29  # rti_laws.csv + rti_law_events.csv
+    assert s.loc["rti_laws", "rows"] == 142 + 30  # rti_laws.csv + rti_law_events.csv
     assert s.loc["ti_cpi", "licence"] == "CC BY-ND 4.0"
     assert "no-derivatives" in s.loc["ti_cpi", "licence_flag"]
     assert "non-commercial" in s.loc["rti_rating", "licence_flag"]

@@ -132,6 +132,9 @@ KNOWN = [
     ("MAR", "2018-02", "2019-03", "article27.ma (adopted Feb 2018); hespress via maghress 55940 (in force 12 vs 13 Mar 2019)"),
     ("KAZ", "2015-11-16", None, "adilet.zan.kz Z1500000401 (Law dated November 16 2015 No. 401-V)"),
     ("FJI", "2018-05", None, "fijisun.com.fj 2018/05/17 (passed by Parliament); fijivillage.com (not commenced)"),
+    ("ZWE", "2002-03-15", "2002-03-15", "iharare.com (signed 15 Mar 2002); clateway Wikipedia mirror (commenced 15 Mar 2002)"),
+    ("AGO", "2002-08-16", None, "pt.scribd.com 680331245 (Lei n.o 11/02 de 16 de Agosto)"),
+    ("BEN", "2015", None, "wathi.org (loi n. 2015-07 portant code de l'information et de la communication)"),
 ]
 
 
@@ -241,7 +244,8 @@ def test_rti_law_variants():
 
 def test_diff_and_variant_table():
     d = V.cohort_diff("rti_law", "adopted", "first_instrument").set_index("unit")
-    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD", "CRI"}  # CRI: Decreto 40200 (2017) before Ley 10554
+    # CRI: Decreto 40200 (2017) before Ley 10554; AGO: Decreto-Lei 16-A/95 before Lei 11/02 (its preamble, scribd)
+    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD", "CRI", "AGO"}
     assert d.loc["ARG", "shift"] == -13 and d.loc["PHL", "change"] == "enters"
     vt = V.variant_table("rti_law")
     assert {f"cohort_{v}" for v in I.get("rti_law").variants} <= set(vt.columns) and vt["unit"].is_unique
