@@ -135,6 +135,8 @@ KNOWN = [
     ("ZWE", "2002-03-15", "2002-03-15", "iharare.com (signed 15 Mar 2002); clateway Wikipedia mirror (commenced 15 Mar 2002)"),
     ("AGO", "2002-08-16", None, "pt.scribd.com 680331245 (Lei n.o 11/02 de 16 de Agosto)"),
     ("BEN", "2015", None, "wathi.org (loi n. 2015-07 portant code de l'information et de la communication)"),
+    ("RUS", "2009-02-09", "2010-01-01", "merlin.obs.coe.int 4843 (signed 9 Feb 2009; in force 1 Jan 2010)"),
+    ("VNM", "2016-04-06", "2018-07-01", "vanbanphapluat.co Law 104/2016/QH13 (April 06, 2016); lawyer24h.net (effect 1 Jul 2018)"),
 ]
 
 
