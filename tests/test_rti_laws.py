@@ -69,6 +69,74 @@ KNOWN = [
     ("SLV", "2010-12-02", "2011-05-08", "es.wikipedia LAIP El Salvador (Decreto Legislativo 534)"),
     ("PAK", "2017", None, "en.wikipedia Freedom_of_Information_laws_in_Pakistan (Act No. F. 22 (30)/2017)"),
     ("SEN", "2025-08-26", None, "lanouvelletribune.info 2025/08 (adopted by the Assemblee nationale)"),
+    ("PER", "2002-08-03", "2003-01-01", "web.worldbank.org Peru RTI case study (3 Aug 2002); foresttransparency.info (1 Jan 2003)"),
+    ("PRY", "2014-09-18", None, "escritosdederecho.net 2014/09 Ley 5282 (fecha de promulgacion)"),
+    ("DOM", "2004-07-28", None, "republica-dominicana.justia.com ley-200-04 (G.O. 10290, 23 Aug 2004)"),
+    ("NIC", "2007-05-16", None, "nicaragua.justia.com Ley 621 (aprobada 16 May 2007, La Gaceta 118)"),
+    ("JAM", "2002-07-22", "2004-01-05", "cyrilla.org ATI Act No. 21-2002 (assent); jis.gov.jm (appointed day 5 Jan 2004)"),
+    ("TTO", "1999-11-05", "2001-02", "nalis.gov.tt FOI Act 1999 (Gazette 5 Nov 1999); freedominfo.org (in effect Feb 2001)"),
+    ("BLZ", "1994", "1994-05-05", "observatoriop10.cepal.org (No. 9 of 1994); wipo.int 209495 ([5th May, 1994])"),
+    ("CRI", "2024-10-23", None, "pgrweb.go.cr SCIJ Ley 10554 (fecha 23/10/2024); delfino.cr 2024/11"),
+    ("CZE", "1999-05-11", "2000-01-01", "ceskezakony.cz 106-1999 (law of 11 May 1999, effective 01.01.2000)"),
+    ("SVK", "2000-05-17", None, "dareenelmasry18.wixsite.com openaccess/slovakia (Act of 17 May 2000)"),
+    ("EST", "2000-11-15", "2001-01-01", "riigiteataja.ee 522032022002 (passed 15.11.2000, in force 01.01.2001)"),
+    ("CHE", "2004-12-17", "2006-07-01", "edoeb.admin.ch FoIA general information (17 Dec 2004; in force 1 Jul 2006)"),
+    ("SVN", "2003-03-05", None, "wkeim.bplaced.net foia-slovenia-2003 (promulgation order 5 Mar 2003); ip-rs.si"),
+    ("ISR", "1998-05-19", "1999-05", "ucl.ac.uk constitution-unit israel (passed 19 May 1998); freedominfo.org (effect May 1999)"),
+    ("TUR", "2003-10-09", "2004", "kayapartner.com Law 4982 (enacted 9/10/2003); docslib 7049983 ('went into effect 2004')"),
+    ("HRV", "2003-10-15", None, "legislationline.org 6403 (Act adopted 15 October 2003)"),
+    ("AUT", "1987", "1988-01-01", "ris.bka.gv.at Auskunftspflichtgesetz BGBl. 287/1987 (Inkrafttreten 01.01.1988)"),
+    ("BEL", "1994-04-11", None, "rti-rating.org Belgium (Law of 11 April 1994)"),
+    ("ISL", "1996", None, "eng.forsaetisraduneyti.is acts-of-law nr 15 (Information Act No. 50/1996)"),
+    ("MLT", "2008-12-19", "2012-09-01", "timesofmalta.com 2011-05-06 (enacted 19 Dec 2008); nao.gov.mt (in force 1 Sep 2012)"),
+    ("LVA", "1998", None, "cyrilla.org rx58abvb5u ('Freedom of Information Law (1998 as amended 2006)')"),
+    ("SRB", "2004-11-02", "2004-11-13", "merlin.obs.coe.int IRIS 2005-1:10/17 (adopted 2 Nov, in force 13 Nov 2004)"),
+    ("ALB", "1999-06-30", None, "legislationline.org 6492 (Law No. 8503, date 30.6.1999)"),
+    ("MKD", "2006", "2006-09-01", "openaccess compilation / edri.org (Jan vs Feb 2006); spinfo.org.mk (in force 1 Sep 2006)"),
+    ("MNE", "2005-11-08", None, "mans.co.me ?p=294 (adopted 8 Nov 2005)"),
+    ("MDA", "2000-05-11", None, "Law No. 982 of 11.05.2000 (scribd consolidated text; h1.md)"),
+    ("ARM", "2003-09-23", "2003-11-15", "old.foi.am Success 1129 (adopted 23 Sep 2003); foi.am research 57 (in force 15 Nov 2003)"),
+    ("GRC", "1986", None, "eae.org.gr leg1_1599 (Law 1599/1986 art. 16)"),
+    ("LUX", "2018-09-14", "2019-01-01", "legilux loi 2018-09-14 a883; pfi.public.lu 2019/01 (in force 1 Jan 2019)"),
+    ("CYP", "2017-12-22", "2020-12-22", "en.wikipedia Access to public information in Cyprus; legal500 Harris Kyriakides (22 Dec 2020)"),
+    ("GEO", "1999-06-25", None, "legislationline.org 6747 (General Administrative Code, June 25, 1999)"),
+    ("BIH", "2000-10-23", None, "ohr.int content_id=7268 (House of Peoples 23 Oct 2000)"),
+    ("UKR", "1992", None, "merlin.obs.coe.int IRIS 2011-3:1/30 ('On Information' (1992))"),
+    ("XKX", "2003", None, "old.kuvendikosoves.org laws by name (Law 2003/12)"),
+    ("VEN", "2021-09-20", None, "araquereyna.com (Gaceta Oficial 6.649 Extraordinario, 20 Sep 2021)"),
+    ("GUY", "2011-09-27", None, "anticorruptiongy.wordpress.com (passed 15 Sep, assent 27 Sep 2011)"),
+    ("ATG", "2004-12-23", None, "ecolex.org FOI Act No. 19 of 2004 (Official Gazette 23 Dec 2004)"),
+    ("BHS", "2017", None, "dotherightting.org/foia ('a law passed in 2017'); thenassauguardian.com 2017-06"),
+    ("CUB", "2024-07", None, "14ymedio.com 2026-01-10 (aprobada en julio de 2024); ics.gob.cu (Ley 168/2024)"),
+    ("SLE", "2013-10-31", None, "ictpolicyafrica.org 85qvd24gk5e (signed 31 Oct 2013); icnl.org (Gazette No. 62)"),
+    ("RWA", "2013-02-08", "2013-03-11", "en.wikipedia Rwanda's Access to Information Act; ifex.org 2013/03/13 (in effect 11 Mar 2013)"),
+    ("MWI", "2017-02-10", "2020-09-30", "malawilii.org akn/mw/act/2017/13 (assent 10 Feb 2017; commenced 30 Sep 2020)"),
+    ("MOZ", "2014-12-31", None, "ictpolicyafrica.org rexpqqgad5i (Lei 34/2014 de 31 de Dezembro, BR No. 105)"),
+    ("TZA", "2016-09-23", "2017-07-01", "tanzlii.org akn/tz/act/2016/6 (assent 23 Sep 2016; commenced 1 Jul 2017)"),
+    ("ETH", "2008-12-04", None, "docstoc 41903690 (Proclamation 590/2008, Federal Negarit Gazeta No. 64, 4 Dec 2008)"),
+    ("MNG", "2011-06-16", "2011-12-01", "ansa-eap.net 2011/06/23 (passed 16 Jun 2011; effect 1 Dec 2011)"),
+    ("JOR", "2007-06-17", None, "nl.gov.jo Information Council Secretariat (Law No. 47 issued 17/6/2007)"),
+    ("MDV", "2014-01-11", None, "freedominfo.org 2014/01 (President signed 11 Jan 2014)"),
+    ("LBN", "2017-01-19", None, "monitor.civicus.org 2017/02/22; ifex.org 2017/01/31 (passed 19 Jan 2017)"),
+    ("KGZ", "2006-12-28", None, "cis-legislation.com rgn=14692 (Law No. 213 of December 28, 2006)"),
+    ("AZE", "2005-09-30", None, "cis-legislation.com rgn=11386 (No. 1024-IIQ of September 30, 2005)"),
+    ("TWN", "2005-12-28", "2005-12-28", "article19.org country report Taiwan (promulgated and in force 28 Dec 2005)"),
+    ("YEM", "2012-04-24", None, "freedominfo.org 2012/05 (parliament approved 24 Apr 2012)"),
+    ("AFG", "2014-12", None, "freedominfo.org 2014/12 (President signed; reported 9 Dec 2014)"),
+    ("CIV", "2013-12-23", None, "serentinews.com (loi n. 2013-867 du 23 decembre 2013); allafrica.com 2019-09"),
+    ("BFA", "2015-08-30", None, "news.aouaga.com 74142 (adoptee dimanche 30 aout 2015 par le CNT)"),
+    ("TGO", "2016-03-30", None, "rti-rating.org Togo (Loi No 2016-006 du 30 mars 2016); freedominfo.org 2017/05"),
+    ("GMB", "2021-08-25", None, "mediarightsagenda.org (passed 1 Jul 2021, signed 25 Aug 2021)"),
+    ("NAM", "2022-11-29", None, "namiblii.org akn/na/act/2022/8 (assent 29 Nov 2022; not commenced)"),
+    ("SYC", "2018-07", "2018-07", "nation.sc 259725 (signed, 21 Jul 2018 report); caaseychelles.com (in force July 2018)"),
+    ("MAR", "2018-02", "2019-03", "article27.ma (adopted Feb 2018); hespress via maghress 55940 (in force 12 vs 13 Mar 2019)"),
+    ("KAZ", "2015-11-16", None, "adilet.zan.kz Z1500000401 (Law dated November 16 2015 No. 401-V)"),
+    ("FJI", "2018-05", None, "fijisun.com.fj 2018/05/17 (passed by Parliament); fijivillage.com (not commenced)"),
+    ("ZWE", "2002-03-15", "2002-03-15", "iharare.com (signed 15 Mar 2002); clateway Wikipedia mirror (commenced 15 Mar 2002)"),
+    ("AGO", "2002-08-16", None, "pt.scribd.com 680331245 (Lei n.o 11/02 de 16 de Agosto)"),
+    ("BEN", "2015", None, "wathi.org (loi n. 2015-07 portant code de l'information et de la communication)"),
+    ("RUS", "2009-02-09", "2010-01-01", "merlin.obs.coe.int 4843 (signed 9 Feb 2009; in force 1 Jan 2010)"),
+    ("VNM", "2016-04-06", "2018-07-01", "vanbanphapluat.co Law 104/2016/QH13 (April 06, 2016); lawyer24h.net (effect 1 Jul 2018)"),
 ]
 
 
@@ -96,6 +164,8 @@ def test_first_instruments_are_not_statutes(laws):
     assert laws.loc["ARG", "first_instrument_date"] == "2003" and "1172" in laws.loc["ARG", "first_instrument"]
     # Tunisia: decree-law 41 of 26 May 2011 (legislation.tn) before Organic Law 22 of 2016
     assert laws.loc["TUN", "first_instrument_date"] == "2011-05-26"
+    # Costa Rica: executive Decreto 40200-MP-MEIC-MC of 27 Apr 2017 (pgrweb.go.cr) before Ley 10554 (2024)
+    assert laws.loc["CRI", "first_instrument_date"] == "2017-04-27" and "40200" in laws.loc["CRI", "first_instrument"]
     # Philippines EO 2 (23 Jul 2016, en.wikipedia) and Bolivia DS 28168 (17 May 2005, infoleyes): no statute
     for iso, date in (("PHL", "2016-07-23"), ("BOL", "2005-05-17")):
         r = laws.loc[iso]
@@ -107,7 +177,9 @@ def test_first_instruments_are_not_statutes(laws):
 def test_rti_rating_year_corrections(laws):
     # the old cohort (RTI Rating 'First adopted') against the statute year, per the sources in KNOWN
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
-              "PAK": (2002, 2017), "SLV": (2011, 2010)}
+              "PAK": (2002, 2017), "SLV": (2011, 2010),
+              "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004),
+              "CUB": (2026, 2024), "KGZ": (2007, 2006)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
@@ -144,6 +216,7 @@ def test_events():
     m = ev.set_index(["iso3", "kind"])
     assert m.loc[("MEX", "strengthening"), "date"] == "2015-05"        # LGTAIP (jornada.com.mx 2015-04-17)
     assert m.loc[("FIN", "replacement"), "in_force"] == "1999-12-01"   # Act 621/1999 (merlin.obs.coe.int)
+    assert m.loc[("HRV", "replacement"), "date"] == "2013-02-21"     # RTI Act 2013 (revizija.hr, promulgated 21 Feb 2013)
     assert (ev.dropna(subset=["in_force"]).apply(lambda r: r["in_force"][:4] >= r["date"][:4], axis=1)).all()
 
 
@@ -173,7 +246,8 @@ def test_rti_law_variants():
 
 def test_diff_and_variant_table():
     d = V.cohort_diff("rti_law", "adopted", "first_instrument").set_index("unit")
-    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD"}
+    # CRI: Decreto 40200 (2017) before Ley 10554; AGO: Decreto-Lei 16-A/95 before Lei 11/02 (its preamble, scribd)
+    assert set(d.index) == {"ARG", "TUN", "PHL", "BOL", "PAK", "BGD", "CRI", "AGO"}
     assert d.loc["ARG", "shift"] == -13 and d.loc["PHL", "change"] == "enters"
     vt = V.variant_table("rti_law")
     assert {f"cohort_{v}" for v in I.get("rti_law").variants} <= set(vt.columns) and vt["unit"].is_unique
