@@ -113,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _one_line(s: str) -> str:
-    return " ".join(s.split())
+def _one_line(s: str, limit: int = 600) -> str:
+    """One line, at most ``limit`` characters (a message never echoes a huge user string)."""
+    s = " ".join(s[: 4 * limit].split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -123,7 +124,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--anticipation", type=_nonneg_int, default=0, metavar="K", help="[0]")
         g.add_argument("--bootstrap", type=_nonneg_int, metavar="B",
                        help="multiplier-bootstrap draws for SEs and uniform bands [none: analytic SEs]")
-        g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap [0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="seed of the bootstrap [0]")
         g.add_argument("--cluster", metavar="COL", help="cluster at a level above the unit [unit]")
     if name == "sun-abraham":
         g.add_argument("--cluster", metavar="COL", help="[unit]")
@@ -147,12 +148,12 @@ def _design_options(d, name: str) -> None:
                        help="drop placebos whose pre-RMSPE exceeds K x the treated one")
         g.add_argument("--loo", action="store_true", help="leave-one-out donor robustness")
         g.add_argument("--workers", type=_nonneg_int, metavar="N", help="processes for the placebo/leave-one-out refits [all cores; 1 = in process]")
-        g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
     if name == "sdid":
         g.add_argument("--method", default="sdid", choices=["sdid", "sc", "did"], help="[sdid]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
-        g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
     if name == "its":
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
@@ -165,7 +166,7 @@ def _design_options(d, name: str) -> None:
         w.add_argument("--bootstrap-weights", default="rademacher", choices=["rademacher", "webb"],
                        help="[rademacher]")
         if name != "cs":
-            w.add_argument("--seed", type=int, default=0, help="[0]")
+            w.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
 
 
 def run(args) -> int:
@@ -243,6 +244,21 @@ def _wild(args) -> dict:
                 bootstrap_weights=args.bootstrap_weights, seed=args.seed)
 
 
+def _bootstrap_fits(draws, panel) -> None:
+    """Refuse a bootstrap whose draw matrix (draws x units x 8 bytes) exceeds the machine's memory."""
+    if not draws:
+        return
+    need = float(draws) * panel.frame[panel.unit].nunique() * 8
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        avail = 8 * 2 ** 30
+    if need > 0.5 * avail:
+        raise OgimpactError(f"--bootstrap {draws} needs about {need / 2 ** 30:.1f} GiB for its draws but "
+                            f"{avail / 2 ** 30:.1f} GiB of memory is available (limit: half of it); "
+                            f"use at most {int(0.5 * avail / need * draws):,} draws (999 is usual).")
+
+
 def _options(args, design, panel) -> dict:
     a = args
     o: dict = {"alpha": a.alpha}
@@ -259,6 +275,7 @@ def _options(args, design, panel) -> dict:
     elif design == "event-study":
         o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a))
     elif design == "cs":
+        _bootstrap_fits(a.bootstrap, panel)
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster)
     elif design == "sun-abraham":
