@@ -145,6 +145,12 @@ def numeric_column(df: pd.DataFrame, col: str, *, role: str = "column", positive
     return num
 
 
+def _close(u: str, avail: Sequence[str]) -> list[str]:
+    """Close matches of a code: same first two characters first (CHI -> CHL, CHN), then difflib."""
+    same = [a for a in avail if a[:2].upper() == u[:2].upper() and a != u]
+    return list(dict.fromkeys(same[:3] + difflib.get_close_matches(u, avail, n=3, cutoff=0.6)))[:4]
+
+
 def unknown_units(requested: Sequence, available: Iterable, *, flag: str) -> None:
     """Refuse unit codes absent from ``available`` (e.g. ``--units CHI``), naming close matches."""
     avail = sorted({str(u) for u in available})
@@ -153,7 +159,7 @@ def unknown_units(requested: Sequence, available: Iterable, *, flag: str) -> Non
         return
     parts = []
     for u in missing[:5]:
-        close = difflib.get_close_matches(u, avail, n=3, cutoff=0.5) or [a for a in avail if a[:2] == u[:2]][:3]
+        close = _close(u, avail)
         parts.append(f"{clip(u, 40)!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     raise UsageError(f"{flag}: unknown unit(s) {'; '.join(parts)}{more}; check the codes against the data.")
@@ -180,3 +186,46 @@ def validate_roles(df: pd.DataFrame, *, unit: str, time: str, outcome: str, nume
         if other.notna().all() and y.notna().all() and np.array_equal(y.to_numpy(float), other.to_numpy(float)):
             raise UsageError(f"the outcome {clip(outcome, 60)!r} is identical to {what} ({clip(c, 60)!r}): "
                              "the model is degenerate; choose the right --outcome.")
+
+
+def registry_units_known(requested: Sequence | None, panel, *, flag: str = "--units") -> None:
+    """Refuse registry unit codes that are not in the built panel (``CHI`` for ``CHL`` drops Chile otherwise).
+
+    Units the panel dropped for a recorded reason (listed in ``panel.info``) count as known.
+    """
+    if not requested:
+        return
+    known = {str(u) for u in panel.frame[panel.unit].unique()}
+
+    def _walk(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                known.add(str(k))
+                _walk(v)
+        elif isinstance(x, (list, tuple, set)):
+            for v in x:
+                _walk(v)
+        elif isinstance(x, str):
+            known.add(x)
+
+    _walk({k: v for k, v in panel.info.items() if str(k).startswith("dropped")})
+    missing = [str(u) for u in requested if str(u) not in known]
+    if not missing:
+        return
+    avail = {str(u) for u in panel.frame[panel.unit].unique()}
+    try:  # suggestions among the country codes too
+        from . import data as _d
+
+        avail |= set(_d.country_reference()["iso3"].astype(str)) if all(len(u) == 3 for u in missing) else set()
+    except Exception:  # noqa: BLE001 - suggestions only
+        pass
+    avail = sorted(avail - set(missing))
+    parts = []
+    for u in missing[:5]:
+        close = _close(u, avail)
+        parts.append(f"{clip(u, 40)!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    always = panel.info.get("n_always_treated_dropped")
+    raise UsageError(f"{flag}: {'; '.join(parts)}{f' and {len(missing) - 5} more' if len(missing) > 5 else ''} "
+                     "not in the registry panel (unknown code, or no data for this measure in these years"
+                     + (f", or one of {always} units treated before the first year" if always else "")
+                     + "); check the codes with `ogimpact measures` / `ogimpact interventions`.")

@@ -212,9 +212,13 @@ def _build_panel(args, design):
         years = _span(args.years, "--years", ordered=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PanelWarning)
-            return registry_panel(design, measure=args.measure, intervention=args.intervention,
-                                  years=years, units=_list(args.units) or None,
-                                  variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+            reg = registry_panel(design, measure=args.measure, intervention=args.intervention,
+                                 years=years, units=_list(args.units) or None,
+                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+        from ..tables import registry_units_known
+
+        registry_units_known(_list(args.units), reg, flag="--units")
+        return reg
     missing = [f"--{k}" for k in ("outcome", "unit", "time") if not getattr(args, k)]
     if missing:
         raise OgimpactError(f"--data needs {', '.join(missing)} (the column names).")
@@ -317,6 +321,10 @@ def _options(args, design, panel) -> dict:
             o.update(treated=treated)
         if design == "synth":
             donors = _list(a.donors) or None
+            if donors:
+                from ..tables import unknown_units
+
+                unknown_units(donors, panel.frame[panel.unit].unique(), flag="--donors")
             if donors is None and from_reg:
                 donors, excluded = registry_donors(panel, treated=treated)
                 o["_excluded_donors"] = excluded
