@@ -184,3 +184,11 @@ def test_meta_infinite_estimate_is_refused(capsys, tmp_path):
 def test_meta_column_typo_gets_did_you_mean(capsys):
     fails(capsys, ["meta", "--data", str(BCG), "--estimate", "yii", "--se", "sei", "--method", "dl"],
           "did you mean 'yi'")
+
+
+def test_seasonal_on_annual_data_is_refused(capsys, tmp_path):
+    rows = [{"unit": "A", "year": y, "y": float(y % 7)} for y in range(1990, 2020)]
+    p = tmp_path / "annual.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    fails(capsys, ["estimate", "its", "--data", str(p), "--outcome", "y", "--unit", "unit", "--time", "year",
+                   "--treat-time", "2005", "--seasonal"], "--seasonal", "looks annual")

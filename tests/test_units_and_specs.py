@@ -62,3 +62,24 @@ def test_billion_laughs_spec_is_refused_with_a_short_message(tmp_path):
 def test_batch_spec_folder_is_named(tmp_path):
     with pytest.raises(OgimpactError, match="is a folder"):
         load_spec(tmp_path)
+
+
+def test_out_under_a_file_is_a_usage_error(capsys, tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    err = _err(capsys, ["panel", "--measures", "wgi.cc", "--intervention", "rti_law", "--out", str(f / "p.csv")])
+    assert "existing file" in err and "internal error" not in err
+
+
+def test_disk_full_is_a_failed_run_not_internal_error(capsys, tmp_path, monkeypatch):
+    import errno
+
+    from ogimpact.cli import panel_cmds
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(panel_cmds, "atomic_write_text", full)
+    rc = main(["panel", "--measures", "wgi.cc", "--intervention", "rti_law", "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "no space left" in err and "internal error" not in err
