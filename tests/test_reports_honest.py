@@ -66,3 +66,29 @@ def test_banner_names_modified_files(tmp_path):
     text = p.read_text()
     assert text.index("Built on modified bundled data") < text.index("<h1>")
     assert "wgi_country_year.csv" in text
+
+
+def _spec(tmp_path, text):
+    p = tmp_path / "spec.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_batch_entries_sharing_a_folder_are_refused_before_running(tmp_path, monkeypatch):
+    from ogimpact.errors import OgimpactError
+    from ogimpact.reports import batch
+
+    monkeypatch.setattr(batch, "_run_one", lambda *a, **k: pytest.fail("a report ran"))
+    p = _spec(tmp_path, "runs:\n  - {country: CHL, years: '2000:2015'}\n  - {country: CHL, seed: 3}\n")
+    with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*differ only in seed, years"):
+        batch.run_batch(p, out_root=tmp_path / "out", progress=False)
+
+
+def test_batch_string_boolean_is_an_error(tmp_path):
+    from ogimpact.reports.batch import load_spec
+
+    entries, _ = load_spec(_spec(tmp_path, 'runs:\n  - {country: CHL, placebo: "false"}\n  - {country: MEX, seed: "1"}\n'))
+    assert "'placebo' must be true or false" in entries[0].error
+    assert "'seed' must be a whole number" in entries[1].error
+    entries, _ = load_spec(_spec(tmp_path, "runs:\n  - {country: CHL, placebo: false}\n"))
+    assert entries[0].error is None and entries[0].params.placebo is False

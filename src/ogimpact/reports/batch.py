@@ -95,6 +95,24 @@ def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
     return entries, doc
 
 
+def _refuse_shared_folders(entries) -> None:
+    """Refuse a batch whose valid entries would write the same report folder (before anything runs)."""
+    seen: dict[tuple, BatchEntry] = {}
+    for e in entries:
+        if e.error or e.params is None:
+            continue
+        key = (e.params.kind, e.params.slug)
+        if key in seen:
+            a, b = seen[key].params.notebook_parameters(), e.params.notebook_parameters()
+            diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            raise OgimpactError(
+                f"batch entries {seen[key].index} and {e.index} would both write reports/{key[0]}/{key[1]}/"
+                + (f" (they differ only in {', '.join(diff)}, which the folder name does not carry)" if diff
+                   else " (they are identical)")
+                + "; run them in separate batches with different --out folders, or drop the duplicate.")
+        seen[key] = e
+
+
 def _param_names(kind: str) -> set[str] | None:
     from dataclasses import fields
 
@@ -130,6 +148,7 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
     from .runner import reports_root
 
     entries, doc = load_spec(spec_path)
+    _refuse_shared_folders(entries)
     root = Path(out_root or doc.get("out") or reports_root())
     results: list[dict | None] = [None] * len(entries)
     todo = []
