@@ -76,40 +76,10 @@ def design_function(design: str):
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a user CSV; missing, empty or malformed files raise :class:`DataError`."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"data file {str(p)!r} does not exist; check the --data path.")
-    if p.is_dir():
-        raise DataError(f"{str(p)!r} is a folder, not a CSV file; give the path of the CSV.")
-    with open(p, encoding="utf-8-sig", errors="replace") as fh:
-        head = fh.readline().strip()
-    if "," not in head:
-        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-            if sep in head:
-                raise DataError(
-                    f"data file {str(p)!r} looks {name}-separated (header {head[:80]!r}); "
-                    "save it as comma-separated CSV (with '.' as the decimal mark)."
-                )
-    try:
-        with warnings.catch_warnings():
-            # a row with more fields than the header: an error, not a silently shifted index column
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(p, index_col=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data file {str(p)!r} is empty; give a CSV with a header row and data rows.") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(
-            f"data file {str(p)!r} is not a readable CSV ({' '.join(str(exc).split())[:160]}); "
-            "save it as comma-separated UTF-8 text with as many fields in every row as in the header."
-        ) from None
-    # header cells with stray blanks ("year, unit") name the same columns as without them
-    stripped = [c.strip() if isinstance(c, str) else c for c in df.columns]
-    if stripped != list(df.columns) and len(set(stripped)) == len(stripped):
-        df.columns = stripped
-    if df.empty:
-        raise DataError(f"data file {str(p)!r} has a header but no rows.")
-    return df
+    """Read a user CSV (see :func:`ogimpact.inputs.read_table`, the one reader of user tables)."""
+    from .inputs import read_table
+
+    return read_table(path)
 
 
 _split = id_list
@@ -133,6 +103,10 @@ def panel_from_csv(
     """Build the validated panel a design needs from a user frame."""
     covariates = _split(covariates)
     regressors = _split(regressors)
+    from .inputs import validate_roles  # the one validator of user tables (issue 9)
+
+    validate_roles(df, unit=unit, time=time, outcome=outcome, numeric=[*covariates, *regressors],
+                   optional=[cohort, treat], regressors=regressors)
     need_cohort = design in STAGGERED
     if need_cohort and not cohort:
         raise OgimpactError(f"design {design!r} needs --cohort COL (the first treated period; 0/empty = never treated).")

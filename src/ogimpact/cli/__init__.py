@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"ogimpact: run failed: {_one_line(str(exc))}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the environment, not the code: name the path and the cause
+        code, where = _os_failure(exc)
+        print(f"ogimpact: {'error' if code == 2 else 'run failed'}: {_one_line(where)}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:  # pragma: no cover
         print("ogimpact: interrupted", file=sys.stderr)
         return 1
@@ -116,8 +120,29 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _one_line(s: str) -> str:
-    return " ".join(s.split())
+def _os_failure(exc: OSError) -> tuple[int, str]:
+    """Exit status and one sentence for a failed file operation (issue 9: never "internal error")."""
+    import errno
+
+    path = str(exc.filename)[:200] if exc.filename else "the output"
+    e = exc.errno
+    if e == errno.ENOSPC or e == getattr(errno, "EDQUOT", -1):
+        return 1, f"no space left on the device while writing {path!r}; free disk space or write elsewhere (--out)."
+    if e in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return 2, f"cannot write {path!r} (permission denied or read-only file system); choose a writable --out."
+    if e in (errno.ENOTDIR, errno.EEXIST):
+        return 2, f"{path!r} is (or lies under) an existing file, not a folder; choose another --out."
+    if e == errno.EISDIR:
+        return 2, f"{path!r} is a folder; give a file path."
+    if e == errno.ENOENT:
+        return 2, f"{path!r} does not exist; check the path."
+    return 1, f"{exc.strerror or type(exc).__name__} on {path!r}."
+
+
+def _one_line(s: str, limit: int = 600) -> str:
+    """One line, at most ``limit`` characters (a message never echoes a huge user string)."""
+    s = " ".join(s[: 4 * limit].split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 if __name__ == "__main__":  # pragma: no cover

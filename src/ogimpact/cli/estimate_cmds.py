@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -139,7 +140,7 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--anticipation", type=_nonneg_int, default=0, metavar="K", help="[0]")
         g.add_argument("--bootstrap", type=_nonneg_int, metavar="B",
                        help="multiplier-bootstrap draws for SEs and uniform bands [none: analytic SEs]")
-        g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap [0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="seed of the bootstrap [0]")
         g.add_argument("--cluster", metavar="COL", help="cluster at a level above the unit [unit]")
     if name == "sun-abraham":
         g.add_argument("--cluster", metavar="COL", help="[unit]")
@@ -180,7 +181,7 @@ def _design_options(d, name: str) -> None:
                        help="drop placebos whose pre-RMSPE exceeds K x the treated one")
         g.add_argument("--loo", action="store_true", help="leave-one-out donor robustness")
         g.add_argument("--workers", type=_nonneg_int, metavar="N", help="processes for the placebo/leave-one-out refits [all cores; 1 = in process]")
-        g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
         g.add_argument("--augment", default="none", choices=["none", "ridge"],
                        help="ridge-augmented SCM (Ben-Michael, Feller & Rothstein 2021) [none]")
         g.add_argument("--lambda", dest="lam", type=float, metavar="L", help="ridge penalty [augsynth's CV, min-1se]")
@@ -206,7 +207,7 @@ def _design_options(d, name: str) -> None:
                        help="cells of the covariate regression: untreated cells, or all (diff-diff) [untreated]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
-        g.add_argument("--seed", type=int, default=0, help="[0]")
+        g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
     if name == "its":
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
         g.add_argument("--seasonal", action="store_true",
@@ -249,7 +250,7 @@ def _design_options(d, name: str) -> None:
         w.add_argument("--bootstrap-weights", default="rademacher", choices=["rademacher", "webb"],
                        help="[rademacher]")
         if name != "cs":
-            w.add_argument("--seed", type=int, default=0, help="[0]")
+            w.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
 
 
 def run(args) -> int:
@@ -309,9 +310,13 @@ def _build_panel(args, design):
         years = _span(args.years, "--years", ordered=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PanelWarning)
-            return registry_panel(design, measure=args.measure, intervention=args.intervention,
-                                  years=years, units=_list(args.units) or None,
-                                  variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+            reg = registry_panel(design, measure=args.measure, intervention=args.intervention,
+                                 years=years, units=_list(args.units) or None,
+                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+        from ..inputs import registry_units_known
+
+        registry_units_known(_list(args.units), reg, flag="--units")
+        return reg
     missing = [f"--{k}" for k in ("outcome", "unit", "time") if not getattr(args, k)]
     if missing:
         raise OgimpactError(f"--data needs {', '.join(missing)} (the column names).")
@@ -365,9 +370,26 @@ def _v_list(s: str | None):
         return [float(x) for x in s.split(",") if x.strip()]
     except ValueError:
         raise OgimpactError(f"--v takes comma-separated numbers (one weight per predictor), got {s!r}.") from None
+
+
 def _vcov_extra(a) -> dict:
     """Conley coordinates: only passed when given (the columns travel in the panel)."""
     return {k: getattr(a, k) for k in ("lat", "lon", "cutoff") if getattr(a, k, None) is not None}
+
+
+def _bootstrap_fits(draws, panel) -> None:
+    """Refuse a bootstrap whose draw matrix (draws x units x 8 bytes) exceeds the machine's memory."""
+    if not draws:
+        return
+    need = float(draws) * panel.frame[panel.unit].nunique() * 8
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        avail = 8 * 2 ** 30
+    if need > 0.5 * avail:
+        raise OgimpactError(f"--bootstrap {draws} needs about {need / 2 ** 30:.1f} GiB for its draws but "
+                            f"{avail / 2 ** 30:.1f} GiB of memory is available (limit: half of it); "
+                            f"use at most {int(0.5 * avail / need * draws):,} draws (999 is usual).")
 
 
 def _options(args, design, panel) -> dict:
@@ -387,6 +409,7 @@ def _options(args, design, panel) -> dict:
         o.update(window=_span(a.window, "--window"), ref=a.ref, cluster=a.cluster, **_wild(a), vcov=a.vcov,
                  hac_lags=a.hac_lags, **_vcov_extra(a))
     elif design == "cs":
+        _bootstrap_fits(a.bootstrap, panel)
         o.update(control=a.control, method=a.method, base=a.base, aggregate=a.aggregate,
                  anticipation=a.anticipation, bootstrap=a.bootstrap, seed=a.seed, cluster=a.cluster, min_cohort_size=a.min_cohort_size)
     elif design == "sun-abraham":
@@ -458,6 +481,10 @@ def _options(args, design, panel) -> dict:
                                 "give --donors U1,U2 for a CSV panel.")
         if design == "synth":
             donors = pool.donors if pool is not None else (_list(a.donors) or None)
+            if donors and pool is None:
+                from ..inputs import unknown_units
+
+                unknown_units(donors, panel.frame[panel.unit].unique(), flag="--donors")
             o.update(predictors=a.predictors or default_spec, optimize_window=_span(a.optimize_window, "--optimize-window"),
                      donors=donors, placebo=tuple(_list(a.placebo)), placebo_time=a.placebo_time,
                      drop_ratio=a.drop_ratio, loo=a.loo, n_jobs=a.workers, seed=a.seed)

@@ -45,11 +45,9 @@ def register(subparsers) -> None:
 
 
 def _cols(df: pd.DataFrame, names: list[str], what: str) -> None:
-    missing = [c for c in names if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what} column(s) {', '.join(missing)} not in the data; available: {', '.join(map(str, df.columns))}."
-        )
+    from ..inputs import require_columns
+
+    require_columns(df, names, f"{what} column")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence.meta import meta_analysis
 
     from ..estimation import read_csv
+    from ..inputs import numeric_column
 
     # the same reader as `estimate`: BOM, stray header blanks, semicolon/tab files and ragged rows
     df = read_csv(args.data)
@@ -80,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         if args.method in COUNT_ONLY:
             raise UsageError(f"--method {args.method} pools 2x2 counts; give --counts A,B,C,D (or use reml/dl/pm/fe).")
         _cols(df, [args.estimate, args.se], "--estimate/--se")
-        y = pd.to_numeric(df[args.estimate], errors="coerce")
-        s = pd.to_numeric(df[args.se], errors="coerce")
+        y = numeric_column(df, args.estimate, role="--estimate column")
+        s = numeric_column(df, args.se, role="--se column", positive=True)
         res = meta_analysis(y.to_numpy(), s.to_numpy(), method=args.method, labels=labels, moderators=mods,
                             alpha=args.alpha, measure=args.measure)
     else:
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if len(cols) != 4:
             raise UsageError(f"--counts needs four columns A,B,C,D; got {len(cols)}.")
         _cols(df, cols, "--counts")
-        a, b, c, d = (pd.to_numeric(df[x], errors="coerce").to_numpy() for x in cols)
+        a, b, c, d = (numeric_column(df, x, role="--counts column").to_numpy() for x in cols)
         if args.method == "peto":
             if args.measure not in (None, "or"):
                 raise UsageError("Peto's method pools odds ratios; use --measure or (or omit --measure).")

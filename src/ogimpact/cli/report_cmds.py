@@ -57,12 +57,15 @@ def _common(p):
     p.add_argument("--out", metavar="DIR", help="reports folder [reports/]")
     p.add_argument("--timeout", type=int, default=600, metavar="S", help="seconds per notebook cell")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("--allow-modified-data", action="store_true",
+                   help="build the report even if bundled data differ from data/manifest.csv (recorded)")
 
 
 def _finish(params, args) -> int:
     from ..reports import run_report
 
-    o = run_report(params, out_root=args.out, timeout=args.timeout)
+    o = run_report(params, out_root=args.out, timeout=args.timeout,
+                   allow_modified_data=getattr(args, "allow_modified_data", False))
     if args.json:
         emit_json(o.to_dict())
     else:

@@ -34,12 +34,13 @@ estimators. *Journal of Econometrics* 219(1), 101-122.
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..errors import DesignError
+from ..errors import DesignError, OgimpactWarning
 from ..panel import Panel
 from ..results import Estimate
 from .cs_aggregate import aggregate_cells, pretest, result_tables
@@ -56,29 +57,38 @@ OVERLAP_MAX = 0.999
 
 
 def logit_irls(X: np.ndarray, d: np.ndarray, *, beta0: np.ndarray | None = None, maxit: int = 100,
-               tol: float = 1e-10) -> tuple[np.ndarray, bool]:
+               tol: float = 1e-10, info: dict | None = None) -> tuple[np.ndarray, bool]:
     """Unweighted logit MLE by Newton-Raphson (IRLS); ``X[:, 0]`` must be the intercept.
 
     Starts from ``beta0`` or the intercept-only solution; returns ``(beta, converged)``.
+    ``info`` (a dict, optional) receives ``iterations`` and, for a failed fit, ``reason``
+    (``"singular"``: the Hessian cannot be solved, e.g. collinear covariates or separation;
+    ``"max_iterations"``: the step was still above ``tol`` after ``maxit`` iterations).
     """
+    info = {} if info is None else info
     if beta0 is None:
         pbar = float(np.clip(d.mean(), 1e-10, 1 - 1e-10))
         beta = np.zeros(X.shape[1])
         beta[0] = np.log(pbar / (1 - pbar))
     else:
         beta = np.array(beta0, dtype=float)
-    for _ in range(maxit):
+    for it in range(1, maxit + 1):
+        info["iterations"] = it
         p = expit(X @ beta)
         H = X.T @ (X * (p * (1 - p))[:, None])
         try:
             step = np.linalg.solve(H, X.T @ (d - p))
         except np.linalg.LinAlgError:
+            info["reason"] = "singular"
             return beta, False
         if not np.all(np.isfinite(step)):
+            info["reason"] = "singular"
             return beta, False
         beta = beta + step
         if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+            info.pop("reason", None)
             return beta, True
+    info["reason"] = "max_iterations"
     return beta, False
 
 
@@ -179,11 +189,26 @@ def did_batch(method: str, DY: np.ndarray, D: np.ndarray, X: np.ndarray, n: int,
     ctrl = C > 0
     beta = None
     if method in ("dr", "ipw"):
-        beta, ok = logit_irls(X, D, beta0=beta0)
+        fit: dict = {}
+        beta, ok = logit_irls(X, D, beta0=beta0, info=fit)
         if not ok and beta0 is not None:
-            beta, ok = logit_irls(X, D)
+            fit = {}
+            beta, ok = logit_irls(X, D, info=fit)
+        if not ok and fit.get("reason") == "singular":
+            raise DesignError(
+                f"the propensity-score logit of {label} cannot be fitted (singular information matrix after "
+                f"{fit['iterations']} iteration(s): collinear covariates or perfect separation); drop or coarsen "
+                "covariates, or use method='reg'."
+            )
         ps = expit(X @ beta)
-        if np.max(ps) >= OVERLAP_MAX or not ok:
+        if not ok and np.max(ps) < OVERLAP_MAX:
+            # R did's glm() warns "algorithm did not converge" and goes on with the last iterate
+            warnings.warn(OgimpactWarning(
+                "not_converged",
+                f"the propensity-score logit of {label} did not converge in {fit['iterations']} Newton-Raphson "
+                "iterations; the estimate uses the last iterate (as R did's glm), check the covariates for "
+                "near-separation."))
+        if np.max(ps) >= OVERLAP_MAX:
             raise DesignError(
                 f"overlap fails for {label}: the propensity score of the treated cohort reaches "
                 f"{np.max(ps):.4f} (R did refuses >= {OVERLAP_MAX}); drop or coarsen covariates, "

@@ -154,6 +154,9 @@ def fit_its(
         raise DesignError(f"ITS needs at least {MIN_SEGMENT} periods before and after treat_time {T0} "
                           f"(found {n_pre} before and {n_post} after); move treat_time or add periods.")
     cols = {"Intercept": np.ones_like(t), "time": t, "level_change": post, "slope_change": (t - T0) * post}
+    if seasonal and np.all(np.round(t) == t) and t.min() >= 1000 and t.max() <= 2999:
+        raise DesignError(f"--seasonal needs a monthly time index (e.g. year*12+month-1), but the time column "
+                          f"looks annual ({int(t.min())}-{int(t.max())}); drop seasonal=True for annual data.")
     if seasonal:
         month = (np.round(t).astype(int) % 12)
         for m in sorted(set(month.tolist()))[1:]:

@@ -66,6 +66,30 @@ _SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_", "scipy_op
             "scipy_openblas_set_num_threads64_", "MKL_Set_Num_Threads", "omp_set_num_threads")
 
 
+def die_with_parent() -> bool:
+    """In a worker process: ask Linux to SIGTERM it when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    A ``kill -9`` of a report or synth run then takes its placebo/batch workers with it instead
+    of leaving them running under init. No-op (False) in the main process or off Linux.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    parent = mp.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
+            return False
+    except (OSError, AttributeError):
+        return False
+    if parent.pid is not None and os.getppid() != parent.pid:  # the parent died before prctl took effect
+        os._exit(1)
+    return True
+
+
 def pin_blas_threads(n: int = 1) -> int:
     """Pin the BLAS libraries already loaded in this process to ``n`` threads; returns how many were set.
 
@@ -74,6 +98,7 @@ def pin_blas_threads(n: int = 1) -> int:
     """
     import ctypes
 
+    die_with_parent()
     for k in _PIN:
         os.environ[k] = str(n)
     done = 0

@@ -41,6 +41,9 @@ class BatchEntry:
     error: str | None = None
 
 
+_MAX_ALIASES = 50  # YAML aliases a batch spec may use
+
+
 def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
     """Read and validate a batch spec; invalid entries carry their error instead of raising."""
     import yaml
@@ -48,8 +51,18 @@ def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
     p = Path(path)
     if not p.exists():
         raise OgimpactError(f"batch spec {str(p)!r} does not exist.")
+    if p.is_dir():
+        raise OgimpactError(f"batch spec {str(p)[:200]!r} is a folder; give the path of the YAML spec file.")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        # aliases expand on load: a 1 KB "billion laughs" spec must not become gigabytes
+        n_alias = sum(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(text, Loader=yaml.SafeLoader))
+        if n_alias > _MAX_ALIASES:
+            raise OgimpactError(f"batch spec {str(p)[:200]!r} uses {n_alias} YAML aliases (limit {_MAX_ALIASES}); "
+                                "write the runs out instead of nesting anchors.")
+        doc = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise OgimpactError(f"batch spec {str(p)[:200]!r} is not UTF-8 text; save it as a YAML text file.") from None
     except yaml.YAMLError as exc:
         raise OgimpactError(f"batch spec {str(p)!r} is not valid YAML ({' '.join(str(exc).split())[:200]}).") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list) or not doc["runs"]:
@@ -80,6 +93,24 @@ def load_spec(path: str | os.PathLike) -> tuple[list[BatchEntry], dict]:
             e.error = f"bad parameter values ({exc})"
         entries.append(e)
     return entries, doc
+
+
+def _refuse_shared_folders(entries) -> None:
+    """Refuse a batch whose valid entries would write the same report folder (before anything runs)."""
+    seen: dict[tuple, BatchEntry] = {}
+    for e in entries:
+        if e.error or e.params is None:
+            continue
+        key = (e.params.kind, e.params.slug)
+        if key in seen:
+            a, b = seen[key].params.notebook_parameters(), e.params.notebook_parameters()
+            diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            raise OgimpactError(
+                f"batch entries {seen[key].index} and {e.index} would both write reports/{key[0]}/{key[1]}/"
+                + (f" (they differ only in {', '.join(diff)}, which the folder name does not carry)" if diff
+                   else " (they are identical)")
+                + "; run them in separate batches with different --out folders, or drop the duplicate.")
+        seen[key] = e
 
 
 def _param_names(kind: str) -> set[str] | None:
@@ -117,6 +148,7 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
     from .runner import reports_root
 
     entries, doc = load_spec(spec_path)
+    _refuse_shared_folders(entries)
     root = Path(out_root or doc.get("out") or reports_root())
     results: list[dict | None] = [None] * len(entries)
     todo = []

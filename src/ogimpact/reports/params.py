@@ -10,7 +10,7 @@ through the folder name (see ``slug``).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from ..errors import OgimpactError
@@ -253,4 +253,13 @@ def params_from_dict(kind: str, d: dict) -> Any:
     unknown = sorted(set(d) - names)
     if unknown:
         raise OgimpactError(f"unknown {kind} report parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}.")
+    for f in fields(cls):  # YAML values are typed: `placebo: "false"` is a string, not False
+        if f.name in d and f.default is not MISSING and d[f.name] is not None:
+            v, want = d[f.name], type(f.default)
+            if want is bool and not isinstance(v, bool):
+                raise OgimpactError(f"{kind} report parameter {f.name!r} must be true or false (unquoted), "
+                                    f"got {str(v)[:60]!r} ({type(v).__name__}).")
+            if want is int and (isinstance(v, bool) or not isinstance(v, int)):
+                raise OgimpactError(f"{kind} report parameter {f.name!r} must be a whole number, "
+                                    f"got {str(v)[:60]!r} ({type(v).__name__}).")
     return cls(**d).validate()

@@ -15,6 +15,7 @@ notebook, and the run raises :class:`ReportFailed` (CLI exit 1).
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import os
 import shutil
@@ -135,6 +136,24 @@ def _data_hashes(files: list[str]) -> dict:
     return out
 
 
+def _banner(html_path: Path, modified: list[str]) -> None:
+    """Put a banner at the top of the report naming the bundled files that differ from the manifest."""
+    text = html_path.read_text(encoding="utf-8")
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in modified)
+    div = ('<div style="background:#fde2e1;border:2px solid #b00;padding:8px;margin:8px" class="data-modified">'
+           "<b>Built on modified bundled data</b> (--allow-modified-data): these files differ from "
+           f"data/manifest.csv or are missing:<ul>{items}</ul></div>")
+    i = text.find("<body")
+    j = text.find(">", i) + 1 if i >= 0 else 0
+    html_path.write_text(text[:j] + div + text[j:], encoding="utf-8")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _export_html(nb_path: Path, html_path: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
@@ -199,8 +218,38 @@ def _replace_dir(src: Path, dst: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def bundled_data_problems() -> list[str]:
+    """Bundled files that differ from ``data/manifest.csv`` or are missing (``"path (changed: ...)"``).
+
+    A corrupt manifest is a failed run with its cause named (:class:`~ogimpact.errors.RunError`).
+    """
+    from ..data.manifest import verify
+    from ..errors import RunError
+
+    try:
+        problems = verify()
+    except OgimpactError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unreadable manifest.csv
+        raise RunError(f"data/manifest.csv cannot be read ({type(exc).__name__}: "
+                       f"{' '.join(str(exc).split())[:200]}); restore it from the repository.") from None
+    return [f"{p.path} ({p.kind}{': ' + p.detail if getattr(p, 'detail', '') else ''})"
+            for p in problems if p.kind in ("changed", "missing")]
+
+
+def _clean_stale_tmp(dest_parent: Path, slug: str, older_than: float = 6 * 3600) -> None:
+    """Remove this slug's temporary folders left by killed runs (older than ``older_than`` seconds)."""
+    now = time.time()
+    for d in dest_parent.glob(f".{slug}.tmp-*"):
+        try:
+            if d.is_dir() and now - d.stat().st_mtime > older_than:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
-               progress: bool = False) -> ReportOutcome:
+               progress: bool = False, allow_modified_data: bool = False) -> ReportOutcome:
     """Execute the notebook of ``params.kind`` with ``params`` and write its report folder.
 
     Parameters
@@ -228,7 +277,16 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     dest = dest_parent / params.slug
     if dest.parent != dest_parent:  # defence in depth: slug() already forbids separators
         raise OgimpactError("the report folder would escape the reports directory; check the parameters.")
+    modified = bundled_data_problems()
+    if modified and not allow_modified_data:
+        from ..errors import RunError
+
+        raise RunError(f"the bundled data differ from data/manifest.csv: {'; '.join(modified[:5])[:400]}"
+                       f"{f' and {len(modified) - 5} more' if len(modified) > 5 else ''}; restore the files, "
+                       "or pass --allow-modified-data to build the report anyway (recorded in its manifest).")
+    _clean_stale_tmp(dest_parent, params.slug)
     tmp = Path(tempfile.mkdtemp(prefix=f".{params.slug}.tmp-", dir=dest_parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700: report folders follow the umask
     nb_params = params.notebook_parameters()
     nb_params["output_dir"] = str(tmp)
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -246,6 +304,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         "git_commit": _git_commit(repo_root()),
         "packages": _package_versions(),
         "data_files": {},
+        "data_modified": modified,
         "error": None,
     }
     env_before = os.environ.get(RESULTS_ENV)
@@ -281,6 +340,8 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     if error is None:
         try:
             _export_html(tmp / "report.ipynb", tmp / "report.html")
+            if modified:
+                _banner(tmp / "report.html", modified)
         except Exception as exc:  # noqa: BLE001
             error = f"HTML export failed: {type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - t0
@@ -297,8 +358,9 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     if error is not None:
         failed = dest_parent / f"{params.slug}.failed"
         _replace_dir(tmp, failed)
-        raise ReportFailed(f"report {kind}/{params.slug} failed: {error}; partial notebook and manifest in {failed}",
-                           failed)
+        kept = [n for n in ("report.ipynb", "manifest.json", "kernel.log") if (failed / n).exists()]
+        raise ReportFailed(f"report {kind}/{params.slug} failed: {error}; "
+                           + (f"{', '.join(kept)} kept in {failed}" if kept else f"see {failed}"), failed)
     headline = {}
     try:
         headline = json.loads((tmp / "results.json").read_text()).get("headline", {})
