@@ -316,6 +316,7 @@ def _build_panel(args, design):
         from ..inputs import registry_units_known
 
         registry_units_known(_list(args.units), reg, flag="--units")
+        registry_units_known(_list(getattr(args, "donors", None)), reg, flag="--donors")
         return reg
     missing = [f"--{k}" for k in ("outcome", "unit", "time") if not getattr(args, k)]
     if missing:
