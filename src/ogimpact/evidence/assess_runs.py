@@ -57,6 +57,10 @@ __all__ = [
     "registry_cohort_panel",
 ]
 
+#: ITS inference of assessments and reports: AR(1) REML with Satterthwaite df, the interval that covers in
+#: short series (decision D15, docs/validity.md); ``ogimpact estimate its`` keeps Newey-West as its default
+ITS_SE = "reml-ar1"
+
 #: heterogeneity-robust staggered designs, in order of preference for the headline
 ROBUST = ("cs", "sun-abraham", "imputation")
 
@@ -284,7 +288,7 @@ def run_country(
         r = not_available("sdid", exc)
     out["sdid"] = r.replace(options={**r.options, **extra_opts}) if isinstance(r, Estimate) else r
     try:
-        out["its"] = _fit("its", panel.subset_units([country]), treat_time=int(treat_time))
+        out["its"] = _fit("its", panel.subset_units([country]), treat_time=int(treat_time), se=ITS_SE)
     except Exception as exc:  # noqa: BLE001
         out["its"] = not_available("its", exc)
     out["cs_cohort"] = _cs_cohort(cohort_panel, country, int(treat_time))

@@ -208,7 +208,9 @@ def single_country_designs(
                                    treat_time=treat_time, seed=seed,
                                    placebo_reps=sdid_placebo_reps if placebo else None)
                 elif d == "its":
-                    res = estimate("its", panel.subset_units([country]), treat_time=treat_time)
+                    from ..evidence.assess_runs import ITS_SE
+
+                    res = estimate("its", panel.subset_units([country]), treat_time=treat_time, se=ITS_SE)
                 else:
                     continue
             res = res.replace(options={**res.options, **rule_opts,
