@@ -389,7 +389,8 @@ def fit_synth(
         CI = NaN; ``p_value`` = the in-space placebo p-value when it was run, else NaN.
     """
     from ..inference import placebo as _pl
-    from .ascm import demean_fixedeff, fit_outcome_model, one_blas_thread  # ascm builds on simplex_ls here
+    from ..parallel import one_blas_thread
+    from .ascm import demean_fixedeff, fit_outcome_model  # ascm builds on simplex_ls here
 
     f, unit, time, y = panel.frame, panel.unit, panel.time, panel.outcome
     units_all = list(dict.fromkeys(f[unit].tolist()))

@@ -10,16 +10,11 @@
 * **Leave one out** (ADH 2015): refit dropping, one at a time, each donor with positive weight.
 
 Refits run in a local process pool whose workers pin BLAS to one thread
-(``OPENBLAS_NUM_THREADS=1``, ``OMP_NUM_THREADS=1``, and the loaded OpenBLAS/MKL/OpenMP told
-so directly, since forked workers inherit an initialised BLAS), so two processes never
-oversubscribe the cores; results come back in task order, so output is deterministic.
+(:func:`ogimpact.parallel.run_tasks`), so two processes never oversubscribe the cores;
+results come back in task order, so output is deterministic.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -27,10 +22,10 @@ import numpy as np
 
 from ..designs.synth import fit_arrays
 from ..errors import DesignError
+from ..parallel import run_tasks
 
 __all__ = ["SynthContext", "run_inference", "placebo_in_time", "run_tasks", "rank_p_value"]
 
-_PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _RATIO_EPS = 1e-12
 
 
@@ -60,96 +55,6 @@ def _refit(task: tuple) -> dict:
     post = float(np.sqrt(np.mean(gap[~pre_mask] ** 2)))
     return {"w": fit["w"], "synthetic": synth, "gap": gap, "pre_rmspe": pre, "post_rmspe": post,
             "estimate": float(np.mean(gap[~pre_mask]))}
-
-
-_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-            "scipy_openblas_set_num_threads64_", "MKL_Set_Num_Threads", "omp_set_num_threads")
-
-
-def die_with_parent() -> bool:
-    """In a worker process: ask Linux to SIGTERM it when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
-
-    A ``kill -9`` of a report or synth run then takes its placebo/batch workers with it instead
-    of leaving them running under init. No-op (False) in the main process or off Linux.
-    """
-    import ctypes
-    import signal
-    import sys
-
-    parent = mp.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
-            return False
-    except (OSError, AttributeError):
-        return False
-    if parent.pid is not None and os.getppid() != parent.pid:  # the parent died before prctl took effect
-        os._exit(1)
-    return True
-
-
-def pin_blas_threads(n: int = 1) -> int:
-    """Pin the BLAS libraries already loaded in this process to ``n`` threads; returns how many were set.
-
-    Used as the initializer of forked workers (their BLAS was initialised before the
-    fork, so the environment variables alone would come too late).
-    """
-    import ctypes
-
-    die_with_parent()
-    for k in _PIN:
-        os.environ[k] = str(n)
-    done = 0
-    try:
-        with open("/proc/self/maps") as fh:
-            libs = sorted({ln.split()[-1] for ln in fh if any(s in ln.lower() for s in ("openblas", "mkl_rt", "libgomp"))})
-    except OSError:  # not Linux: the spawn path sets the environment before numpy loads
-        return 0
-    for path in libs:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _SETTERS:
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn(ctypes.c_int(n))
-                done += 1
-    return done
-
-
-@contextmanager
-def pinned_env():
-    """Context: BLAS thread variables set to 1, so worker processes started inside inherit them."""
-    old = {k: os.environ.get(k) for k in _PIN}
-    os.environ.update(_PIN)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def run_tasks(fn, tasks: list, *, n_jobs: int | None = None) -> list:
-    """Run ``fn`` over ``tasks`` in a spawn process pool with BLAS pinned to one thread; ordered results.
-
-    ``n_jobs=1`` (or a single task) runs in this process.
-    """
-    n = min(len(tasks), n_jobs or os.cpu_count() or 1)
-    if n <= 1:
-        return [fn(t) for t in tasks]
-    # fork where available (no re-import of the caller's __main__, fast start) with the BLAS
-    # pinned by the initializer; spawn elsewhere, with the environment pinned before numpy loads
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    with pinned_env():
-        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method),
-                                    initializer=pin_blas_threads) as ex:
-            return list(ex.map(fn, tasks, chunksize=1))
 
 
 def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> float:
