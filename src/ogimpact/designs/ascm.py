@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .synth import simplex_ls
+from ..numerics.simplex import simplex_ls
 
 __all__ = ["scm_weights", "ridge_weights", "lambda_grid", "cv_lambda", "fit_outcome_model", "demean_fixedeff"]
 

@@ -16,11 +16,10 @@ results come back in task order, so output is deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ..designs.synth import fit_arrays
 from ..errors import DesignError
 from ..parallel import run_tasks
 
@@ -33,7 +32,10 @@ _RATIO_EPS = 1e-12
 class SynthContext:
     """Arrays of one synth fit: predictors X (K x N), window outcome Z, outcome Y (T x N).
 
-    Column 0 is the treated unit, columns 1.. the donors (in ``units`` order).
+    Column 0 is the treated unit, columns 1.. the donors (in ``units`` order). ``fit_fn`` is the
+    design's weight fit ``fit_fn(X, Z, treated, donors, fixed_v=..., scale=...) -> {"w": ...}``
+    (:func:`ogimpact.designs.synth.fit_arrays`), passed in so inference does not import designs;
+    it must be a module-level function (it is sent to worker processes).
     """
 
     X: np.ndarray
@@ -42,12 +44,13 @@ class SynthContext:
     pre_mask: np.ndarray
     fixed_v: bool
     units: Sequence
+    fit_fn: Callable
 
 
 def _refit(task: tuple) -> dict:
-    """One refit (runs in a worker): ``(X, Z, Y, pre_mask, treated, donors, fixed_v)``."""
-    X, Z, Y, pre_mask, treated, donors, fixed_v = task
-    fit = fit_arrays(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None,
+    """One refit (runs in a worker): ``(X, Z, Y, pre_mask, treated, donors, fixed_v, fit_fn)``."""
+    X, Z, Y, pre_mask, treated, donors, fixed_v, fit_fn = task
+    fit = fit_fn(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None,
                      scale=not fixed_v)
     synth = Y[:, donors] @ fit["w"]
     gap = Y[:, treated] - synth
@@ -71,12 +74,12 @@ def run_inference(ctx: SynthContext, *, w, est, pre_rmspe, post_rmspe, space: bo
     tasks, kinds = [], []
     if space:
         for j in donors:
-            tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, j, [d for d in donors if d != j], ctx.fixed_v))
+            tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, j, [d for d in donors if d != j], ctx.fixed_v, ctx.fit_fn))
             kinds.append(("space", j))
     if loo:
         for j in donors:
             if w[j - 1] > 1e-6 and J > 2:
-                tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, 0, [d for d in donors if d != j], ctx.fixed_v))
+                tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, 0, [d for d in donors if d != j], ctx.fixed_v, ctx.fit_fn))
                 kinds.append(("loo", j))
     out = run_tasks(_refit, tasks, n_jobs=n_jobs)
     ratio = post_rmspe / max(pre_rmspe, _RATIO_EPS)
@@ -117,15 +120,17 @@ def run_inference(ctx: SynthContext, *, w, est, pre_rmspe, post_rmspe, space: bo
     return doc, loo_rows, p, extras
 
 
-def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, placebo_time, window):
+def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, placebo_time, window,
+                    fit_fn, default_spec, predictor_matrix):
     """In-time placebo: backdate treatment to ``placebo_time`` and refit on data before ``treat_time``.
 
     Predictor periods and the MSPE window are shifted back by ``treat_time - placebo_time``
     (ADH 2015 backdate their predictors); periods that then fall outside the data are cut,
-    and a predictor left with no period is dropped (listed in the result).
+    and a predictor left with no period is dropped (listed in the result).  The design supplies
+    its weight fit ``fit_fn`` and its predictor builders ``default_spec(outcome, window)`` and
+    ``predictor_matrix(frame, unit=, time=, units=, predictors=, pre_periods=)``
+    (:mod:`ogimpact.designs.synth`, :mod:`ogimpact.designs.synth_predictors`).
     """
-    from ..designs.synth import fit_arrays as _fit
-    from ..designs.synth_predictors import default_spec, predictor_matrix
 
     pre = [t for t in periods if t < treat_time]
     if placebo_time is None:
@@ -166,7 +171,7 @@ def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, pla
     T = [periods.index(t) for t in periods if t < treat_time]
     Yt = Y[T]
     Z = Yt[[periods.index(t) for t in win]]
-    fit = _fit(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None,
+    fit = fit_fn(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None,
                scale=not fixed_v)
     synth = Yt[:, 1:] @ fit["w"]
     gap = Yt[:, 0] - synth
