@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ogimpact.designs.ascm import fit_outcome_model, one_blas_thread, scm_weights
+from ogimpact.designs.ascm import fit_outcome_model, scm_weights
+from ogimpact.parallel import one_blas_thread
 from ogimpact.inference.conformal import conformal_p
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogimpact.designs.ascm import one_blas_thread, cv_lambda, fit_outcome_model, ridge_weights, scm_weights
+from ogimpact.parallel import one_blas_thread
+from ogimpact.designs.ascm import cv_lambda, fit_outcome_model, ridge_weights, scm_weights
 from ogimpact.designs.sc_diagnostics import fit_diagnostics, outside_hull
 from ogimpact.errors import DesignError
 from ogimpact.estimation import estimate, panel_from_csv

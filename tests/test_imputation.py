@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogimpact.designs._fe import codes, demean
+from ogimpact.numerics.fe import codes, demean
 from ogimpact.designs.imputation import FESolver, fit_imputation
 from ogimpact.errors import DesignError, OgimpactError
 from ogimpact.panel import Panel

@@ -16,7 +16,8 @@ import pytest  # noqa: E402
 from ogimpact import plots_single as ps  # noqa: E402
 from ogimpact.designs.synth import fit_synth  # noqa: E402
 from ogimpact.errors import DesignError, OgimpactError  # noqa: E402
-from ogimpact.inference.placebo import pin_blas_threads, rank_p_value  # noqa: E402
+from ogimpact.inference.placebo import rank_p_value  # noqa: E402
+from ogimpact.parallel import pin_blas_threads  # noqa: E402
 from ogimpact.panel import Panel  # noqa: E402
 
 REF = Path(__file__).parent / "reference"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogimpact.designs._fe import codes, demean
+from ogimpact.numerics.fe import codes, demean
 from ogimpact.designs.sun_abraham import fit_sun_abraham
 from ogimpact.errors import DesignError
 from ogimpact.panel import Panel
@@ -156,7 +156,7 @@ def test_errors():
 # ----------------------------------------------------------------------------- exact sparse solver vs dense oracle
 def _dense_oracle(df, r, *, covs, cluster):
     """The textbook computation: demean [y, cell dummies, covariates] by unit and time, OLS, CRV1."""
-    from ogimpact.inference.vcov import compute_vcov, dof_k
+    from ogimpact.numerics.vcov import compute_vcov, dof_k
 
     gt = pd.DataFrame(r.tables["group_time"])
     dropped = set(r.diagnostics.get("collinear_dropped", []))

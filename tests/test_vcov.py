@@ -1,4 +1,4 @@
-"""Covariance conventions (ogimpact.inference.vcov) and FE absorption (designs._fe)."""
+"""Covariance conventions (ogimpact.numerics.vcov) and FE absorption (numerics.fe)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogimpact.designs._fe import codes, count_fe_levels, demean, nested_in
+from ogimpact.numerics.fe import codes, count_fe_levels, demean, nested_in
 from ogimpact.errors import DesignError
-from ogimpact.inference.vcov import compute_vcov, dof_k, vcov_matrix
+from ogimpact.numerics.vcov import compute_vcov, dof_k, vcov_matrix
 
 REF = Path(__file__).parent / "reference"
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from ogimpact.cli import main
-from ogimpact.inference.vcov import compute_vcov
+from ogimpact.numerics.vcov import compute_vcov
 
 DATA = Path(__file__).parent / "reference" / "grunfeld_dk_cr3" / "data.csv"
 

@@ -10,7 +10,7 @@ import pytest
 
 SCRIPT = r"""
 import concurrent.futures as cf, multiprocessing as mp, os, sys
-from ogimpact.inference.placebo import pin_blas_threads
+from ogimpact.parallel import pin_blas_threads
 def f(x):
     return os.getpid()
 if __name__ == "__main__":

@@ -22,33 +22,16 @@ Conventions (as R ``augsynth`` with ``progfunc = "Ridge"``, ``fixedeff = FALSE``
 """
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 
 import numpy as np
 
-from .synth import simplex_ls
+from ..numerics.simplex import simplex_ls
 
-__all__ = ["one_blas_thread", "scm_weights", "ridge_weights", "lambda_grid", "cv_lambda", "fit_outcome_model", "demean_fixedeff"]
+__all__ = ["scm_weights", "ridge_weights", "lambda_grid", "cv_lambda", "fit_outcome_model", "demean_fixedeff"]
 
 #: augsynth's grid: lambda_max * LAMBDA_MIN_RATIO ** (k / N_LAMBDA), k = 0..N_LAMBDA
 LAMBDA_MIN_RATIO = 1e-8
 N_LAMBDA = 20
-
-
-@contextmanager
-def one_blas_thread():
-    """Run the many small (T x J) solves with BLAS on one thread, then restore all cores.
-
-    Multi-threaded BLAS on matrices this small is dozens of times slower on a loaded machine.
-    """
-    from ..inference.placebo import pin_blas_threads
-
-    pin_blas_threads(1)
-    try:
-        yield
-    finally:
-        pin_blas_threads(int(os.environ.get("OGIMPACT_BLAS_THREADS", os.cpu_count() or 1)))
 
 
 def scm_weights(X0: np.ndarray, x1: np.ndarray, w0: np.ndarray | None = None) -> np.ndarray:

@@ -8,7 +8,7 @@ covariates' cohort- and period-specific slopes as controls (R ``etwfe``'s specif
 The four aggregations average the cell effects over the treated observations (R ``emfx``:
 ``simple`` over all, ``group`` by cohort, ``dynamic`` by event time, ``calendar`` by period),
 SEs by the delta method with the CRV1 covariance (clustered by unit) of
-:mod:`ogimpact.inference.vcov`.
+:mod:`ogimpact.numerics.vcov`.
 
 References
 ----------
@@ -25,9 +25,9 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME, design_vcov_kwargs
+from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, ci_and_p, terms_frame
-from ._fe import codes, demean
+from ..numerics.fe import codes, demean
 from .panel_regression import fit_linear
 from .twfe import prepare_regression
 
@@ -69,7 +69,7 @@ def fit_etwfe(
         unit-weighted mean of the cohort effects (group); the mean of the event-time
         effects at e >= 0 (dynamic); the mean of the period effects (calendar), as ``cs``.
     cluster : cluster column [unit].
-    vcov, hac_lags, lat, lon, cutoff : covariance (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
+    vcov, hac_lags, lat, lon, cutoff : covariance (:func:`ogimpact.numerics.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------
@@ -233,8 +233,8 @@ def _glm(y, X, names, fe, family, keep, vkw):
     Returns the weighted least-squares fit at convergence (coefficients, collinearity, CRV1 covariance
     of the scores ``x~ (y - mu)`` with fixest's small-sample K) and the linear predictor.
     """
-    from ..inference.vcov import compute_vcov, dof_k
-    from ._fe import demean
+    from ..numerics.vcov import compute_vcov, dof_k
+    from ..numerics.fe import demean
 
     if family == "poisson" and (y < 0).any():
         raise DesignError("--family poisson needs a non-negative outcome.")

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME, design_vcov_kwargs
+from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, terms_frame
 from .panel_regression import bootstrap_for, fit_linear
 from .twfe import prepare_regression

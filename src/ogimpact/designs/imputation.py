@@ -434,7 +434,7 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     b = B @ (Lr.T @ yt[ui])
     e = yt[ui] - Lr @ b
     Sg = _cluster_sums(Lr * e[:, None], clc[ui], G)
-    from ._fe import count_fe_levels  # FE rank for the small-sample K
+    from ..numerics.fe import count_fe_levels  # FE rank for the small-sample K
 
     K = Lr.shape[1] + count_fe_levels([c[ui] for c in codes]) + (0 if W0 is None else W0.shape[1])
     fac = G / (G - 1) * (n0 - 1) / max(n0 - K, 1)

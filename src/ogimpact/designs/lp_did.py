@@ -6,7 +6,7 @@ sample: newly treated observations (``ΔD_it = 1``) and clean controls (not trea
 ``t+h`` for h >= 0, not yet treated at ``t`` for h < 0).  The headline is the pooled
 post-treatment effect: the same regression with the mean of ``y_{t..t+B}`` as outcome on the
 sample clean through ``t+B`` (Stata ``lpdid``'s pooled estimate).  SEs are CRV1 clustered by
-unit (fixest conventions of :mod:`ogimpact.inference.vcov`); the event-study covariance
+unit (fixest conventions of :mod:`ogimpact.numerics.vcov`); the event-study covariance
 across horizons comes from the stacked cluster scores.
 
 Options: pre-mean differencing (``pmd``: baseline = mean of the K periods before t, or of
@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DesignError, PanelError
-from ..inference.vcov import SSC_NAME
+from ..numerics.vcov import SSC_NAME
 from ..results import Estimate, EventStudy, ci_and_p
-from ._fe import codes
+from ..numerics.fe import codes
 from .panel_regression import fit_linear
 from .twfe import prepare_regression
 

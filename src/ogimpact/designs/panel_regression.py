@@ -3,7 +3,7 @@
 Also the least-squares engine (:func:`fit_linear`) that the TWFE and event-study
 designs share: absorb fixed effects (Frisch–Waugh–Lovell; Gaure 2013), drop
 collinear columns, estimate by QR least squares, and take the covariance from
-:mod:`ogimpact.inference.vcov` with fixest/reghdfe small-sample conventions.
+:mod:`ogimpact.numerics.vcov` with fixest/reghdfe small-sample conventions.
 
 Random effects use the Swamy & Arora (1972, *Econometrica* 40(2)) variance
 components, generalised to unbalanced panels as Baltagi & Chang (1994,
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
-from ..inference.vcov import KINDS, SSC_NAME, cluster_codes, design_vcov_kwargs, dof_k
+from ..numerics.vcov import KINDS, SSC_NAME, cluster_codes, design_vcov_kwargs, dof_k
 from ..results import Estimate, terms_frame
-from ._fe import codes, demean
+from ..numerics.fe import codes, demean
 
 __all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clusters", "drop_missing_clusters",
            "bootstrap_for"]
@@ -27,7 +27,7 @@ __all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clu
 _MODELS = ("fe", "re", "pooled")
 
 
-from ._lsq import LinearFit, fit_linear  # noqa: E402,F401  (the engine lives in _lsq)
+from ..numerics.lsq import LinearFit, fit_linear  # noqa: E402,F401  (the engine lives in numerics.lsq)
 
 
 def parse_effects(effects) -> tuple[str, ...]:
@@ -156,7 +156,7 @@ def fit_panel(
         pooled OLS with an intercept.  ``fe`` without effects is pooled OLS.
     vcov : {"classical", "robust", "cluster", "newey-west"}
         Default: ``cluster`` when a cluster column is given (argument or the
-        panel's cluster role), else ``classical``.  See :mod:`ogimpact.inference.vcov`.
+        panel's cluster role), else ``classical``.  See :mod:`ogimpact.numerics.vcov`.
     cluster : cluster column (``"a,b"`` for two-way); default the panel's cluster, else the unit.
     hac_lags : Newey–West lags (panel HAC within units, as fixest ``NW``).
     alpha : 1 − confidence level.

@@ -14,7 +14,7 @@ sub-experiment by its share of treated units.  Weighted least squares:
   weighted 2x2 fit ``y = b0 + b1 D + b2 Post + delta D Post`` is in ``terms`` (``D:Post``),
 
 CRV1 SEs clustered by the original unit (a unit appearing in several sub-experiments is one
-cluster), t(G − 1), fixest small-sample conventions of :mod:`ogimpact.inference.vcov`.
+cluster), t(G − 1), fixest small-sample conventions of :mod:`ogimpact.numerics.vcov`.
 
 Reference
 ---------
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME, design_vcov_kwargs
+from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, ci_and_p, terms_frame
-from ._fe import codes
+from ..numerics.fe import codes
 from .panel_regression import fit_linear
 from .twfe import prepare_regression
 
@@ -91,7 +91,7 @@ def fit_stacked(
     window : (A, B), A <= -1 < 0 <= B [(-3, 3)]; event time -1 is the reference.
     cluster : cluster column [unit].
     vcov, hac_lags, lat, lon, cutoff : covariance of the weighted fits
-        (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
+        (:func:`ogimpact.numerics.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------

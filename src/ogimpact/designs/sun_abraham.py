@@ -20,7 +20,7 @@ Aggregation (as ``fixest`` ``aggregate`` / ``summary(agg = ...)``):
 
 Weights are treated as fixed; SEs are delta-method ``w'Vw`` with ``V`` the
 cluster-robust CRV1 covariance of the regression (fixest small-sample factor,
-FE nested in the clusters not counted; ``ogimpact.inference.vcov``) and CIs
+FE nested in the clusters not counted; ``ogimpact.numerics.vcov``) and CIs
 use t(G − 1).
 
 Computation: the regression is solved exactly without an ``n × k`` dummy
@@ -41,8 +41,8 @@ import scipy.linalg as sla
 from ..errors import DesignError
 from ..panel import Panel
 from ..results import Estimate, EventStudy, terms_frame
-from ._fe import codes as _codes
-from ._sparse_fe import cluster_meat, collinear_columns, twoway_gram, twoway_residuals
+from ..numerics.fe import codes as _codes
+from ..numerics.sparse_fe import cluster_meat, collinear_columns, twoway_gram, twoway_residuals
 
 __all__ = ["fit_sun_abraham"]
 
@@ -60,7 +60,7 @@ def _fit_saturated(y, cell, k_cells, Z, fac, clc, cl_col, names):
     Returns ``(b, use, dropped_cov, dropped_cell, VcovResult)``; ``use`` flags the kept columns.  Exact
     block elimination (:mod:`._sparse_fe`): no ``n × k`` array is formed.
     """
-    from ..inference.vcov import VcovResult, dof_k
+    from ..numerics.vcov import VcovResult, dof_k
 
     unit, time = fac
     gram = twoway_gram(y, cell, k_cells, Z, unit, time)
@@ -97,7 +97,7 @@ def _fit_saturated(y, cell, k_cells, Z, fac, clc, cl_col, names):
     beta = np.zeros(len(use))
     beta[idx] = b
     resid = twoway_residuals(gram, beta, cell, unit, time)
-    # ---- CRV1 (the convention of ogimpact.inference.vcov.compute_vcov, kind="cluster", one-way)
+    # ---- CRV1 (the convention of ogimpact.numerics.vcov.compute_vcov, kind="cluster", one-way)
     n = len(y)
     K = dof_k(len(idx), fac, [clc])
     if n - K <= 0:

@@ -2,7 +2,7 @@
 
 ``y_it = a_i + l_t + tau * D_it + X_it'b + e_it`` estimated by absorbing unit
 and period fixed effects (within transformation), SEs clustered by unit by
-default with the CRV1 convention of :mod:`ogimpact.inference.vcov` (fixest /
+default with the CRV1 convention of :mod:`ogimpact.numerics.vcov` (fixest /
 reghdfe), CIs on t(G − 1).
 
 With staggered adoption and heterogeneous effects, ``tau`` is a weighted
@@ -20,9 +20,9 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DesignError
-from ..inference.vcov import SSC_NAME, design_vcov_kwargs
+from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, terms_frame
-from ._fe import codes, demean
+from ..numerics.fe import codes, demean
 from .panel_regression import bootstrap_for, drop_missing_clusters, fit_linear, resolve_clusters
 
 __all__ = ["fit_twfe", "prepare_regression"]
@@ -105,7 +105,7 @@ def fit_twfe(
         Restricted wild cluster bootstrap (boottest WCR) of ``test = null``
         (``test`` defaults to ``treat``), FE partialled out first.
     vcov, hac_lags, lat, lon, cutoff :
-        Covariance (:func:`ogimpact.inference.vcov.design_vcov_kwargs`) [cluster].
+        Covariance (:func:`ogimpact.numerics.vcov.design_vcov_kwargs`) [cluster].
 
     Returns
     -------

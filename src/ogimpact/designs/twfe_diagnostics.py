@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import DesignError, PanelError
 from ..results import json_safe, software_versions
-from ._fe import codes, demean
+from ..numerics.fe import codes, demean
 
 __all__ = ["BaconDecomposition", "TwfeWeights", "bacon_decomposition", "twfe_weights"]
 

@@ -37,6 +37,7 @@ import pandas as pd
 from ..errors import OgimpactError
 from ..parse import id_list, span
 from ..panel import Panel
+from ..parallel import blas_threads
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
 from .assess_grade import RW_DRAWS, WINDOW, family_adjust, grade_country, grade_staggered, headline_of, ok
@@ -251,7 +252,7 @@ def assess_panel(
     designs : subset of cs, sun-abraham, imputation, event-study.
     """
     measure = measure or panel.outcome
-    with runs.blas_threads(1):
+    with blas_threads(1):
         res = runs.run_staggered(panel, window=window, designs=designs)
         run = _prepare_staggered(panel, res, seed=seed, wcb_draws=wcb_draws, rubric=rubric)
         return _grade_staggered_run(run, measure=measure, intervention=intervention, mie=mie, family=family,
@@ -309,7 +310,7 @@ def assess_country_panel(
 ) -> Assessment:
     """Assess one treated unit's adoption (synth + placebos, SDID, ITS, CS cohort)."""
     measure = measure or panel.outcome
-    with runs.blas_threads(1):
+    with blas_threads(1):
         res = runs.run_country(panel, country, treat_time=treat_time, donors=donors, seed=seed, sdid_reps=sdid_reps,
                                cohort_panel=cohort_panel)
     run = {"docs": _docs(res), "pre_sd": runs.pre_period_sd(panel, treat_time=treat_time)}
@@ -378,7 +379,7 @@ def assess(
     t0 = time.perf_counter()
     prepared: dict[str, dict] = {}
     timings: dict[str, float] = {}
-    with runs.blas_threads(1):
+    with blas_threads(1):
         for m in measures:
             t1 = time.perf_counter()
             prepared[m] = (_prepare_country(intervention, m, country, years=years, variant=variant, seed=seed,

@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..parallel import blas_threads
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
 from .assess_grade import _multiplicity, family_adjust, grade_country, grade_staggered, headline_of, ok, parallel_trends
@@ -260,7 +261,7 @@ def evidence_map(
     for i in ids:
         iv.get(i)
     rows, pooled, metas, results, grades = [], [], {}, {}, []
-    with runs.blas_threads(1):
+    with blas_threads(1):
         _map_rows(ids, measures, years, variant, seed, mie, rubric, rows, pooled, metas, results, grades)
     cells = pd.DataFrame(rows)
     pooled_f = pd.DataFrame(pooled, columns=["intervention", "measure", "domain", "unit", "k", "method", "estimate",

@@ -30,10 +30,7 @@ shown, never hidden.
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
-import os
 import warnings
 from typing import Any, Mapping, Sequence
 
@@ -45,7 +42,6 @@ from ..panel import Panel
 from ..results import Estimate
 
 __all__ = [
-    "blas_threads",
     "ROBUST",
     "not_available",
     "robust_panel",
@@ -63,45 +59,6 @@ ITS_SE = "reml-ar1"
 
 #: heterogeneity-robust staggered designs, in order of preference for the headline
 ROBUST = ("cs", "sun-abraham", "imputation")
-
-
-@contextlib.contextmanager
-def blas_threads(n: int = 1):
-    """Limit OpenBLAS to ``n`` threads inside the block (restored afterwards).
-
-    An assessment fits many small dense regressions one after another; on a
-    shared machine OpenBLAS's threads then mostly wait for each other (the
-    Sun–Abraham QR took 5x longer with 2 threads than with 1 under load).
-    The OpenBLAS builds loaded by numpy/scipy are found in ``/proc/self/maps``
-    and set through their ``*_set_num_threads`` entry points, as threadpoolctl
-    does.  A no-op when the user set ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``
-    or the libraries cannot be found (non-Linux).
-    """
-    libs: list[tuple[Any, Any]] = []
-    if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
-        try:
-            with open("/proc/self/maps", encoding="utf-8") as fh:
-                paths = sorted({ln.split()[-1] for ln in fh if "openblas" in ln.lower() and ln.split()[-1].startswith("/")})
-            for path in paths:
-                lib = ctypes.CDLL(path)
-                for get, set_ in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-                                  ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-                                  ("openblas_get_num_threads", "openblas_set_num_threads")):
-                    g, st = getattr(lib, get, None), getattr(lib, set_, None)
-                    if g is not None and st is not None:
-                        libs.append((st, int(g())))
-                        st(int(n))
-                        break
-        except (OSError, AttributeError, ValueError):
-            pass
-    try:
-        yield
-    finally:
-        for st, old in libs:
-            try:
-                st(old)
-            except (OSError, ValueError):  # pragma: no cover
-                pass
 
 
 def not_available(design: str, exc: BaseException) -> dict:

@@ -10,27 +10,21 @@
 * **Leave one out** (ADH 2015): refit dropping, one at a time, each donor with positive weight.
 
 Refits run in a local process pool whose workers pin BLAS to one thread
-(``OPENBLAS_NUM_THREADS=1``, ``OMP_NUM_THREADS=1``, and the loaded OpenBLAS/MKL/OpenMP told
-so directly, since forked workers inherit an initialised BLAS), so two processes never
-oversubscribe the cores; results come back in task order, so output is deterministic.
+(:func:`ogimpact.parallel.run_tasks`), so two processes never oversubscribe the cores;
+results come back in task order, so output is deterministic.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ..designs.synth import fit_arrays
 from ..errors import DesignError
+from ..parallel import run_tasks
 
 __all__ = ["SynthContext", "run_inference", "placebo_in_time", "run_tasks", "rank_p_value"]
 
-_PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _RATIO_EPS = 1e-12
 
 
@@ -38,7 +32,10 @@ _RATIO_EPS = 1e-12
 class SynthContext:
     """Arrays of one synth fit: predictors X (K x N), window outcome Z, outcome Y (T x N).
 
-    Column 0 is the treated unit, columns 1.. the donors (in ``units`` order).
+    Column 0 is the treated unit, columns 1.. the donors (in ``units`` order). ``fit_fn`` is the
+    design's weight fit ``fit_fn(X, Z, treated, donors, fixed_v=..., scale=...) -> {"w": ...}``
+    (:func:`ogimpact.designs.synth.fit_arrays`), passed in so inference does not import designs;
+    it must be a module-level function (it is sent to worker processes).
     """
 
     X: np.ndarray
@@ -47,12 +44,13 @@ class SynthContext:
     pre_mask: np.ndarray
     fixed_v: bool
     units: Sequence
+    fit_fn: Callable
 
 
 def _refit(task: tuple) -> dict:
-    """One refit (runs in a worker): ``(X, Z, Y, pre_mask, treated, donors, fixed_v)``."""
-    X, Z, Y, pre_mask, treated, donors, fixed_v = task
-    fit = fit_arrays(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None,
+    """One refit (runs in a worker): ``(X, Z, Y, pre_mask, treated, donors, fixed_v, fit_fn)``."""
+    X, Z, Y, pre_mask, treated, donors, fixed_v, fit_fn = task
+    fit = fit_fn(X, Z, treated, donors, fixed_v=np.full(X.shape[0], 1.0 / X.shape[0]) if fixed_v else None,
                      scale=not fixed_v)
     synth = Y[:, donors] @ fit["w"]
     gap = Y[:, treated] - synth
@@ -60,96 +58,6 @@ def _refit(task: tuple) -> dict:
     post = float(np.sqrt(np.mean(gap[~pre_mask] ** 2)))
     return {"w": fit["w"], "synthetic": synth, "gap": gap, "pre_rmspe": pre, "post_rmspe": post,
             "estimate": float(np.mean(gap[~pre_mask]))}
-
-
-_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-            "scipy_openblas_set_num_threads64_", "MKL_Set_Num_Threads", "omp_set_num_threads")
-
-
-def die_with_parent() -> bool:
-    """In a worker process: ask Linux to SIGTERM it when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
-
-    A ``kill -9`` of a report or synth run then takes its placebo/batch workers with it instead
-    of leaving them running under init. No-op (False) in the main process or off Linux.
-    """
-    import ctypes
-    import signal
-    import sys
-
-    parent = mp.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
-            return False
-    except (OSError, AttributeError):
-        return False
-    if parent.pid is not None and os.getppid() != parent.pid:  # the parent died before prctl took effect
-        os._exit(1)
-    return True
-
-
-def pin_blas_threads(n: int = 1) -> int:
-    """Pin the BLAS libraries already loaded in this process to ``n`` threads; returns how many were set.
-
-    Used as the initializer of forked workers (their BLAS was initialised before the
-    fork, so the environment variables alone would come too late).
-    """
-    import ctypes
-
-    die_with_parent()
-    for k in _PIN:
-        os.environ[k] = str(n)
-    done = 0
-    try:
-        with open("/proc/self/maps") as fh:
-            libs = sorted({ln.split()[-1] for ln in fh if any(s in ln.lower() for s in ("openblas", "mkl_rt", "libgomp"))})
-    except OSError:  # not Linux: the spawn path sets the environment before numpy loads
-        return 0
-    for path in libs:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _SETTERS:
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn(ctypes.c_int(n))
-                done += 1
-    return done
-
-
-@contextmanager
-def pinned_env():
-    """Context: BLAS thread variables set to 1, so worker processes started inside inherit them."""
-    old = {k: os.environ.get(k) for k in _PIN}
-    os.environ.update(_PIN)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def run_tasks(fn, tasks: list, *, n_jobs: int | None = None) -> list:
-    """Run ``fn`` over ``tasks`` in a spawn process pool with BLAS pinned to one thread; ordered results.
-
-    ``n_jobs=1`` (or a single task) runs in this process.
-    """
-    n = min(len(tasks), n_jobs or os.cpu_count() or 1)
-    if n <= 1:
-        return [fn(t) for t in tasks]
-    # fork where available (no re-import of the caller's __main__, fast start) with the BLAS
-    # pinned by the initializer; spawn elsewhere, with the environment pinned before numpy loads
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    with pinned_env():
-        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method),
-                                    initializer=pin_blas_threads) as ex:
-            return list(ex.map(fn, tasks, chunksize=1))
 
 
 def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> float:
@@ -166,12 +74,12 @@ def run_inference(ctx: SynthContext, *, w, est, pre_rmspe, post_rmspe, space: bo
     tasks, kinds = [], []
     if space:
         for j in donors:
-            tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, j, [d for d in donors if d != j], ctx.fixed_v))
+            tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, j, [d for d in donors if d != j], ctx.fixed_v, ctx.fit_fn))
             kinds.append(("space", j))
     if loo:
         for j in donors:
             if w[j - 1] > 1e-6 and J > 2:
-                tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, 0, [d for d in donors if d != j], ctx.fixed_v))
+                tasks.append((ctx.X, ctx.Z, ctx.Y, ctx.pre_mask, 0, [d for d in donors if d != j], ctx.fixed_v, ctx.fit_fn))
                 kinds.append(("loo", j))
     out = run_tasks(_refit, tasks, n_jobs=n_jobs)
     ratio = post_rmspe / max(pre_rmspe, _RATIO_EPS)
@@ -212,15 +120,17 @@ def run_inference(ctx: SynthContext, *, w, est, pre_rmspe, post_rmspe, space: bo
     return doc, loo_rows, p, extras
 
 
-def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, placebo_time, window):
+def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, placebo_time, window,
+                    fit_fn, default_spec, predictor_matrix):
     """In-time placebo: backdate treatment to ``placebo_time`` and refit on data before ``treat_time``.
 
     Predictor periods and the MSPE window are shifted back by ``treat_time - placebo_time``
     (ADH 2015 backdate their predictors); periods that then fall outside the data are cut,
-    and a predictor left with no period is dropped (listed in the result).
+    and a predictor left with no period is dropped (listed in the result).  The design supplies
+    its weight fit ``fit_fn`` and its predictor builders ``default_spec(outcome, window)`` and
+    ``predictor_matrix(frame, unit=, time=, units=, predictors=, pre_periods=)``
+    (:mod:`ogimpact.designs.synth`, :mod:`ogimpact.designs.synth_predictors`).
     """
-    from ..designs.synth import fit_arrays as _fit
-    from ..designs.synth_predictors import default_spec, predictor_matrix
 
     pre = [t for t in periods if t < treat_time]
     if placebo_time is None:
@@ -261,7 +171,7 @@ def placebo_in_time(panel, *, units, Y, periods, preds, fixed_v, treat_time, pla
     T = [periods.index(t) for t in periods if t < treat_time]
     Yt = Y[T]
     Z = Yt[[periods.index(t) for t in win]]
-    fit = _fit(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None,
+    fit = fit_fn(X, Z, 0, list(range(1, len(units))), fixed_v=np.full(len(use), 1.0 / len(use)) if fixed_v else None,
                scale=not fixed_v)
     synth = Yt[:, 1:] @ fit["w"]
     gap = Yt[:, 0] - synth

@@ -123,7 +123,7 @@ def wild_cluster_bootstrap(
         raise DesignError(f"bootstrap term index {term} is outside the {p} regressors.")
     if B is None or int(B) < 1:
         raise DesignError("the number of bootstrap draws must be a positive integer (e.g. --wild-bootstrap 999).")
-    from .vcov import cluster_codes
+    from ..numerics.vcov import cluster_codes
 
     g = cluster_codes(clusters)
     G = int(g.max()) + 1
@@ -135,7 +135,7 @@ def wild_cluster_bootstrap(
     fe = [np.asarray(f) for f in fe]
     non_nested = []
     if fe:
-        from ..designs._fe import demean, nested_in
+        from ..numerics.fe import demean, nested_in
 
         Z = demean(np.column_stack([y, X]), fe)
         y, X = Z[:, 0], Z[:, 1:]
@@ -219,7 +219,7 @@ def wild_cluster_bootstrap(
 
 def _fe_scores(xq: np.ndarray, u: np.ndarray, g: np.ndarray, G: int, fe, chunk: int = 256) -> np.ndarray:
     """G x G matrix: cluster sums of ``xq * M_FE(u * 1[cluster h])`` for every h (chunked over h)."""
-    from ..designs._fe import demean
+    from ..numerics.fe import demean
 
     n = len(u)
     F = np.zeros((G, G))

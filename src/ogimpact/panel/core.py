@@ -566,7 +566,7 @@ def _np_kind(s: pd.Series, kinds: str) -> bool:
 
 
 def _codes(values) -> np.ndarray:
-    from ..designs._fe import codes
+    from ..numerics.fe import codes
 
     return codes(values)
 

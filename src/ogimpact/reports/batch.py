@@ -124,7 +124,7 @@ def _param_names(kind: str) -> set[str] | None:
 
 def _run_one(params, out_root, timeout):
     """Worker: run one report; never raises (the batch continues on error)."""
-    from ..inference.placebo import pin_blas_threads
+    from ..parallel import pin_blas_threads
     from .runner import ReportFailed, run_report
 
     pin_blas_threads(1)
@@ -192,9 +192,9 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
             results[e.index] = r
             tick(r)
     else:
-        from ..inference.placebo import pinned_env
+        from ..parallel import pinned_env, process_pool
 
-        with pinned_env(), cf.ProcessPoolExecutor(max_workers=workers) as ex:
+        with pinned_env(), process_pool(workers) as ex:
             futs = {ex.submit(_run_one, e.params, str(root), timeout): e for e in todo}
             for fut in cf.as_completed(futs):
                 e = futs[fut]

@@ -104,7 +104,7 @@ def cluster_codes(values) -> np.ndarray:
     """Integer codes of a cluster column; missing values raise a DesignError."""
     a = np.asarray(values)
     if a.dtype.kind in "iub":  # no missing values possible: counting codes, no hashing
-        from ..designs._fe import codes
+        from .fe import codes
 
         return codes(a)
     s = pd.Series(a)
@@ -129,7 +129,7 @@ def dof_k(n_coef: int, fe_factors: Sequence[np.ndarray] = (), clusters: Sequence
     clusters : list of int code arrays
         Cluster variables (empty for classical / robust / HAC).
     """
-    from ..designs._fe import count_fe_levels, nested_in
+    from .fe import count_fe_levels, nested_in
 
     if not len(fe_factors):
         return int(n_coef)

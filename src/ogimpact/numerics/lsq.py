@@ -3,7 +3,7 @@
 :func:`fit_linear` absorbs fixed effects (Frisch–Waugh–Lovell; Gaure 2013), drops
 collinear columns (pivoted Cholesky on the scaled X'X, falling back to pivoted
 QR near the limit, so drop decisions match fixest/reghdfe), estimates the
-coefficients and takes the covariance from :mod:`ogimpact.inference.vcov` with
+coefficients and takes the covariance from :mod:`ogimpact.numerics.vcov` with
 fixest/reghdfe small-sample conventions.  With two fixed effects and indicator
 regressors (event-time dummies) it works from group sums and never builds the
 dense dummy matrix.
@@ -17,9 +17,9 @@ import numpy as np
 from scipy import linalg
 
 from ..errors import DesignError
-from ..inference.vcov import (VcovResult, check_clusters, classical_result, cluster_result, cluster_scores,
+from .vcov import (VcovResult, check_clusters, classical_result, cluster_result, cluster_scores,
                               compute_vcov, dof_k)
-from ._fe import demean_inplace
+from .fe import demean_inplace
 
 __all__ = ["LinearFit", "fit_linear"]
 
@@ -129,7 +129,7 @@ def fit_linear(
     names : column names of X (indicator columns first, see ``indicators``)
     fe : list of int code arrays, absorbed by within transformation
     intercept : add a column ``Intercept`` (only meaningful without ``fe``)
-    kind, clusters, cluster_names, unit, time, lags : see :func:`ogimpact.inference.vcov.compute_vcov`
+    kind, clusters, cluster_names, unit, time, lags : see :func:`ogimpact.numerics.vcov.compute_vcov`
     keep : names that must not be dropped as collinear (a DesignError instead)
     indicators : (codes, m), optional
         ``m`` 0/1 regressors given by one int array: row ``i`` has a 1 in
@@ -137,7 +137,7 @@ def fit_linear(
         columns of ``X``.  With two FE factors and classical or one-way
         cluster covariance they are never materialised: the normal equations,
         residuals and cluster scores come from group sums and the exact
-        two-way projection of :class:`ogimpact.designs._fe.TwoWay` (``X`` of the
+        two-way projection of :class:`ogimpact.numerics.fe.TwoWay` (``X`` of the
         result is then None).
     dense : bool
         Always form the within-transformed regressors (e.g. for a bootstrap).
@@ -245,7 +245,7 @@ def _cell_times(g: np.ndarray, G: int, f: np.ndarray, L: int, e: np.ndarray, M: 
 
 def _fit_indicators(y, Xc, names, icode, m, *, fe, kind, clusters, cluster_names) -> LinearFit | None:
     """:func:`fit_linear` for indicator regressors (+ dense ``Xc``) under two FE; None = use the dense path."""
-    from ._fe import TwoWay
+    from .fe import TwoWay
 
     f1, f2 = np.asarray(fe[0], dtype=np.int64), np.asarray(fe[1], dtype=np.int64)
     n, p = Xc.shape
