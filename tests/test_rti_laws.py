@@ -25,6 +25,8 @@ KNOWN = [
     ("SSD", "2013-12-09", None, "freedominfo.org 2014/12 south-sudan-approved-right-information-law-2013 (signed 9 Dec 2013)"),
     ("COK", "2008-02-18", "2009-02-11", "paclii.org oia2008197 (assent 18 Feb 2008); rnz.co.nz 181785 (effect 11 Feb 2009)"),
     ("LIE", "1999-05-19", None, "informatica-juridica.com Informationsgesetz vom 19. Mai 1999, LGBl. 1999 Nr. 159"),
+    ("KNA", "2018-05-03", None, "loc.gov GLM 2018-05-31 (FOI Bill passed by the National Assembly 3 May 2018)"),
+    ("UZB", "1997-04-24", None, "cis-legislation.com rgn=834 (Law No. 400-I of 24 April 1997)"),
     ("DNK", "1970", None, "freedominfo.org regions/europe/denmark"),
     ("FRA", "1978-07-17", "1978-07-18", "affairesjuridiques.aphp.fr ?p=609452; studylibfr doc 5716507"),
     ("NLD", "1978", "1980-05-01", "pgwoo.nl (adopted 1978); nl wiki Wet openbaarheid van bestuur (in force 1 May 1980)"),
