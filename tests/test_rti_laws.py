@@ -27,6 +27,7 @@ KNOWN = [
     ("LIE", "1999-05-19", None, "informatica-juridica.com Informationsgesetz vom 19. Mai 1999, LGBl. 1999 Nr. 159"),
     ("KNA", "2018-05-03", None, "loc.gov GLM 2018-05-31 (FOI Bill passed by the National Assembly 3 May 2018)"),
     ("UZB", "1997-04-24", None, "cis-legislation.com rgn=834 (Law No. 400-I of 24 April 1997)"),
+    ("SDN", "2015-01-28", None, "aljazeera.net 2015/1/28 (parliament passes the right to information law)"),
     ("DNK", "1970", None, "freedominfo.org regions/europe/denmark"),
     ("FRA", "1978-07-17", "1978-07-18", "affairesjuridiques.aphp.fr ?p=609452; studylibfr doc 5716507"),
     ("NLD", "1978", "1980-05-01", "pgwoo.nl (adopted 1978); nl wiki Wet openbaarheid van bestuur (in force 1 May 1980)"),
