@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ._output import emit_json
 
 
 def register(subparsers) -> None:
@@ -40,7 +39,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..inference.pretrends import pretrends
-    from .sensitivity_cmds import _read_event_study
+    from .sensitivity_cmds import _read_event_study, emit_result
 
     es = _read_event_study(args.event_study)
     ref = args.ref if args.ref is not None else (es.ref if es.ref is not None else -1)
@@ -50,10 +49,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"the reference period must be an integer event time; got {ref!r} (set --ref).") from None
     res = pretrends(es.event_times, es.estimates, es.vcov, ref=ref, power=args.power, slope=args.slope,
                     alpha=args.alpha)
-    if args.json:
-        doc = res.to_dict()
-        doc["options"] = {**doc["options"], "event_study_file": args.event_study, "estimator": es.estimator}
-        emit_json(doc)
-    else:
-        print(res.summary())
-    return 0
+    return emit_result(res, args, es)

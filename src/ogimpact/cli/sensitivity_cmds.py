@@ -107,6 +107,12 @@ def run(args: argparse.Namespace) -> int:
     es = _read_event_study(args.event_study)
     res = honest_did(es, method=args.method, grid=grid, l_vec=l_vec, alpha=args.alpha,
                      grid_points=args.grid_points, seed=args.seed)
+    return emit_result(res, args, es)
+
+
+def emit_result(res, args: argparse.Namespace, es) -> int:
+    """Print a result read off an event-study file: its JSON (with the file and estimator in
+    ``options``) or its summary.  Shared by ``sensitivity`` and ``pretrends``."""
     if args.json:
         doc = res.to_dict()
         doc["options"] = {**doc["options"], "event_study_file": args.event_study, "estimator": es.estimator}
