@@ -265,7 +265,7 @@ def render(results: list[dict]) -> str:
         lines.append(f"| `{r['name']}` | {r['design']} | {r['dgp']} | {r['reps']}{fail} | {b} | {c} |")
     lines += ["", "How to read the ITS rows: `newey-west` is the reference behaviour of `ogimpact estimate its`",
               "(Stata `newey`); `reml-ar1` (GLS with AR(1) errors by REML, Satterthwaite df; Turner et al. 2021) is",
-              "what the answers recipe grades. Short series with strong autocorrelation remain below nominal for",
+              "what assessments and reports grade. Short series with strong autocorrelation remain below nominal for",
               "every method; the grade treats them as fragile.", "",
               "Known shortfalls these runs show (to be fixed, not hidden): the event-study pre-test over-rejects with",
               "30 clusters and serially correlated errors even as F(q, G-1) (chi-squared is worse); random-effects",
