@@ -120,6 +120,9 @@ def test_mexico_enaid_awareness_rows():
     assert set(m.loc[m["unit"] == "MEX", "year"]) == {2016, 2019}
     for f in (D.rti_awareness_surveys(), D.rti_request_volumes()):
         assert f["source_url"].str.startswith("http").all() and (f["accessed"] == "2026-12-02").all()
+    # CPLT annual statistics: 2020 245,816 (consejotransparencia.cl/?p=16481); 2022 261,198 (adnradio.cl 2023-02-06)
+    cplt = M.load(["rti.requests_cplt_annual"]).set_index("year")["value"]
+    assert cplt[2020] == 245816 and cplt[2022] == 261198 and 2021 not in cplt.index
     req = M.load(["rti.requests_all"]).set_index("year")["value"]
     assert req[2003] == 22903 and req[2023] == 1131041 and len(req) == 21
 

@@ -379,8 +379,9 @@ def _issue10_measures(_A, _P, _S, _K) -> list[Measure]:
            "Use of the law. Chile: 2013, 2018, 2023 (central administration, Portal de Transparencia). " + rv,
            loader=_indicator(_d.rti_request_volumes, "requests_portal")),
         _m("rti.requests_cplt_annual", "Access-to-information requests in CPLT annual statistics (count)", _K, "country",
-           "requests per year", True, (2019, 2020), "rti_awareness_use", "rti_use",
-           "Use of the law. Chile 2019 (derived: 2020 total minus the stated increase) and 2020. " + rv,
+           "requests per year", True, (2019, 2022), "rti_awareness_use", "rti_use",
+           "Use of the law. Chile 2019 (derived: 2020 total minus the stated increase), 2020 and 2022 (2021 not "
+           "found). " + rv,
            loader=_indicator(_d.rti_request_volumes, "requests_cplt_annual")),
         _m("rti.requests_federal", "Access-to-information requests to Mexico's federal government (count)", _K, "country",
            "requests per year", True, (2003, 2023), "rti_awareness_use", "rti_use",
