@@ -88,8 +88,22 @@ def test_first_plan_unsourced_only_for_pakistan():
     # by 2018-09-07 (thenews.com.pk); Trinidad and Tobago's first plan ran Sept 2014 - June 2016 (IRM end-of-term report).
     t = I.timing("ogp_member", "first_action_plan")
     m = t[t["treated"]]
-    assert sorted(m.loc[m["first_plan_source"] == "unsourced", "unit"]) == ["PAK"]
+    # Timor-Leste (joined 2023) and Benin (joined 2025) have no action plan yet (OGP member page: 'No action plan')
+    assert sorted(m.loc[m["first_plan_source"] == "unsourced", "unit"]) == ["BEN", "PAK", "TLS"]
     assert m["in_force"].notna().sum() >= 81 and _row(t, "TTO")["in_force"] == 2014
+
+
+def test_joiners_after_2019():
+    # Timor-Leste: OGP news item 2023-05-18 ('Timor-Leste Joins The Open Government Partnership'), member page 'Member
+    # Since 2023'; Benin: letter of 2025-01-22 to OGP (leconomistebenin.com) after the Council of Ministers of 2024-11-13
+    t = I.timing("ogp_member")
+    assert len(t[t["treated"]]) == 84  # 85 rows less Russia (intent withdrawn)
+    for unit, year, month in (("TLS", 2023, "2023-05"), ("BEN", 2025, "2025-01")):
+        r = _row(t, unit)
+        assert r["treated"] and r["cohort"] == year and r["joined_date"] == month and pd.isna(r["in_force"])
+        assert r["citation"].startswith("http")
+    fp = _row(I.timing("ogp_member", "first_action_plan"), "TLS")
+    assert pd.isna(fp["cohort"]) and fp["first_plan_source"] == "unsourced"
 
 
 def test_exits_switch_treat_off_and_warn():

@@ -388,14 +388,14 @@ def _build() -> dict[str, Intervention]:
             id="ogp_member", label="Open Government Partnership membership", unit_level="country",
             definition=(
                 "A country is treated once it participates in the OGP and until it leaves. Timing comes from the curated "
-                "table ogp_membership_timing/ogp_national_participants.csv (83 national governments, a source per field "
+                "table ogp_membership_timing/ogp_national_participants.csv (85 national governments, a source per field "
                 "and row): adopted = year joined (first year participating in OGP's 2019 report data, OGP's 'joined in' = "
                 "letter-of-intent year; e.g. Chile and Mexico 2011, Australia 2015); in_force = year of the first action "
                 "plan (founders 2011; action-plan cohorts 2012-2014; Australia Dec 2016; NA with first_plan_source "
-                "'unsourced' for Pakistan only); exited = year participation ended (Hungary 2016, "
+                "'unsourced' for Pakistan, Timor-Leste and Benin); exited = year participation ended (Hungary 2016, "
                 "Tanzania 2017, Turkey 2017, Luxembourg 2023). No first plan precedes joining. "
-                "Russia withdrew its intent (2013-04-13) before participating and is never treated. Members joining after "
-                "2019 are not in any stored source. Exits: absorbing designs (cs, sun-abraham, imputation, synth, sdid, "
+                "Russia withdrew its intent (2013-04-13) before participating and is never treated. Joiners after the 2019 "
+                "panel: Timor-Leste 2023, Benin 2025 (OGP news / government letters). Exits: absorbing designs (cs, sun-abraham, imputation, synth, sdid, "
                 "...) treat exited members as treated from their cohort on (intention to treat) and the panel raises the "
                 "warning treatment_exit naming them; the treat column of a registry panel is 0 from the exit year on, "
                 "for designs that allow treatment to switch off (twfe, dcdh). Universe: the 195 independent countries; "
