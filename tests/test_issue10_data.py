@@ -168,3 +168,18 @@ def test_chile_commitments_partial_and_sourced():
     assert c["source_url"].str.startswith("http").all()
     assert set(c["access_to_information"]) <= {"yes", "no", "unsourced"}
     assert c.set_index("commitment_id").loc["CL0033", "access_to_information"] == "yes"
+
+
+def test_mexico_commitments_and_plan_counts():
+    # plan counts: 36 (freedominfo.org 2012/08), 26 (pa2015.mx), 11 (OGP member page, 2016-2018 plan), 13 (IRM design
+    # report 2019-2021); commitment rows: MX0064... from the member-page listing, MX0087 from its commitment page
+    ap = I.timing("ogp_action_plan", "plan")
+    mex = ap[ap["unit"] == "MEX"].set_index("plan_no")["n_commitments"]
+    assert mex.to_dict() == {1: 36, 2: 26, 3: 11, 4: 13}
+    c = D.ogp_commitments()
+    m = c[c["iso3"] == "MEX"].set_index("commitment_id")
+    assert len(m) == 6 and set(m.loc[["MX0064", "MX0065", "MX0069"], "plan_period"]) == {"2016-2018"}
+    assert m.loc["MX0065", "ogp_tag"] == "E-Government"
+    assert m.loc["MX0087", "plan_period"] == "2019-2022" and m.loc["MX0087", "access_to_information"] == "no"
+    assert "INAI" in m.loc["MX0087", "lead_institution"]
+    assert (m["source_url"].str.startswith("https://www.opengovpartnership.org/members/")).all()

@@ -414,8 +414,8 @@ def _build() -> dict[str, Intervention]:
             id="ogp_action_plan", label="OGP national action plans of Chile and Mexico", unit_level="country",
             definition=(
                 "One record per national action plan: unit, plan_no, start, end (years from the plan period), "
-                "n_commitments where a source states it, key facts and sources. Chile plans 1-6 (2012-2027), Mexico "
-                "plans 1-4 (2011-2021). Only Chile and Mexico are covered, so there are no never-treated rows. Chile's "
+                "n_commitments where a source states it (Chile plans 4-6: 12, 10, 11; Mexico plans 1-4: 36, 26, 11, 13), "
+                "key facts and sources. Chile plans 1-6 (2012-2027), Mexico plans 1-4 (2011-2021). Only Chile and Mexico are covered, so there are no never-treated rows. Chile's "
                 "letter of intent is dated 2011 (ogp.gob.cl), not the September 2012 stated on the OGP country page."),
             variants={
                 "first_plan": "cohort = start year of the unit's first action plan (Chile 2012, Mexico 2011).",

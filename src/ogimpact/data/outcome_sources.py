@@ -48,7 +48,7 @@ def ogp_national_participants(root: str) -> pd.DataFrame:
 
 @cached_frame
 def ogp_commitments(root: str) -> pd.DataFrame:
-    """OGP commitments of Chile (partial) at commitment level: id, title, tags, lead, access-to-information flag."""
+    """OGP commitments of Chile and Mexico (partial) at commitment level: id, title, tags, lead, access-to-information flag."""
     df = read_csv(root, "ogp_commitments", "ogp_commitments_chile_mexico.csv", dtype=str, keep_default_na=False)
     require_columns(df, ["iso3", "plan_period", "commitment_id", "title", "access_to_information", "source_url"],
                     "ogp_commitments_chile_mexico.csv")
