@@ -125,7 +125,7 @@ def test_sources_summary():
     s = data.sources().set_index("id")
     assert len(s) >= 20 and {"rti_laws", "ogp_commitments", "open_budget_survey", "rti_awareness_use",
                              "ogp_membership_timing"} <= set(s.index)
-    assert s.loc["rti_laws", "rows"] == 142 + 30  # rti_laws.csv + rti_law_events.csv
+    assert s.loc["rti_laws", "rows"] == 142 + 32  # rti_laws.csv + rti_law_events.csv
     assert s.loc["ti_cpi", "licence"] == "CC BY-ND 4.0"
     assert "no-derivatives" in s.loc["ti_cpi", "licence_flag"]
     assert "non-commercial" in s.loc["rti_rating", "licence_flag"]

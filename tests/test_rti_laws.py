@@ -249,6 +249,8 @@ def test_events():
     assert m.loc[("MEX", "strengthening"), "date"] == "2015-05"        # LGTAIP (jornada.com.mx 2015-04-17)
     assert m.loc[("FIN", "replacement"), "in_force"] == "1999-12-01"   # Act 621/1999 (merlin.obs.coe.int)
     assert m.loc[("HRV", "replacement"), "date"] == "2013-02-21"     # RTI Act 2013 (revizija.hr, promulgated 21 Feb 2013)
+    assert m.loc[("LTU", "strengthening"), "date"] == "2000-01"      # dedicated access law (freedominfo.org, Lithuania)
+    assert m.loc[("SMR", "amendment"), "date"] == "2016-07-25"      # Decree-Law 89/2016 (rti-rating.org, San Marino)
     assert (ev.dropna(subset=["in_force"]).apply(lambda r: r["in_force"][:4] >= r["date"][:4], axis=1)).all()
 
 
