@@ -322,6 +322,10 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
             if min_size != MIN_COHORT_SIZE:
                 panel = drop_small_cohorts(panel, min_units=min_size)  # its warning is kept in panel.info
         res = fn(panel, **options)
+        if "wild_bootstrap_request" in res.extras:  # regression designs: inference runs after the fit
+            from .inference.wild_bootstrap import bootstrap_estimate
+
+            res = bootstrap_estimate(res)
     fit_warnings = []
     for w in caught:
         if isinstance(w.message, OgimpactWarning):

@@ -30,7 +30,11 @@ import numpy as np
 
 from ..errors import DesignError
 
-__all__ = ["wild_cluster_bootstrap", "draw_weights", "WEIGHTS"]
+__all__ = ["wild_cluster_bootstrap", "bootstrap_estimate", "draw_weights", "WEIGHTS", "REQUEST_KEY"]
+
+#: ``Estimate.extras`` key of a regression design's bootstrap request (the same string as
+#: ``ogimpact.designs.panel_regression.BOOTSTRAP_REQUEST``; inference never imports designs)
+REQUEST_KEY = "wild_bootstrap_request"
 
 WEIGHTS = ("rademacher", "webb")
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -257,3 +261,28 @@ def _invert(pval, est: float, se: float, alpha: float) -> tuple[float, float]:
                 break
         ends.append(0.5 * (inner + outer))
     return float(ends[0]), float(ends[1])
+
+
+def bootstrap_estimate(res):
+    """Run the wild cluster bootstrap a regression design requested and attach it to its result.
+
+    The regression designs (``panel``, ``twfe``, ``event-study``) check a ``wild_bootstrap=``
+    request against their fit and store the partialled data as plain keyword arguments under
+    ``res.extras[REQUEST_KEY]``; this function (called by :func:`ogimpact.estimation.estimate`,
+    after the fit) runs :func:`wild_cluster_bootstrap` on them and returns the result with
+    ``wild_bootstrap`` set and the request removed.  A result without a request is returned as is.
+
+    Parameters
+    ----------
+    res : ogimpact.results.Estimate
+
+    Returns
+    -------
+    ogimpact.results.Estimate
+    """
+    req = (res.extras or {}).get(REQUEST_KEY)
+    if req is None:
+        return res
+    wb = wild_cluster_bootstrap(**req)
+    extras = {k: v for k, v in res.extras.items() if k != REQUEST_KEY}
+    return res.replace(wild_bootstrap=wb, extras=extras)
