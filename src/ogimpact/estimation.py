@@ -75,11 +75,12 @@ def design_function(design: str):
         raise OgimpactError(f"design {design!r} is not available in this build ({exc}).") from exc
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a user CSV (see :func:`ogimpact.inputs.read_table`, the one reader of user tables)."""
+def read_csv(path: str | Path, *, id_columns: Sequence[str | None] = ()) -> pd.DataFrame:
+    """Read a user CSV (see :func:`ogimpact.inputs.read_table`, the one reader of user tables);
+    ``id_columns`` keep ``NA`` (ISO2 Namibia) as a value."""
     from .inputs import read_table
 
-    return read_table(path)
+    return read_table(path, id_columns=id_columns)
 
 
 _split = id_list
