@@ -79,8 +79,10 @@ def test_batch_entries_sharing_a_folder_are_refused_before_running(tmp_path, mon
     from ogimpact.reports import batch
 
     monkeypatch.setattr(batch, "_run_one", lambda *a, **k: pytest.fail("a report ran"))
-    p = _spec(tmp_path, "runs:\n  - {country: CHL, years: '2000:2015'}\n  - {country: CHL, seed: 3}\n")
-    with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*differ only in seed, years"):
+    # entries differing in years or seed now get their own folders (slug hash, tests/test_batch_folders.py);
+    # a genuine collision (the same parameters twice) is still refused before anything runs
+    p = _spec(tmp_path, "runs:\n  - {country: CHL, seed: 3}\n  - {country: CHL, seed: 3}\n")
+    with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*they are identical"):
         batch.run_batch(p, out_root=tmp_path / "out", progress=False)
 
 
