@@ -137,3 +137,8 @@ def test_registry_treated_typo_gets_close_matches(capsys, design):
     line = _one_error(capsys, ["estimate", design, "--measure", "wgi.cc", "--intervention", "rti_law",
                                "--treated", "CHI"])
     assert "--treated: 'CHI'" in line and "CHL" in line
+
+
+def test_assess_country_typo_gets_close_matches(capsys):
+    line = _one_error(capsys, ["assess", "--intervention", "rti_law", "--measures", "wgi.cc", "--country", "CHI"])
+    assert "--country: 'CHI'" in line and "CHL" in line
