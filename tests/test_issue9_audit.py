@@ -139,3 +139,14 @@ def test_report_folders_follow_the_umask(tmp_path, monkeypatch, mask, mode):
     finally:
         os.umask(old)
     assert stat.S_IMODE(o.path.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize("text", ['path,bytes,sha256,source\nraw/x,1,"unterminated\n',
+                                  "path,bytes,sha256,source\nraw/x,abc,d,e\n"])
+@pytest.mark.parametrize("cmd", [["data", "verify"], ["data", "list"]])
+def test_corrupt_manifest_is_named_by_the_data_commands(capsys, tmp_path, monkeypatch, cmd, text):
+    """Was: "internal error (ParserError ...) please report it"."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "manifest.csv").write_text(text)
+    monkeypatch.setenv("OGIMPACT_DATA_DIR", str(tmp_path))
+    _fails(capsys, cmd, "manifest.csv is not a readable manifest", "restore it")
