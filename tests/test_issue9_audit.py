@@ -150,3 +150,12 @@ def test_corrupt_manifest_is_named_by_the_data_commands(capsys, tmp_path, monkey
     (tmp_path / "manifest.csv").write_text(text)
     monkeypatch.setenv("OGIMPACT_DATA_DIR", str(tmp_path))
     _fails(capsys, cmd, "manifest.csv is not a readable manifest", "restore it")
+
+
+def test_impossible_wild_bootstrap_is_refused_before_allocating(capsys, tmp_path):
+    """Was: "internal error (MemoryError: Unable to allocate 373. GiB ...)" for ``--wild-bootstrap 100000000``."""
+    p = tmp_path / "d.csv"
+    _panel(n_units=60).to_csv(p, index=False)
+    argv = ["estimate", "twfe", "--data", str(p), "--outcome", "y", "--unit", "id", "--time", "year",
+            "--treat", "d", "--wild-bootstrap", str(10 ** 12), "--json"]
+    _fails(capsys, argv, "--wild-bootstrap", "GiB", "use at most")

@@ -55,6 +55,28 @@ def draw_weights(G: int, B: int, *, weights: str = "rademacher", rng: np.random.
     return pts[rng.integers(0, m, size=(G, B))], False
 
 
+#: (G x draws) float arrays alive at once: weights (and their integer draw), two score products, a temporary
+_WORK_ARRAYS = 6
+
+
+def _draws_fit_in_memory(G: int, B: int, weights: str) -> None:
+    """Refuse ``B`` draws whose (G x B) work arrays exceed half the available memory (issue 9: never MemoryError)."""
+    m = 6 if weights == "webb" else 2
+    n_draws = m ** G if G * np.log(m) <= np.log(B) + 1e-12 else B  # full enumeration needs m^G columns
+    need = float(_WORK_ARRAYS) * G * n_draws * 8
+    try:
+        import os
+
+        avail = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        avail = 8.0 * 2 ** 30
+    if need > 0.5 * avail:
+        most = int(0.5 * avail / (_WORK_ARRAYS * G * 8))
+        raise DesignError(f"--wild-bootstrap {B} with {G} clusters needs about {need / 2 ** 30:.1f} GiB but "
+                          f"{avail / 2 ** 30:.1f} GiB of memory is available (limit: half of it); use at most "
+                          f"{most:,} draws (999 or 9999 is usual).")
+
+
 def _cluster_sum(M: np.ndarray, g: np.ndarray, G: int) -> np.ndarray:
     out = np.zeros((G, M.shape[1]))
     np.add.at(out, g, M)
@@ -171,6 +193,7 @@ def wild_cluster_bootstrap(
         F0, F1 = _fe_scores(X @ q, u0, g, G, fe), _fe_scores(X @ q, u1, g, G, fe)
     else:
         F0, F1 = np.diag(a0), np.diag(a1)
+    _draws_fit_in_memory(G, int(B), weights)
     ss = np.random.SeedSequence(seed)
     seed_used = int(ss.entropy) if seed is None else int(seed)
     rng = np.random.default_rng(ss)
