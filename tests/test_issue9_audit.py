@@ -159,3 +159,22 @@ def test_impossible_wild_bootstrap_is_refused_before_allocating(capsys, tmp_path
     argv = ["estimate", "twfe", "--data", str(p), "--outcome", "y", "--unit", "id", "--time", "year",
             "--treat", "d", "--wild-bootstrap", str(10 ** 12), "--json"]
     _fails(capsys, argv, "--wild-bootstrap", "GiB", "use at most")
+
+
+def test_failed_report_message_names_only_files_that_exist(tmp_path, monkeypatch):
+    """A kernel that dies before writing the notebook: the message must not point at a report.ipynb."""
+    import re
+
+    import papermill
+
+    def dies(*a, **k):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", dies)
+    monkeypatch.setattr(runner, "bundled_data_problems", lambda: [])
+    with pytest.raises(runner.ReportFailed) as exc:
+        runner.run_report(EvidenceParams(), out_root=tmp_path)
+    msg, failed = str(exc.value), exc.value.path
+    assert "Kernel died" in msg and "report.ipynb" not in msg and not (failed / "report.ipynb").exists()
+    named = re.search(r"; (.*) kept in ", msg).group(1).split(", ")
+    assert "manifest.json" in named and all((failed / n).exists() for n in named)
