@@ -4,7 +4,9 @@
 ``require_columns`` names missing columns with "did you mean" suggestions;
 ``numeric_column`` refuses non-numeric cells, infinities and absurd magnitudes in a
 numeric role, naming the column, the first offending rows and the likely cause;
-``unknown_units`` names unit codes absent from a panel with close matches.
+``unknown_units`` / ``registry_units_exist`` / ``registry_units_known`` name unit codes absent
+from a CSV panel or the registry (``--units``, ``--donors``, ``--treated``, ``--country``) with close
+matches.  Id columns keep ISO2 ``NA`` (Namibia) as a value (``read_table(id_columns=...)``).
 Every failure is a :class:`ogimpact.errors.DataError` / ``UsageError`` (CLI exit 2).
 """
 from __future__ import annotations
