@@ -254,13 +254,14 @@ def test_single_unit_without_treat_time(capsys, csv, design):
 @pytest.mark.parametrize("design", ["synth", "sdid", "its"])
 def test_treated_unit_not_in_data(capsys, csv, design):
     fails(capsys, _args(csv(), design, "--treated", "999", "--treat-time", "2005"),
-          "treated unit '999' is not in the data's 'id' column", "spelling")
+          "--treated: unknown unit(s) '999' in the data's 'id' column", "spelling")
 
 
 def test_treated_unit_name_suggests_close_ids(capsys, csv):
     argv = _args(csv(), "synth", "--treated", "u39b", "--treat-time", "2005")
     argv[argv.index("--unit") + 1] = "name"
-    fails(capsys, argv, "treated unit 'u39b' is not in the data's 'name' column", "(close: u39)")
+    line = fails(capsys, argv, "--treated: unknown unit(s) 'u39b'", "did you mean", "in the data's 'name' column")
+    assert "u39" in line.split("did you mean", 1)[1]  # the shared check of --units/--donors: close matches
 
 
 # ---------------------------------------------------------------------------------------- errors raised inside designs

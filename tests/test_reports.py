@@ -59,6 +59,8 @@ def test_report_html_has_figures_and_tables_and_no_code(chile_full):
 
 
 SMALL = dict(country="CHL", intervention="rti_law", measures=("wgi.cc",), designs=("its", "sdid"))
+#: non-default measures/designs: the folder name carries their hash (issue 9: distinct batch folders)
+SMALL_SLUG = CountryParams(**SMALL).validate().slug
 
 
 def test_same_parameters_give_identical_results_json(tmp_path):
@@ -73,7 +75,7 @@ def test_rerun_replaces_report_atomically(tmp_path):
     b = run_report(CountryParams(**SMALL), out_root=tmp_path)
     assert b.path == a.path
     assert (b.path / "manifest.json").read_text() != first  # a fresh run, not the old folder
-    assert sorted(p.name for p in a.path.parent.iterdir()) == ["chl-rti_law"]
+    assert sorted(p.name for p in a.path.parent.iterdir()) == [SMALL_SLUG]
 
 
 def _run_small(out_root):
@@ -91,7 +93,7 @@ def test_concurrent_runs_of_the_same_report_do_not_clobber(tmp_path):
     assert man["status"] == "ok"
     for f in ("report.ipynb", "report.html", "results.json"):
         assert (d / f).stat().st_size > 0
-    assert sorted(p.name for p in d.parent.iterdir()) == ["chl-rti_law"]
+    assert sorted(p.name for p in d.parent.iterdir()) == [SMALL_SLUG]
 
 
 @pytest.mark.parametrize(
@@ -127,11 +129,11 @@ def test_failing_cell_leaves_failed_manifest_and_partial_notebook(tmp_path, monk
     with pytest.raises(ReportFailed) as e:
         run_report(CountryParams(**SMALL), out_root=tmp_path / "out")
     failed = e.value.path
-    assert failed.name == "chl-rti_law.failed"
+    assert failed.name == f"{SMALL_SLUG}.failed"
     man = json.loads((failed / "manifest.json").read_text())
     assert man["status"] == "failed" and "deliberate failure" in man["error"]
     assert (failed / "report.ipynb").exists()
-    assert not (tmp_path / "out" / "country" / "chl-rti_law").exists()
+    assert not (tmp_path / "out" / "country" / SMALL_SLUG).exists()
 
 
 def test_cross_country_notebook_executes(tmp_path):
@@ -149,10 +151,13 @@ def test_batch_continues_on_error_and_writes_index(tmp_path):
     )
     out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=False)
     status = {r["slug"]: r["status"] for r in out}
-    assert status["chl-rti_law"] == "ok" and status["mex-rti_law"] == "ok"
+    chl = CountryParams(country="CHL", measures=("wgi.cc",), designs=("its",)).validate().slug
+    mex = CountryParams(country="MEX", measures=("wgi.cc",), designs=("its",)).validate().slug
+    assert chl.startswith("chl-rti_law-") and mex.startswith("mex-rti_law-")
+    assert status[chl] == "ok" and status[mex] == "ok"
     assert sum(1 for r in out if r["status"] != "ok") == 1
     index = (tmp_path / "r" / "index.html").read_text()
-    assert "chl-rti_law/report.html" in index and "unknown country" in index
+    assert f"{chl}/report.html" in index and "unknown country" in index
 
 
 def test_batch_on_dask_local_cluster(tmp_path):

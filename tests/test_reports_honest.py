@@ -56,7 +56,8 @@ def test_stale_temp_folders_of_the_slug_are_cleaned(tmp_path):
     os.utime(old, (past, past))
     os.utime(other, (past, past))
     runner._clean_stale_tmp(tmp_path, "chl")
-    assert not old.exists() and fresh.exists() and other.exists()
+    # folders without an owner in their name (older layout): removed when older than 6 h, whatever the slug
+    assert not old.exists() and fresh.exists() and not other.exists()
 
 
 def test_banner_names_modified_files(tmp_path):
@@ -79,8 +80,10 @@ def test_batch_entries_sharing_a_folder_are_refused_before_running(tmp_path, mon
     from ogimpact.reports import batch
 
     monkeypatch.setattr(batch, "_run_one", lambda *a, **k: pytest.fail("a report ran"))
-    p = _spec(tmp_path, "runs:\n  - {country: CHL, years: '2000:2015'}\n  - {country: CHL, seed: 3}\n")
-    with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*differ only in seed, years"):
+    # entries differing in years or seed now get their own folders (slug hash, tests/test_batch_folders.py);
+    # a genuine collision (the same parameters twice) is still refused before anything runs
+    p = _spec(tmp_path, "runs:\n  - {country: CHL, seed: 3}\n  - {country: CHL, seed: 3}\n")
+    with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*they are identical"):
         batch.run_batch(p, out_root=tmp_path / "out", progress=False)
 
 

@@ -12,6 +12,7 @@ import pytest
 from ogimpact.designs.event_study import fit_event_study
 from ogimpact.designs.twfe import fit_twfe
 from ogimpact.errors import DesignError
+from ogimpact.estimation import estimate
 from ogimpact.panel import Panel
 from ogimpact.results import EventStudy
 
@@ -141,12 +142,12 @@ def test_window_binning_and_options():
 def test_bootstrap_through_designs():
     d = pd.read_csv(REF / "event_study_base_did" / "data_cohort.csv")
     p = _panel(d, unit="id", time="period", outcome="y", cohort="cohort", covariates=["x1"])
-    res = fit_event_study(p, wild_bootstrap=199, seed=3)
+    res = estimate("event-study", p, wild_bootstrap=199, seed=3)
     wb = res.wild_bootstrap
     assert wb["term"] == "event_time::0" and wb["draws"] == 199 and not wb["enumerated"]
     row = _es_rows(res)[0]
     assert wb["t"] == pytest.approx(row["estimate"] / row["se"], rel=1e-9)  # same CRV1 t: rounding only
-    res2 = fit_event_study(p, wild_bootstrap=199, seed=3, test="2")
+    res2 = estimate("event-study", p, wild_bootstrap=199, seed=3, test="2")
     assert res2.wild_bootstrap["term"] == "event_time::2"
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogimpact.designs.panel_regression import fit_panel
 from ogimpact.designs.twfe import fit_twfe
 from ogimpact.errors import DesignError
+from ogimpact.estimation import estimate
 from ogimpact.inference.wild_bootstrap import draw_weights, wild_cluster_bootstrap
 from ogimpact.panel import Panel
 
@@ -70,7 +70,7 @@ def test_nlsw88_via_fit_panel(refs):
         warnings.simplefilter("ignore")
         p = Panel.from_frame(d, unit="idcode", time="year", outcome="wage", covariates=["tenure", "ttl_exp", "collgrad"],
                              cluster="industry", unique_keys=False, regular_time=False, require_comparison=False)
-    res = fit_panel(p, effects="none", wild_bootstrap=999, test="tenure", seed=1)
+    res = estimate("panel", p, effects="none", wild_bootstrap=999, test="tenure", seed=1)
     wb = res.to_dict()["wild_bootstrap"]
     ref = refs["nlsw88_tenure_cluster_industry"]
     assert abs(wb["t"] - ref["t_stat"]) <= 5e-5  # deterministic; 4 dp printed
@@ -91,7 +91,7 @@ def test_fe_partialled_out_matches_dummy_regression():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p = Panel.from_frame(df, unit="u", time="t", outcome="y", treat="d")
-    res = fit_twfe(p, wild_bootstrap=999)
+    res = estimate("twfe", p, wild_bootstrap=999)
     wb = res.wild_bootstrap
     assert wb["enumerated"] and wb["draws"] == 512
     assert wb["t"] == pytest.approx(res.estimate / res.se, rel=1e-9)  # same CRV1 t as the analytic result
@@ -131,3 +131,30 @@ def test_weights_and_errors(collapsed):
         wild_cluster_bootstrap(X, y, np.zeros(len(y)), term=3)
     with pytest.raises(DesignError, match="positive integer"):
         wild_cluster_bootstrap(X, y, g, term=3, B=0)
+
+
+def test_design_records_the_request_and_inference_runs_it():
+    """Designs never import inference (issue 9): the fit records the bootstrap as plain data, and
+    ``inference.wild_bootstrap.bootstrap_estimate`` (called by ``estimation.estimate``) runs it."""
+    from ogimpact.designs.panel_regression import BOOTSTRAP_REQUEST
+    from ogimpact.inference.wild_bootstrap import REQUEST_KEY, bootstrap_estimate
+
+    assert REQUEST_KEY == BOOTSTRAP_REQUEST  # one string, two layers that must not import each other
+    rng = np.random.default_rng(5)
+    G, T = 8, 5
+    unit = np.repeat(np.arange(G), T)
+    time = np.tile(np.arange(T), G)
+    D = ((unit < 4) & (time >= 2)).astype(int)
+    df = pd.DataFrame({"u": unit, "t": time, "y": rng.normal(size=G * T) + 0.3 * D, "d": D})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = Panel.from_frame(df, unit="u", time="t", outcome="y", treat="d")
+    fitted = fit_twfe(p, wild_bootstrap=999)
+    assert fitted.wild_bootstrap is None and BOOTSTRAP_REQUEST in fitted.extras
+    done = bootstrap_estimate(fitted)
+    assert BOOTSTRAP_REQUEST not in done.extras and done.wild_bootstrap["enumerated"]  # 2^8 = 256 <= 999
+    via = estimate("twfe", p, wild_bootstrap=999)
+    assert via.to_dict()["wild_bootstrap"] == done.to_dict()["wild_bootstrap"]
+    assert BOOTSTRAP_REQUEST not in via.extras
+    plain = fit_twfe(p)
+    assert bootstrap_estimate(plain) is plain  # nothing requested: unchanged

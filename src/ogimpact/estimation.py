@@ -75,11 +75,12 @@ def design_function(design: str):
         raise OgimpactError(f"design {design!r} is not available in this build ({exc}).") from exc
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a user CSV (see :func:`ogimpact.inputs.read_table`, the one reader of user tables)."""
+def read_csv(path: str | Path, *, id_columns: Sequence[str | None] = ()) -> pd.DataFrame:
+    """Read a user CSV (see :func:`ogimpact.inputs.read_table`, the one reader of user tables);
+    ``id_columns`` keep ``NA`` (ISO2 Namibia) as a value."""
     from .inputs import read_table
 
-    return read_table(path)
+    return read_table(path, id_columns=id_columns)
 
 
 _split = id_list
@@ -322,6 +323,10 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
             if min_size != MIN_COHORT_SIZE:
                 panel = drop_small_cohorts(panel, min_units=min_size)  # its warning is kept in panel.info
         res = fn(panel, **options)
+        if "wild_bootstrap_request" in res.extras:  # regression designs: inference runs after the fit
+            from .inference.wild_bootstrap import bootstrap_estimate
+
+            res = bootstrap_estimate(res)
     fit_warnings = []
     for w in caught:
         if isinstance(w.message, OgimpactWarning):

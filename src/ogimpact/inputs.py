@@ -4,7 +4,9 @@
 ``require_columns`` names missing columns with "did you mean" suggestions;
 ``numeric_column`` refuses non-numeric cells, infinities and absurd magnitudes in a
 numeric role, naming the column, the first offending rows and the likely cause;
-``unknown_units`` names unit codes absent from a panel with close matches.
+``unknown_units`` / ``registry_units_exist`` / ``registry_units_known`` name unit codes absent
+from a CSV panel or the registry (``--units``, ``--donors``, ``--treated``, ``--country``) with close
+matches.  Id columns keep ISO2 ``NA`` (Namibia) as a value (``read_table(id_columns=...)``).
 Every failure is a :class:`ogimpact.errors.DataError` / ``UsageError`` (CLI exit 2).
 """
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pandas as pd
 
 from .errors import DataError, UsageError
 
-__all__ = ["read_table", "require_columns", "numeric_column", "unknown_units", "clip", "MAX_ABS"]
+__all__ = ["read_table", "require_columns", "numeric_column", "unknown_units", "registry_units_known",
+           "registry_units_exist", "validate_roles", "clip", "MAX_ABS"]
 
 #: values beyond this magnitude are refused in numeric roles (no real outcome, se or count is this big)
 MAX_ABS = 1e15
@@ -39,8 +42,13 @@ def _column_list(cols: Sequence, n: int = 40) -> str:
     return shown + (f", … ({len(cols) - n} more of {len(cols)})" if len(cols) > n else "")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a user CSV; missing, empty, Excel, ragged or duplicated-header files raise :class:`DataError`."""
+def read_table(path: str | Path, *, id_columns: Sequence[str | None] = ()) -> pd.DataFrame:
+    """Read a user CSV; missing, empty, Excel, ragged or duplicated-header files raise :class:`DataError`.
+
+    ``id_columns`` (the unit column, a study label ...) keep the literal cell ``NA`` as a value
+    wherever the column holds text codes: ISO2 ``NA`` is Namibia, not a missing id.  In a column
+    of numbers (numeric ids) ``NA`` stays missing, as R writes it.
+    """
     p = Path(path)
     name = clip(str(p))
     if not p.exists():
@@ -83,7 +91,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
         df.columns = stripped
     if df.empty:
         raise DataError(f"data file {name!r} has a header but no rows.")
+    for c in dict.fromkeys(c for c in id_columns if c is not None):
+        if c in df.columns and df[c].isna().any():
+            df[c] = _na_as_code(p, list(df.columns).index(c), df[c])
     return df
+
+
+def _na_as_code(path: Path, pos: int, parsed: pd.Series) -> pd.Series:
+    """Column ``pos`` with its literal ``NA`` cells restored as the code ``"NA"`` when it is a text column."""
+    raw = pd.read_csv(path, usecols=[pos], dtype=str, keep_default_na=False, index_col=False,
+                      encoding="utf-8-sig").iloc[:, 0]
+    if len(raw) != len(parsed):  # pragma: no cover - the same file parsed twice
+        return parsed
+    lit = (raw.str.strip() == "NA").to_numpy() & parsed.isna().to_numpy()
+    others = parsed[parsed.notna()]
+    if not lit.any() or (len(others) and pd.to_numeric(others, errors="coerce").notna().all()):
+        return parsed  # numeric ids: NA is a missing value
+    out = parsed.astype(object).copy()
+    out[lit] = "NA"
+    return out
 
 
 def require_columns(df: pd.DataFrame, names: Iterable[str], what: str = "column") -> None:
@@ -151,8 +177,9 @@ def _close(u: str, avail: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(same[:3] + difflib.get_close_matches(u, avail, n=3, cutoff=0.6)))[:4]
 
 
-def unknown_units(requested: Sequence, available: Iterable, *, flag: str) -> None:
-    """Refuse unit codes absent from ``available`` (e.g. ``--units CHI``), naming close matches."""
+def unknown_units(requested: Sequence, available: Iterable, *, flag: str, column: str | None = None) -> None:
+    """Refuse unit codes absent from ``available`` (e.g. ``--units CHI``), naming close matches
+    (the one check of ``--units``, ``--donors`` and ``--treated`` on a CSV; ``column`` names the unit column)."""
     avail = sorted({str(u) for u in available})
     missing = [str(u) for u in requested if str(u) not in set(avail)]
     if not missing:
@@ -162,7 +189,36 @@ def unknown_units(requested: Sequence, available: Iterable, *, flag: str) -> Non
         close = _close(u, avail)
         parts.append(f"{clip(u, 40)!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-    raise UsageError(f"{flag}: unknown unit(s) {'; '.join(parts)}{more}; check the codes against the data.")
+    where = f" in the data's {clip(column, 60)!r} column" if column is not None else ""
+    raise UsageError(f"{flag}: unknown unit(s) {'; '.join(parts)}{more}{where}; check the codes (spelling) "
+                     "against the data.")
+
+
+def registry_units_exist(requested: Sequence | None, measures: Sequence[str] | str, *, flag: str = "--units") -> None:
+    """Refuse registry unit codes that no year of the ``measures`` has, before a panel is built.
+
+    Checked first so an unknown code (``CHI`` for ``CHL``, ISO2 ``NA`` for ``NAM``) is named with close
+    matches instead of being dropped silently or hidden behind a later panel error.
+    """
+    if not requested:
+        return
+    from . import measures as _ms
+
+    try:
+        known = {str(u) for u in _ms.load(measures)["unit"].unique()}
+    except Exception:  # noqa: BLE001 - an unknown measure id is reported by the build with its own message
+        return
+    missing = [str(u) for u in requested if str(u) not in known]
+    if not missing:
+        return
+    ids = ", ".join(measures) if not isinstance(measures, str) else measures
+    parts = []
+    for u in missing[:5]:
+        close = _close(u, sorted(known))
+        parts.append(f"{clip(u, 40)!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    raise UsageError(f"{flag}: {'; '.join(parts)}{more} not a unit of {clip(ids, 120)} in any year (unknown code); "
+                     "check the codes with `ogimpact measures` / `ogimpact interventions show ID`.")
 
 
 def validate_roles(df: pd.DataFrame, *, unit: str, time: str, outcome: str, numeric: Sequence[str] = (),

@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(mie) - set(measures))
         if unknown:
             raise UsageError(f"--mie names measure(s) {', '.join(unknown)} that are not in --measures.")
+    if args.country and measures:  # the shared unknown-unit check (close matches), before any fit
+        from ..inputs import registry_units_exist
+
+        registry_units_exist([args.country], measures, flag="--country")
     table = assess(args.intervention, measures=measures, country=args.country, years=args.years,
                    variant=args.variant, seed=args.seed, mie=mie)
     if args.json:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..estimation import panel_from_csv, read_csv
     from ..panel import PanelWarning
 
-    df = read_csv(args.data)
+    df = read_csv(args.data, id_columns=[args.unit])  # ISO2 "NA" (Namibia) is a unit
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PanelWarning)
         panel = panel_from_csv("twfe", df, unit=args.unit, time=args.time, outcome=args.outcome, treat=args.treat)

@@ -308,6 +308,10 @@ def _build_panel(args, design):
         if not (args.measure and args.intervention):
             raise OgimpactError("registry mode needs both --measure ID and --intervention ID.")
         years = _span(args.years, "--years", ordered=True)
+        from ..inputs import registry_units_exist  # unknown codes named before the build can fail otherwise
+
+        for flag in ("units", "donors", "treated"):
+            registry_units_exist(_list(getattr(args, flag, None)), [args.measure], flag=f"--{flag}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PanelWarning)
             reg = registry_panel(design, measure=args.measure, intervention=args.intervention,
@@ -321,7 +325,7 @@ def _build_panel(args, design):
     missing = [f"--{k}" for k in ("outcome", "unit", "time") if not getattr(args, k)]
     if missing:
         raise OgimpactError(f"--data needs {', '.join(missing)} (the column names).")
-    df = read_csv(args.data)
+    df = read_csv(args.data, id_columns=[args.unit])  # ISO2 "NA" (Namibia) is a unit
     fe = _list(getattr(args, "fe", None))
     fe_cols = [args.unit if f == "unit" and "unit" not in df.columns else
                args.time if f == "time" and "time" not in df.columns else f for f in fe]
@@ -445,7 +449,13 @@ def _options(args, design, panel) -> dict:
             raise OgimpactError(f"design {design!r} needs --treated UNIT (the treated unit's id).")
         if treated is not None:
             units = set(map(str, panel.frame[panel.unit].unique()))
-            if str(treated) not in units:
+            if str(treated) not in units:  # the shared unknown-unit check of --units/--donors (close matches)
+                from ..inputs import registry_units_known, unknown_units
+
+                if not from_reg:
+                    unknown_units([treated], units, flag="--treated", column=panel.unit)
+                registry_units_known([str(treated)], panel, flag="--treated")
+                # a known code the registry panel dropped for a recorded reason
                 close = sorted(u for u in units if str(treated).lower()[:3] in u.lower())[:5]
                 n_always = panel.info.get("n_always_treated_dropped") if from_reg else None
                 raise OgimpactError(
@@ -485,7 +495,7 @@ def _options(args, design, panel) -> dict:
             if donors and pool is None:
                 from ..inputs import unknown_units
 
-                unknown_units(donors, panel.frame[panel.unit].unique(), flag="--donors")
+                unknown_units(donors, panel.frame[panel.unit].unique(), flag="--donors", column=panel.unit)
             o.update(predictors=a.predictors or default_spec, optimize_window=_span(a.optimize_window, "--optimize-window"),
                      donors=donors, placebo=tuple(_list(a.placebo)), placebo_time=a.placebo_time,
                      drop_ratio=a.drop_ratio, loo=a.loo, n_jobs=a.workers, seed=a.seed)

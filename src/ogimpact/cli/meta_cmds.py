@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..inputs import numeric_column
 
     # the same reader as `estimate`: BOM, stray header blanks, semicolon/tab files and ragged rows
-    df = read_csv(args.data)
+    df = read_csv(args.data, id_columns=[args.label])  # a study labelled NA keeps its label
     has_est = args.estimate is not None or args.se is not None
     if has_est == (args.counts is not None):
         raise UsageError("give either --estimate COL --se COL or --counts A,B,C,D (exactly one of the two).")

@@ -30,6 +30,9 @@ def run(args) -> int:
         raise OgimpactError(f"--out must name a .csv file, got {args.out!r}.")
     units = id_list(args.units) or None
     covs = id_list(args.covariates)
+    from ..inputs import registry_units_exist  # CHI for CHL, ISO2 NA for NAM: named, never dropped silently
+
+    registry_units_exist(units, id_list(args.measures), flag="--units")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PanelWarning)
         panel = build_panel(args.measures, args.intervention, units=units, years=years, covariates=covs,

@@ -142,7 +142,12 @@ def read_manifest() -> pd.DataFrame:
     path = data_dir() / MANIFEST_NAME
     if not path.is_file():
         raise DataError(f"{path} is missing; regenerate it with `python scripts/make_manifest.py`.")
-    df = pd.read_csv(path, dtype={"path": str, "sha256": str, "source": str, "bytes": "int64"})
+    try:
+        df = pd.read_csv(path, dtype={"path": str, "sha256": str, "source": str, "bytes": "int64"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError) as exc:
+        # a corrupt manifest is named, never an "internal error" (issue 9)
+        raise DataError(f"{path} is not a readable manifest ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
+                        "restore it from the repository or regenerate it with scripts/make_manifest.py.") from None
     missing = {"path", "bytes", "sha256", "source"} - set(df.columns)
     if missing:
         raise DataError(f"{path} lacks column(s) {', '.join(sorted(missing))}; regenerate it with scripts/make_manifest.py.")

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DesignError
 from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, EventStudy, terms_frame
-from .panel_regression import bootstrap_for, fit_linear
+from .panel_regression import BOOTSTRAP_REQUEST, bootstrap_request, fit_linear
 from .twfe import prepare_regression
 
 __all__ = ["fit_event_study", "event_time_name"]
@@ -87,7 +87,8 @@ def fit_event_study(
     wild_bootstrap, test, null, bootstrap_weights, seed :
         Restricted wild cluster bootstrap of one coefficient: ``test`` is a term
         name (``event_time::0``, a covariate) or an event time (``"0"``);
-        default the first post-period coefficient.
+        default the first post-period coefficient.  Recorded in ``extras[BOOTSTRAP_REQUEST]``
+        and run by :func:`ogimpact.estimation.estimate`.
 
     Returns
     -------
@@ -153,7 +154,7 @@ def fit_event_study(
     se_h = float(np.sqrt(max(w @ V_es @ w, 0.0)))
     terms = terms_frame(fit.names, fit.coef, se, alpha=alpha, df=V.df)
     wb = None
-    if wild_bootstrap:
+    if wild_bootstrap:  # the request is run by estimation.estimate (designs never import inference)
         tname = test
         if tname is None:
             tname = event_time_name(min(e for e in kept if e >= 0))
@@ -162,8 +163,8 @@ def fit_event_study(
                 tname = event_time_name(int(str(tname)))
             except ValueError:
                 pass
-        wb = bootstrap_for(fit, cl_codes, test=tname, null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
+        wb = bootstrap_request(fit, cl_codes, test=tname, null=null, B=wild_bootstrap,
+                               weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
     ucode = fe[0]  # unit codes 0..N-1
 
     def _n_units(mask):
@@ -183,12 +184,13 @@ def fit_event_study(
                "ref": ref, "covariates": covs, "fixed_effects": [panel.unit, panel.time],
                "cluster": ",".join(cl_cols), "vcov": V.name, "vcov_description": V.description, "ssc": SSC_NAME, "ssc_factors": V.ssc,
                "alpha": alpha, "df_t": V.df, "cohort_coding": panel.info.get("cohort_coding"),
-               "wild_bootstrap": wild_bootstrap, "test": wb["term"] if wb else test, "null": null,
+               "wild_bootstrap": wild_bootstrap, "test": wb["term_name"] if wb else test, "null": null,
                "bootstrap_weights": bootstrap_weights, "seed": seed}
     return Estimate(
         design="event-study", outcome=panel.outcome, estimate=est, se=se_h, alpha=alpha, df=V.df,
         n_obs=int(len(frame)), n_units=int(ucode.max()) + 1, n_clusters=V.n_clusters,
-        n_treated_units=_n_units(treated), terms=terms, event_study=es, wild_bootstrap=wb,
+        n_treated_units=_n_units(treated), terms=terms, event_study=es,
         diagnostics=diag, options=options,
-        extras={"coef_names": fit.names, "vcov_all": V.V.tolist(), "post_weights": w.tolist()},
+        extras={"coef_names": fit.names, "vcov_all": V.V.tolist(), "post_weights": w.tolist(),
+                **({BOOTSTRAP_REQUEST: wb} if wb else {})},
     )

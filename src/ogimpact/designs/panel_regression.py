@@ -22,7 +22,12 @@ from ..results import Estimate, terms_frame
 from ..numerics.fe import codes, demean
 
 __all__ = ["fit_panel", "fit_linear", "LinearFit", "parse_effects", "resolve_clusters", "drop_missing_clusters",
-           "bootstrap_for"]
+           "bootstrap_request", "BOOTSTRAP_REQUEST"]
+
+#: key of ``Estimate.extras`` holding the wild-bootstrap request of a fit (plain arrays and numbers); the
+#: bootstrap itself is run above the designs, by :func:`ogimpact.inference.wild_bootstrap.bootstrap_estimate`
+#: (called from :func:`ogimpact.estimation.estimate`), so designs never import inference
+BOOTSTRAP_REQUEST = "wild_bootstrap_request"
 
 _MODELS = ("fe", "re", "pooled")
 
@@ -74,19 +79,22 @@ def resolve_clusters(frame: pd.DataFrame, cluster) -> tuple[list[str], list[np.n
     return cols, [cluster_codes(frame[c].to_numpy()) for c in cols]
 
 
-def bootstrap_for(fit: LinearFit, clusters: list[np.ndarray], *, test: str, null: float, B: int,
-                  weights: str, seed: int | None, alpha: float, fe: Sequence[np.ndarray] = ()) -> dict:
-    """Wild cluster bootstrap of one term of a fitted (FE-partialled) regression."""
-    from ..inference.wild_bootstrap import wild_cluster_bootstrap
+def bootstrap_request(fit: LinearFit, clusters: list[np.ndarray], *, test: str, null: float, B: int,
+                      weights: str, seed: int | None, alpha: float, fe: Sequence[np.ndarray] = ()) -> dict:
+    """The wild cluster bootstrap of one term of a fitted (FE-partialled) regression, as plain data.
 
+    Checks the request (the term exists, one-way clustering) where the fit is known and returns the
+    keyword arguments of :func:`ogimpact.inference.wild_bootstrap.wild_cluster_bootstrap`; the design
+    stores them under ``extras[BOOTSTRAP_REQUEST]`` and :func:`ogimpact.estimation.estimate` runs it.
+    """
     if test not in fit.names:
         raise DesignError(f"--test {test!r} is not a term of the model; choose one of {', '.join(map(str, fit.names))}.")
     if len(clusters) != 1:
         raise DesignError("the wild cluster bootstrap supports one-way clustering; give a single --cluster column.")
     # the CRV1 K of this regression (FE not nested in the clusters counted), whatever --vcov was
     k = dof_k(len(fit.names), list(fe), list(clusters))
-    return wild_cluster_bootstrap(fit.X, fit.y, clusters[0], term=fit.names.index(test), null=null, B=int(B),
-                                  weights=weights, seed=seed, alpha=alpha, k=k, term_name=test, fe=fe)
+    return dict(X=fit.X, y=fit.y, clusters=clusters[0], term=fit.names.index(test), null=null, B=int(B),
+                weights=weights, seed=seed, alpha=alpha, k=k, term_name=test, fe=tuple(fe))
 
 
 def _random_effects(y, X, names, f):
@@ -162,7 +170,8 @@ def fit_panel(
     alpha : 1 − confidence level.
     wild_bootstrap, test, null, bootstrap_weights, seed :
         Restricted wild cluster bootstrap of ``test = null`` with ``wild_bootstrap`` draws
-        (Roodman et al. 2019); ``test`` defaults to the first regressor.
+        (Roodman et al. 2019); ``test`` defaults to the first regressor.  The fit records the
+        request (``extras[BOOTSTRAP_REQUEST]``); :func:`ogimpact.estimation.estimate` runs it.
 
     Returns
     -------
@@ -218,10 +227,11 @@ def fit_panel(
     se = fit.se
     terms = terms_frame(fit.names, fit.coef, se, alpha=alpha, df=V.df)
     h = fit.names.index(regs[0])
-    wb = None
+    extras = {"coef_names": fit.names, "vcov": V.V.tolist()}
     if wild_bootstrap:
-        wb = bootstrap_for(fit, cl_codes, test=test or regs[0], null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe if model == "fe" else ())
+        extras[BOOTSTRAP_REQUEST] = bootstrap_request(fit, cl_codes, test=test or regs[0], null=null, B=wild_bootstrap,
+                                                      weights=bootstrap_weights, seed=seed, alpha=alpha,
+                                                      fe=fe if model == "fe" else ())
     options = {
         "regressors": regs, "effects": list(eff) or ["none"], "model": model, "vcov": V.name, "vcov_kind": kind,
         "vcov_description": V.description, "ssc": SSC_NAME if kind == "cluster" else V.description,
@@ -235,6 +245,6 @@ def fit_panel(
     return Estimate(
         design="panel", outcome=panel.outcome, estimate=fit.coef[h], se=se[h], alpha=alpha, df=V.df,
         n_obs=int(len(y)), n_units=int(frame[panel.unit].nunique()),
-        n_clusters=V.n_clusters, n_treated_units=None, terms=terms, wild_bootstrap=wb,
-        diagnostics=diag, options=options, extras={"coef_names": fit.names, "vcov": V.V.tolist()},
+        n_clusters=V.n_clusters, n_treated_units=None, terms=terms,
+        diagnostics=diag, options=options, extras=extras,
     )

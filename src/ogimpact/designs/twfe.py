@@ -23,7 +23,7 @@ from ..errors import DesignError
 from ..numerics.vcov import SSC_NAME, design_vcov_kwargs
 from ..results import Estimate, terms_frame
 from ..numerics.fe import codes, demean
-from .panel_regression import bootstrap_for, drop_missing_clusters, fit_linear, resolve_clusters
+from .panel_regression import BOOTSTRAP_REQUEST, bootstrap_request, drop_missing_clusters, fit_linear, resolve_clusters
 
 __all__ = ["fit_twfe", "prepare_regression"]
 
@@ -103,7 +103,8 @@ def fit_twfe(
     alpha : 1 − confidence level.
     wild_bootstrap, test, null, bootstrap_weights, seed :
         Restricted wild cluster bootstrap (boottest WCR) of ``test = null``
-        (``test`` defaults to ``treat``), FE partialled out first.
+        (``test`` defaults to ``treat``), FE partialled out first; recorded in
+        ``extras[BOOTSTRAP_REQUEST]`` and run by :func:`ogimpact.estimation.estimate`.
     vcov, hac_lags, lat, lon, cutoff :
         Covariance (:func:`ogimpact.numerics.vcov.design_vcov_kwargs`) [cluster].
 
@@ -139,10 +140,10 @@ def fit_twfe(
     se = fit.se
     terms = terms_frame(fit.names, fit.coef, se, alpha=alpha, df=V.df)
     h = fit.names.index("treat")
-    wb = None
-    if wild_bootstrap:
-        wb = bootstrap_for(fit, cl_codes, test=test or "treat", null=null, B=wild_bootstrap,
-                           weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
+    extras = {"coef_names": fit.names, "vcov": V.V.tolist()}
+    if wild_bootstrap:  # run by estimation.estimate (designs never import inference)
+        extras[BOOTSTRAP_REQUEST] = bootstrap_request(fit, cl_codes, test=test or "treat", null=null, B=wild_bootstrap,
+                                                      weights=bootstrap_weights, seed=seed, alpha=alpha, fe=fe)
     ucode = fe[0]  # unit codes 0..N-1
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_cl, "rss": fit.stats["rss"],
             "r2_within": fit.stats.get("r2_within"), "K": fit.k}
@@ -158,6 +159,5 @@ def fit_twfe(
         design="twfe", outcome=panel.outcome, estimate=fit.coef[h], se=se[h], alpha=alpha, df=V.df,
         n_obs=int(len(frame)), n_units=int(ucode.max()) + 1, n_clusters=V.n_clusters,
         n_treated_units=int(np.count_nonzero(np.bincount(ucode, weights=D, minlength=int(ucode.max()) + 1))),
-        terms=terms, wild_bootstrap=wb, diagnostics=diag, options=options,
-        extras={"coef_names": fit.names, "vcov": V.V.tolist()},
+        terms=terms, diagnostics=diag, options=options, extras=extras,
     )

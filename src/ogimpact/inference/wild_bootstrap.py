@@ -30,7 +30,11 @@ import numpy as np
 
 from ..errors import DesignError
 
-__all__ = ["wild_cluster_bootstrap", "draw_weights", "WEIGHTS"]
+__all__ = ["wild_cluster_bootstrap", "bootstrap_estimate", "draw_weights", "WEIGHTS", "REQUEST_KEY"]
+
+#: ``Estimate.extras`` key of a regression design's bootstrap request (the same string as
+#: ``ogimpact.designs.panel_regression.BOOTSTRAP_REQUEST``; inference never imports designs)
+REQUEST_KEY = "wild_bootstrap_request"
 
 WEIGHTS = ("rademacher", "webb")
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -49,6 +53,28 @@ def draw_weights(G: int, B: int, *, weights: str = "rademacher", rng: np.random.
         V = np.array(list(itertools.product(pts[::-1], repeat=G)), dtype=float).T
         return V, True
     return pts[rng.integers(0, m, size=(G, B))], False
+
+
+#: (G x draws) float arrays alive at once: weights (and their integer draw), two score products, a temporary
+_WORK_ARRAYS = 6
+
+
+def _draws_fit_in_memory(G: int, B: int, weights: str) -> None:
+    """Refuse ``B`` draws whose (G x B) work arrays exceed half the available memory (issue 9: never MemoryError)."""
+    m = 6 if weights == "webb" else 2
+    n_draws = m ** G if G * np.log(m) <= np.log(B) + 1e-12 else B  # full enumeration needs m^G columns
+    need = float(_WORK_ARRAYS) * G * n_draws * 8
+    try:
+        import os
+
+        avail = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        avail = 8.0 * 2 ** 30
+    if need > 0.5 * avail:
+        most = int(0.5 * avail / (_WORK_ARRAYS * G * 8))
+        raise DesignError(f"--wild-bootstrap {B} with {G} clusters needs about {need / 2 ** 30:.1f} GiB but "
+                          f"{avail / 2 ** 30:.1f} GiB of memory is available (limit: half of it); use at most "
+                          f"{most:,} draws (999 or 9999 is usual).")
 
 
 def _cluster_sum(M: np.ndarray, g: np.ndarray, G: int) -> np.ndarray:
@@ -167,6 +193,7 @@ def wild_cluster_bootstrap(
         F0, F1 = _fe_scores(X @ q, u0, g, G, fe), _fe_scores(X @ q, u1, g, G, fe)
     else:
         F0, F1 = np.diag(a0), np.diag(a1)
+    _draws_fit_in_memory(G, int(B), weights)
     ss = np.random.SeedSequence(seed)
     seed_used = int(ss.entropy) if seed is None else int(seed)
     rng = np.random.default_rng(ss)
@@ -257,3 +284,28 @@ def _invert(pval, est: float, se: float, alpha: float) -> tuple[float, float]:
                 break
         ends.append(0.5 * (inner + outer))
     return float(ends[0]), float(ends[1])
+
+
+def bootstrap_estimate(res):
+    """Run the wild cluster bootstrap a regression design requested and attach it to its result.
+
+    The regression designs (``panel``, ``twfe``, ``event-study``) check a ``wild_bootstrap=``
+    request against their fit and store the partialled data as plain keyword arguments under
+    ``res.extras[REQUEST_KEY]``; this function (called by :func:`ogimpact.estimation.estimate`,
+    after the fit) runs :func:`wild_cluster_bootstrap` on them and returns the result with
+    ``wild_bootstrap`` set and the request removed.  A result without a request is returned as is.
+
+    Parameters
+    ----------
+    res : ogimpact.results.Estimate
+
+    Returns
+    -------
+    ogimpact.results.Estimate
+    """
+    req = (res.extras or {}).get(REQUEST_KEY)
+    if req is None:
+        return res
+    wb = wild_cluster_bootstrap(**req)
+    extras = {k: v for k, v in res.extras.items() if k != REQUEST_KEY}
+    return res.replace(wild_bootstrap=wb, extras=extras)

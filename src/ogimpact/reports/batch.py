@@ -150,6 +150,11 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
     entries, doc = load_spec(spec_path)
     _refuse_shared_folders(entries)
     root = Path(out_root or doc.get("out") or reports_root())
+    from .runner import _clean_stale_tmp
+
+    for kind_dir in (root / k for k in ("country", "cross-country", "evidence")):
+        if kind_dir.is_dir():  # temp folders of a killed earlier run go before anything starts
+            _clean_stale_tmp(kind_dir)
     results: list[dict | None] = [None] * len(entries)
     todo = []
     for e in entries:

@@ -44,6 +44,30 @@ def slug(*parts: str) -> str:
     return s[:120]
 
 
+def param_hash(params, named: tuple[str, ...] = ()) -> str | None:
+    """Short stable hash of the parameters that differ from their defaults (``None`` when all are default).
+
+    Two reports whose parameters differ in anything (years, seed, measures, designs, placebo ...) get
+    different folders: the slug ends with this hash.  ``named`` parameters are already spelled out in
+    the slug and left out.  Stable across runs and machines: sha256 of the sorted JSON of the values.
+    """
+    import hashlib
+    import json
+
+    diff = {}
+    for f in fields(params):
+        if f.name in named:
+            continue
+        default = f.default if f.default is not MISSING else MISSING
+        v = getattr(params, f.name)
+        if default is MISSING or v != default:
+            diff[f.name] = list(v) if isinstance(v, tuple) else v
+    if not diff:
+        return None
+    text = json.dumps(diff, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
 def _check_id(value: Any, what: str) -> str:
     if not isinstance(value, str) or not _ID.match(value):
         raise OgimpactError(
@@ -161,8 +185,10 @@ class CountryParams:
 
     @property
     def slug(self) -> str:
-        # a non-default timing variant is a different analysis: it gets its own folder
-        return slug(self.country, self.intervention, *([self.variant] if self.variant else []))
+        # a non-default timing variant is a different analysis: it gets its own folder; any other
+        # non-default parameter adds a short hash (two batch entries never share a folder)
+        h = param_hash(self, ("country", "intervention", "variant"))
+        return slug(self.country, self.intervention, *([self.variant] if self.variant else []), *([h] if h else []))
 
     def notebook_parameters(self) -> dict:
         d = asdict(self)
@@ -208,7 +234,8 @@ class CrossCountryParams:
 
     @property
     def slug(self) -> str:
-        return slug(self.intervention, self.variant or "default")
+        h = param_hash(self, ("intervention", "variant"))
+        return slug(self.intervention, self.variant or "default", *([h] if h else []))
 
     def notebook_parameters(self) -> dict:
         d = asdict(self)
@@ -235,7 +262,8 @@ class EvidenceParams:
 
     @property
     def slug(self) -> str:
-        return "evidence-map"
+        h = param_hash(self)
+        return "evidence-map" + (f"-{h}" if h else "")
 
     def notebook_parameters(self) -> dict:
         return {"measures": list(self.measures), "seed": self.seed}

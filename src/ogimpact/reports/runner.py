@@ -237,15 +237,74 @@ def bundled_data_problems() -> list[str]:
             for p in problems if p.kind in ("changed", "missing")]
 
 
-def _clean_stale_tmp(dest_parent: Path, slug: str, older_than: float = 6 * 3600) -> None:
-    """Remove this slug's temporary folders left by killed runs (older than ``older_than`` seconds)."""
+def _host_tag() -> str:
+    """Short tag of this machine in temp-folder names (a pid means nothing on another host)."""
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
+
+def _tmp_prefix(slug: str) -> str:
+    """``.<slug>.tmp-<host>-<pid>-``: the owner of a temp folder can be checked by the next run."""
+    return f".{slug}.tmp-{_host_tag()}-{os.getpid()}-"
+
+
+def _pid_alive(pid: int, since: float) -> bool:
+    """Whether process ``pid`` runs and started before ``since`` (epoch seconds; a later start is a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    try:  # Linux: a zombie is dead; a process started after the folder was made is another process
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] in ("Z", "X"):
+            return False
+        btime = next(float(ln.split()[1]) for ln in Path("/proc/stat").read_text().splitlines()
+                     if ln.startswith("btime "))
+        started = btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return started <= since + 2.0
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True  # not Linux: the pid exists
+
+
+def _clean_stale_tmp(dest_parent: Path, slug: str | None = None, older_than: float = 6 * 3600) -> list[Path]:
+    """Remove temporary report folders left by killed runs; returns those removed.
+
+    A temp folder is named ``.<slug>.tmp-<host>-<pid>-<random>``: when ``<host>`` is this machine
+    and process ``<pid>`` is gone (or is a newer process reusing the pid), its run was killed and
+    the folder is removed at once, whatever its slug.  Folders of live runs are kept, and folders
+    of other hosts or without an owner (older layout) only when younger than ``older_than``
+    seconds.  ``slug`` is accepted for callers of the older signature; every slug is checked.
+    """
+    removed = []
     now = time.time()
-    for d in dest_parent.glob(f".{slug}.tmp-*"):
+    host = _host_tag()
+    try:
+        candidates = [d for d in Path(dest_parent).glob(".*.tmp-*") if d.is_dir()]
+    except OSError:
+        return removed
+    for d in candidates:
         try:
-            if d.is_dir() and now - d.stat().st_mtime > older_than:
+            owner = d.name.rsplit(".tmp-", 1)[1].split("-")
+            made = d.stat().st_mtime
+            if len(owner) >= 3 and owner[0] == host and owner[1].isdigit():
+                pid = int(owner[1])
+                stale = pid != os.getpid() and not _pid_alive(pid, since=made)
+            else:
+                stale = now - made > older_than
+            if stale:
                 shutil.rmtree(d, ignore_errors=True)
-        except OSError:
-            pass
+                if not d.exists():
+                    removed.append(d)
+        except (OSError, ValueError, IndexError):
+            continue
+    return removed
 
 
 def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
@@ -284,8 +343,8 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         raise RunError(f"the bundled data differ from data/manifest.csv: {'; '.join(modified[:5])[:400]}"
                        f"{f' and {len(modified) - 5} more' if len(modified) > 5 else ''}; restore the files, "
                        "or pass --allow-modified-data to build the report anyway (recorded in its manifest).")
-    _clean_stale_tmp(dest_parent, params.slug)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{params.slug}.tmp-", dir=dest_parent))
+    _clean_stale_tmp(dest_parent)  # temp folders of killed runs (their owner pid is gone)
+    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(params.slug), dir=dest_parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700: report folders follow the umask
     nb_params = params.notebook_parameters()
     nb_params["output_dir"] = str(tmp)
