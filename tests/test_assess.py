@@ -82,7 +82,7 @@ def test_checks_have_inputs_and_the_rubric_is_recorded(clean):
     assert d["grading_yaml_sha"] == rub.sha256 and d["rubric_version"] == rub.version
     assert d["grade"] in GRADES and d["reasons"]
     doms = [c["domain"] for c in d["checks"]]
-    assert doms == ["parallel_trends", "few_clusters", "consistency", "precision", "multiplicity"]
+    assert doms == ["parallel_trends", "pretrend_power", "few_clusters", "consistency", "precision", "multiplicity"]
     for c in d["checks"]:
         assert {"domain", "passed", "severity", "inputs", "reason"} <= set(c)
         assert c["inputs"]
