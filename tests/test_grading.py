@@ -175,6 +175,7 @@ def test_thresholds_come_from_the_rubric_file(rubric_copy):
     assert grade("cs", [], rubric=path).grade == "Limited"
     # severity of a rule and the MIE width multiple
     edit(lambda d: d["checks"]["precision"].__setitem__("max_width_mie", 20))
+    edit(lambda d: d["checks"]["precision"].__setitem__("crosses_both_severity", -1))
     assert ck.check_precision(-1, 1, 0.2, rubric=path).severity == -1
     edit(lambda d: d.__setitem__("version", "9.9.9"))
     assert grade("cs", [], rubric=path).rubric_version == "9.9.9"
