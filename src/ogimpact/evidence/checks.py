@@ -314,8 +314,9 @@ def check_consistency(
         The TWFE estimate: outside every robust CI -> flagged (heterogeneity
         bias; grade from the robust estimators only).
 
-    Rules: robust signs disagree -> -2; spread (max - min) > ``max_spread_se``
-    x the median robust SE -> -1.
+    Rules: robust signs disagree -> -2 (when ``sign_disagreement_requires_significant``, only if
+    some estimator's CI excludes 0: the signs of a null's noise carry no information); spread
+    (max - min) > ``max_spread_se`` x the median robust SE -> -1.
     """
     r, floor = _rules(rubric, "consistency")
     rows = {str(k): {kk: _num(vv) for kk, vv in dict(v).items()} for k, v in dict(robust or {}).items()}
@@ -328,7 +329,17 @@ def check_consistency(
     ses = np.array([v.get("se") for v in rows.values() if v.get("se") is not None], dtype=float)
     parts: list[tuple[int | None, str]] = []
     signs = set(np.sign(est[est != 0]).tolist())
-    if len(signs) > 1:
+    # a sign disagreement among nulls is noise: it counts when some estimator's CI excludes 0
+    # (estimators without a CI count as significant only when none has one)
+    cis = [(v.get("ci_low"), v.get("ci_high")) for v in rows.values()]
+    with_ci = [(lo, hi) for lo, hi in cis if lo is not None and hi is not None]
+    significant = any(lo > 0 or hi < 0 for lo, hi in with_ci) if with_ci else True
+    if not r.get("sign_disagreement_requires_significant", True):
+        significant = True
+    inputs["sign_disagreement"] = bool(len(signs) > 1 and significant)
+    if len(signs) > 1 and not significant:
+        parts.append((None, "signs differ but every CI covers 0 (no sign to disagree on)"))
+    if len(signs) > 1 and significant:
         parts.append((int(r["sign_disagreement_severity"]),
                       "robust estimators disagree in sign (" + ", ".join(f"{k} {_fmt(v['estimate'])}" for k, v in rows.items()) + ")"))
     if len(est) > 1 and len(ses):

@@ -257,7 +257,7 @@ def conflict_warnings(checks: Iterable, head: Mapping | None, *, alpha: float = 
 
     * ``pretrend_conflict`` — the headline is significant (CI excludes 0, or p < alpha) while the
       pre-test rejects parallel trends (p < its alpha), waived or not;
-    * ``estimator_sign_conflict`` — the consistency check's estimators disagree in sign;
+    * ``estimator_sign_conflict`` — the consistency check found a sign disagreement (some CI excludes 0);
     * ``fragile_donor_pool`` — effective donors below the rubric minimum, or leave-one-out refits
       that flip the sign or move the estimate more than the check allows.
     """
@@ -280,7 +280,7 @@ def conflict_warnings(checks: Iterable, head: Mapping | None, *, alpha: float = 
     if cons is not None:
         rows = dict(cons.inputs.get("robust") or {})
         signs = {k: (_f(v.get("estimate")) or 0) for k, v in rows.items()}
-        if any(v > 0 for v in signs.values()) and any(v < 0 for v in signs.values()):
+        if cons.inputs.get("sign_disagreement"):
             out.append({"code": "estimator_sign_conflict", "message":
                         "estimators disagree in sign (" + ", ".join(
                             f"{DESIGN_NAMES.get(k, k)} {fmt_number(v, _decimals(*signs.values()))}"
