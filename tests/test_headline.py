@@ -17,15 +17,15 @@ def test_the_issue_example_sentence():
         p_value=0.84, design="synth", measure_label="WGI Control of Corruption", subject="Chile's 2008 RTI law",
         horizon=5, reason="the synthetic comparison relies on dissimilar donors")
     assert s == ("Low-certainty evidence that Chile's 2008 RTI law did not change WGI Control of Corruption by more "
-                 f"than 0.20 within five years of adoption (the average post-adoption effect: {M}0.03; 95% CI {M}0.19 "
+                 f"than 0.2 within five years of adoption (the average post-adoption effect: {M}0.03; 95% CI {M}0.19 "
                  "to 0.12; synthetic control, placebo p = 0.84): the synthetic comparison relies on dissimilar donors.")
 
 
 @pytest.mark.parametrize("est, target, fragment", [
-    (0.4, {"kind": "effect", "threshold": 0.2}, "increased y by at least 0.20"),
-    (-0.4, {"kind": "effect", "threshold": 0.2}, "decreased y by at least 0.20"),
+    (0.4, {"kind": "effect", "threshold": 0.2}, "increased y by at least 0.2"),
+    (-0.4, {"kind": "effect", "threshold": 0.2}, "decreased y by at least 0.2"),
     (0.4, {"kind": "effect", "threshold": 0.0}, "that X increased y ("),
-    (0.01, {"kind": "no_effect", "threshold": 0.2}, "did not change y by more than 0.20"),
+    (0.01, {"kind": "no_effect", "threshold": 0.2}, "did not change y by more than 0.2"),
 ])
 def test_claim_follows_the_target(est, target, fragment):
     s = hd.finding_sentence(grade="Moderate", target=target, estimate=est, ci_low=est - 0.1, ci_high=est + 0.1,
@@ -51,6 +51,7 @@ def test_numbers_estimand_ci_source_and_p():
     assert "Callaway–Sant'Anna, p < 0.001)" in s and "in the adoption year" in s
     assert hd.fmt_number(-0.0001, 2) == "0.00"  # no negative zero
     assert hd.fmt_number(None, 2) == "n/a"
+    assert [hd.fmt_threshold(x) for x in (0.2000001, 0.04837, 3.828, 25.4, 0.22)] == ["0.2", "0.048", "3.8", "25", "0.22"]
 
 
 def test_strongest_reason_is_the_largest_downgrade():

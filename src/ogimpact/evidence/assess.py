@@ -110,11 +110,21 @@ class AssessmentTable:
 
     def to_dict(self) -> dict:
         rub = load_rubric(self.options.get("rubric"))
-        return json_safe({"intervention": self.intervention,
+        return json_safe({"intervention": self.intervention, "headline": self.headline_text,
                           "assessments": [a.to_dict() for a in self.assessments],
                           "rubric": {"name": rub.data.get("rubric"), "version": rub.version,
                                      "grading_yaml_sha": rub.sha256},
                           "options": {k: v for k, v in self.options.items() if k != "rubric"}})
+
+    @property
+    def headline_text(self) -> str:
+        """One sentence for the whole table (:func:`ogimpact.evidence.headline.report_sentence`)."""
+        from .headline import report_sentence
+
+        c = self.options.get("country")
+        year = next((a.notes.get("treat_time") for a in self.assessments if a.notes.get("treat_time")), None)
+        return report_sentence([{"grade": a.grade, "headline": a.headline_text} for a in self.assessments],
+                               intervention=self.intervention, country=c, year=year)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per finding: measure, country, grade, score, headline estimate and CI, designs run."""
@@ -132,7 +142,7 @@ class AssessmentTable:
         """Human-readable table with each grade's reasons."""
         rub = load_rubric(self.options.get("rubric"))
         lines = [f"Evidence assessment: {self.intervention} (rubric {rub.data.get('rubric')} v{rub.version}, "
-                 f"sha256 {rub.sha256[:12]})"]
+                 f"sha256 {rub.sha256[:12]})", self.headline_text]
         f = self.to_frame()
         if not f.empty:
             with pd.option_context("display.width", 160, "display.max_columns", 20):

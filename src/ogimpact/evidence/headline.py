@@ -17,7 +17,7 @@ Rules
   (X = 0 → no size is claimed), no effect → "did not change <measure> by more than X";
 * the subject is "<Country>'s <year> <intervention>" for one country, "<intervention> adoption"
   across countries; an estimand over event times 0..H adds "within H years of adoption";
-* numbers: U+2212 minus, decimals chosen from the largest of |estimate|, |CI bounds| (two
+* thresholds (the MIE) with two significant digits; numbers: U+2212 minus, decimals chosen from the largest of |estimate|, |CI bounds| (two
   significant digits of it), "95% CI a to b", the design's plain name and its p-value (synthetic
   control: the in-space placebo p); a CI taken from another design names it;
 * the reason is the check that lowered the grade most (ties: the first), as the check wrote it;
@@ -33,7 +33,7 @@ import math
 from typing import Any, Iterable, Mapping, Sequence
 
 __all__ = ["finding_sentence", "report_sentence", "headline_for", "strongest_reason", "conflict_warnings",
-           "fmt_number", "DESIGN_NAMES", "DEFAULT_ESTIMAND"]
+           "fmt_number", "fmt_threshold", "DESIGN_NAMES", "DEFAULT_ESTIMAND"]
 
 MINUS = "\u2212"
 DEFAULT_ESTIMAND = "the average post-adoption effect"
@@ -81,6 +81,19 @@ def fmt_number(x, decimals: int) -> str:
     if float(s) == 0:
         s = s.lstrip("-")
     return s.replace("-", MINUS)
+
+
+def fmt_threshold(x) -> str:
+    """A threshold (the MIE) with two significant digits: 0.2, 0.048, 3.8, 25."""
+    v = _f(x)
+    if v is None:
+        return "n/a"
+    if abs(v) >= 10:
+        return fmt_number(v, 0)
+    d = int(max(0, 1 - math.floor(math.log10(abs(v))))) if v else 0
+    t = f"{v:.{d}f}"
+    t = t.rstrip("0").rstrip(".") if "." in t else t
+    return t.replace("-", MINUS)
 
 
 def _p(p, synth: bool) -> str | None:
@@ -141,10 +154,10 @@ def finding_sentence(
     t = dict(target or {})
     thr = _f(t.get("threshold"))
     if t.get("kind") == "no_effect" and thr is not None:
-        claim = f"did not change {measure_label} by more than {fmt_number(thr, max(d, _decimals(thr)))}{within}"
+        claim = f"did not change {measure_label} by more than {fmt_threshold(thr)}{within}"
     else:
         verb = "increased" if (_f(estimate) or 0) > 0 else "decreased" if (_f(estimate) or 0) < 0 else "changed"
-        size = f" by at least {fmt_number(thr, max(d, _decimals(thr)))}" if thr else ""
+        size = f" by at least {fmt_threshold(thr)}" if thr else ""
         claim = f"{verb} {measure_label}{size}{within}"
     return f"{grade}-certainty evidence that {subject} {claim} {numbers}{tail}"
 
