@@ -85,3 +85,25 @@ def test_conflicts_said_out_loud():
     assert hd.conflict_warnings([pt, cons0], null) == []
     loo = check_loo_stability([-0.1, 0.3], estimate=0.2, target={"kind": "effect", "threshold": 0.1})
     assert [w["code"] for w in hd.conflict_warnings([loo], null)] == ["fragile_donor_pool"]
+
+
+def test_estimate_flags_a_significant_headline_with_a_failed_pretest():
+    """`ogimpact estimate` results carry pretrend_conflict when their own pre-test rejects (issue 12, item 6)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("grade_montecarlo",
+                                                  Path(__file__).parents[1] / "benchmarks" / "grade_montecarlo.py")
+    mc = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("grade_montecarlo", mc)
+    spec.loader.exec_module(mc)
+    from ogimpact.estimation import estimate
+
+    bad = estimate("cs", mc.draw_panel(11, slope=0.15))
+    assert bad.p_value < 0.05 and bad.diagnostics["pretrend_wald_p"] < 0.05
+    w = [x for x in bad.diagnostics["warnings"] if x["code"] == "pretrend_conflict"]
+    assert len(w) == 1 and "rejects parallel trends" in w[0]["message"]
+    good = estimate("cs", mc.draw_panel(11, effect=1.0))
+    assert good.diagnostics["pretrend_wald_p"] >= 0.05
+    assert not any(x["code"] == "pretrend_conflict" for x in good.diagnostics["warnings"])

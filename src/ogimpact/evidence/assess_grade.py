@@ -248,10 +248,13 @@ def _mie_of(mie, measure: str, pre_sd, rubric) -> MIE | None:
         return None
 
 
-def _precision(doc: Mapping | None, m: MIE | None, rubric, source: str | None) -> CheckResult:
+def _precision(doc: Mapping | None, m: MIE | None, rubric, source: str | None, *,
+               estimate: float | None = None) -> CheckResult:
+    """Precision of ``doc``'s CI; the target follows ``estimate`` (the headline's) when given."""
     d = doc or {}
     pr = check_precision(_f(d.get("ci_low")), _f(d.get("ci_high")), None if m is None else m.value,
-                         estimate=_f(d.get("estimate")), mie_rule=None if m is None else m.rule,
+                         estimate=_f(d.get("estimate")) if estimate is None else estimate,
+                         mie_rule=None if m is None else m.rule,
                          mie_inputs=None if m is None else dict(m.inputs), rubric=rubric)
     return replace(pr, inputs={**pr.inputs, "source": source})
 
@@ -406,8 +409,8 @@ def grade_country(
     checks.append(c)
     src = next((n for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))
                 and _f(docs[n].get("ci_low")) is not None and _f(docs[n].get("ci_high")) is not None), None)
-    pr = _precision(docs[src] if src else None, m, rubric, src)
     est = _f(head.get("estimate"))
+    pr = _precision(docs[src] if src else None, m, rubric, src, estimate=est)  # target: the headline's side
     target = pr.inputs.get("target") or grade_target(est, mv)
     weighting = next((n for n in ("synth", "ascm", "sdid") if ok(docs.get(n))), None)
     checks += _single_unit_checks(docs.get(weighting) if weighting else None, weighting, scale=scale, pre_sd=pre_sd,

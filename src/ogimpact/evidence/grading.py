@@ -79,7 +79,10 @@ class Grade:
         })
 
     def summary(self) -> str:
-        return "\n".join([f"{self.grade} ({self.score}/4) — {self.design_label}"] + [f"  {r}" for r in self.reasons])
+        about = f" — {self.target['text']}" if self.target and self.target.get("text") else ""
+        return "\n".join([f"{self.grade} ({self.score}/4){about} — {self.design_label}"]
+                         + [f"  {r}" for r in self.reasons]
+                         + [f"  WARNING {w['code']}: {w['message']}" for w in self.warnings])
 
 
 def _design(rub: Rubric, design_kind: str, design_info: Mapping | None) -> tuple[str, dict, int, str | None]:
