@@ -119,6 +119,12 @@ def _msg(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _df2(doc: Mapping | None) -> float | None:
+    """G - 1: the denominator of the grader's pre-test F(q, G - 1), one convention for every design (D16)."""
+    G = _f((doc or {}).get("n_clusters")) or _f((doc or {}).get("n_units"))
+    return None if G is None or G < 2 else G - 1
+
+
 def _horizon(doc: Mapping | None) -> int | None:
     h = ((doc or {}).get("options") or {}).get("horizon")
     try:
@@ -178,7 +184,7 @@ def parallel_trends_checks(docs: Mapping[str, Mapping], *, window=WINDOW, mie: f
             except Exception:  # noqa: BLE001
                 pre_es = None
             if pre_es is not None:
-                wald = pre_es.pretrend_wald()
+                wald = pre_es.pretrend_wald(df2=_df2(cs))
                 p = wald["p_value"]
                 extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
                              pre_event_times=[e for e in pre_es.event_times if e < 0])
@@ -192,9 +198,9 @@ def parallel_trends_checks(docs: Mapping[str, Mapping], *, window=WINDOW, mie: f
                     break
     pw_check = None
     if es is not None:
-        wald = es.pretrend_wald()
+        wald = es.pretrend_wald(df2=_df2(docs[src]))
         p = wald["p_value"]
-        extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
+        extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"], pretest_test=wald.get("test"),
                      pre_event_times=[e for e in es.event_times if e < 0])
         if es.pre.any():
             extra["max_abs_pre"] = float(np.max(np.abs(es.estimates[es.pre])))
