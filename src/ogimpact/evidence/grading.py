@@ -5,7 +5,8 @@ Scale ladder), adds each domain's summed check severities (floored at the
 rubric's ``domain_floor``), adds the GRADE large-effect upgrade only when
 nothing was downgraded, applies caps, clamps to [0, 4] and maps the score to
 High / Moderate / Low / Very low / Insufficient.  Every step is written to
-``reasons`` (e.g. ``"−1 parallel_trends: breakdown M̄*=0.4 (<0.5)"``) and the
+``reasons`` (e.g. ``"−1 parallel_trends: breakdown M̄*=0.4 (<0.5)"``; checks that passed as
+``"ok domain: why"``, so the list is complete) and the
 grade records the rubric's version and sha256, so a grade can be explained and
 reproduced line by line.  ``pool_grades`` grades a body of evidence across
 countries.
@@ -182,6 +183,9 @@ def grade(
     for c in checks:
         if c.severity == 0 and not c.passed:
             reasons.append(f"0 {c.domain}: {c.reason}")
+    for c in checks:  # reasons complete: the checks that raised no concern say why, too
+        if c.passed:
+            reasons.append(f"ok {c.domain}: {c.reason}")
     down = sum(totals.values())
     up_rules = rub.data["upgrade"]
     upgrade = 0
