@@ -209,3 +209,28 @@ def test_rubric_version_bumped_and_every_new_threshold_in_the_file():
     for dom in ("pretrend_power", "pre_fit", "effective_donors", "donor_similarity", "hull", "loo_stability"):
         assert dom in r["checks"] and r["domain_groups"][dom]
     assert {"sd_fraction", "se_multiple"} <= set(r["mie"])
+
+
+def test_grade_country_reads_the_single_unit_diagnostics_of_the_result_json():
+    """Wiring: the synthetic-control result JSON (CONTRACT 0.2 diagnostics) feeds the design checks, its conformal
+    CI feeds precision when no design has a CI, and a one-donor comparison is a fragile-donor-pool conflict."""
+    from ogimpact.evidence.assess_grade import grade_country
+
+    synth = {"design": "synth", "estimate": 0.5, "p_value": 0.04, "placebo": {"p_value": 0.04, "n_placebos": 24},
+             "conformal": {"p_value": 0.03, "ci_low": 0.3, "ci_high": 0.7},
+             "weights": [{"unit": "D1", "weight": 0.99}, {"unit": "D2", "weight": 0.01}],
+             "diagnostics": {"pre_rmspe": 0.05, "pre_rmspe_ratio_sd": 0.4, "effective_donors": 1.02,
+                             "donor_distance": 0.9, "outside_hull": False, "loo_range": [0.45, 0.55],
+                             "n_donors": 24}}
+    checks, g, hl = grade_country({"synth": synth}, measure="custom_y", pre_sd=1.0)
+    by = {c.domain: c for c in checks}
+    assert {"pre_fit", "effective_donors", "donor_similarity", "hull", "loo_stability", "pretrend_power",
+            "precision"} <= set(by)
+    assert by["precision"].inputs["source"] == "synth conformal" and by["precision"].inputs["ci_low"] == 0.3
+    assert by["precision"].inputs["mie"] == pytest.approx(0.2)  # 0.2 x pre_sd: not a catalogue measure
+    assert by["effective_donors"].severity == -1 and "D1 (weight 0.99)" in by["effective_donors"].reason
+    assert by["donor_similarity"].severity == -1 and by["hull"].severity == 0 and by["loo_stability"].severity == 0
+    assert g.domain_totals["synthetic_comparison"] == -2
+    assert g.grade_target["kind"] == "effect" and g.grade_target["threshold"] == pytest.approx(0.2)
+    assert [w["code"] for w in g.warnings] == ["fragile_donor_pool"]
+    assert hl["ci_source"] == "synth conformal" and hl["ci"]["ci_low"] == 0.3

@@ -413,10 +413,18 @@ def grade_country(
         c = check_placebo(rubric=rubric)
         c = replace(c, inputs={**c.inputs, "source": None})
     checks.append(c)
-    src = next((n for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))
-                and _f(docs[n].get("ci_low")) is not None and _f(docs[n].get("ci_high")) is not None), None)
+    # the CI judged: the headline design's own, else the synthetic control's conformal CI (Chernozhukov,
+    # Wuthrich & Zhu 2021) when it ran, else the next design with one
+    cis = {n: docs[n] for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))}
+    conf = (syn or {}).get("conformal") if ok(syn) else None
+    if conf and _f(conf.get("ci_low")) is not None and _f(conf.get("ci_high")) is not None:
+        cis = {head_name: cis[head_name], "synth conformal": {"estimate": _f(syn.get("estimate")),
+                                                              "ci_low": conf["ci_low"], "ci_high": conf["ci_high"]},
+               **cis}
+    src = next((n for n, d in cis.items() if _f(d.get("ci_low")) is not None and _f(d.get("ci_high")) is not None),
+               None)
     est = _f(head.get("estimate"))
-    pr = _precision(docs[src] if src else None, m, rubric, src, estimate=est)  # target: the headline's side
+    pr = _precision(cis[src] if src else None, m, rubric, src, estimate=est)  # target: the headline's side
     target = pr.inputs.get("target") or grade_target(est, mv)
     weighting = next((n for n in ("synth", "ascm", "sdid") if ok(docs.get(n))), None)
     checks += _single_unit_checks(docs.get(weighting) if weighting else None, weighting, scale=scale, pre_sd=pre_sd,
@@ -434,8 +442,8 @@ def grade_country(
     hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large),
           "ci_source": src, "mie": None if m is None else m.to_dict(), "horizon": _horizon(head)}
     if src and src != head_name:
-        hl["ci"] = {"ci_low": _f(docs[src].get("ci_low")), "ci_high": _f(docs[src].get("ci_high")),
-                    "estimate": _f(docs[src].get("estimate"))}
+        hl["ci"] = {"ci_low": _f(cis[src].get("ci_low")), "ci_high": _f(cis[src].get("ci_high")),
+                    "estimate": _f(cis[src].get("estimate"))}
     g = grade(head_name, checks, large_effect=large, rubric=rubric, design_info=info, target=target,
               warnings=_conflicts(checks, {**hl, **(hl.get("ci") or {}), "estimate": est}, rubric))
     return tuple(checks), g, hl

@@ -142,7 +142,7 @@ def finding_sentence(
     if _f(ci_low) is not None and _f(ci_high) is not None:
         ci = f"95% CI {fmt_number(ci_low, d)} to {fmt_number(ci_high, d)}"
         if ci_source and design and ci_source != design:
-            ci += f" ({DESIGN_NAMES.get(ci_source, ci_source)})"
+            ci += " (conformal)" if ci_source == f"{design} conformal" else f" ({DESIGN_NAMES.get(ci_source, ci_source)})"
         nums.append(ci)
     dn = DESIGN_NAMES.get(str(design), str(design)) if design else None
     pt = _p(p_value, design == "synth")
