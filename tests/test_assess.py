@@ -82,7 +82,7 @@ def test_checks_have_inputs_and_the_rubric_is_recorded(clean):
     assert d["grading_yaml_sha"] == rub.sha256 and d["rubric_version"] == rub.version
     assert d["grade"] in GRADES and d["reasons"]
     doms = [c["domain"] for c in d["checks"]]
-    assert doms == ["parallel_trends", "few_clusters", "consistency", "precision", "multiplicity"]
+    assert doms == ["parallel_trends", "pretrend_power", "few_clusters", "consistency", "precision", "multiplicity"]
     for c in d["checks"]:
         assert {"domain", "passed", "severity", "inputs", "reason"} <= set(c)
         assert c["inputs"]
@@ -198,7 +198,40 @@ def test_cli_acceptance_json_shape(acceptance):
             assert {"domain", "passed", "severity", "inputs", "reason"} <= set(c)
         mult = next(c for c in a["checks"] if c["domain"] == "multiplicity")
         assert mult["inputs"]["family"] == ["wgi.cc", "vdem.v2x_partipdem", "vdem.v2x_cspart"]
+        _issue12_keys(a)
     assert doc["rubric"]["grading_yaml_sha"] == load_rubric().sha256
+    assert doc["headline"].startswith("RTI law adoption, 3 measures graded (")
+
+
+def _issue12_keys(a, single_unit=False):
+    """Issue 12 acceptance keys: headline sentence, grade_target, complete reasons, the design checks."""
+    assert isinstance(a["headline"], str) and a["headline"].endswith(".") and "certainty" in a["headline"].lower() \
+        or a["headline"].startswith("Insufficient evidence")
+    t = a["grade_target"]
+    assert t["kind"] in ("effect", "no_effect") and t["threshold"] > 0
+    assert t["text"].startswith("certainty that there is " + ("an effect of at least" if t["kind"] == "effect"
+                                                             else "no effect larger than"))
+    doms = {c["domain"]: c for c in a["checks"]}
+    assert "pretrend_power" in doms and "precision" in doms
+    prec = doms["precision"]["inputs"]
+    assert prec["mie"] > 0 and prec["mie_rule"] and prec["mie"] == pytest.approx(t["threshold"])
+    for c in a["checks"]:  # reasons whole: every downgrade's reason appears in full
+        if c["severity"] < 0:
+            assert any(r.endswith(c["reason"]) for r in a["reasons"])
+    if single_unit:
+        assert {"pre_fit", "donor_similarity", "effective_donors", "hull", "loo_stability"} <= set(doms)
+    assert isinstance(a["diagnostics"]["warnings"], list)
+
+
+def test_cli_single_country_json_has_the_issue12_keys(capsys):
+    assert main(["assess", "--intervention", "rti_law", "--measures", "wgi.cc", "--country", "CHL", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    a = doc["assessments"][0]
+    _issue12_keys(a, single_unit=True)
+    assert a["headline"].startswith("Insufficient evidence on whether Chile's 2008 RTI law changed WGI Control of "
+                                    "Corruption") or "Chile's 2008 RTI law" in a["headline"]
+    pf = next(c for c in a["checks"] if c["domain"] == "pre_fit")["inputs"]
+    assert pf["cross_unit_sd"] == pytest.approx(1.0, abs=0.02)  # WGI: SD 1 across countries each year
 
 
 @pytest.mark.parametrize("argv", [

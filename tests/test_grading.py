@@ -54,9 +54,12 @@ def rubric_copy(tmp_path):
         (lambda: ck.check_baseline_equivalence(0.1, adjusted=True, unit_fe=False), 0, "with adjustment"),
         (lambda: ck.check_baseline_equivalence({"y": 0.02, "gdp": -0.4}, adjusted=True, unit_fe=False), -1, "on gdp"),
         (lambda: ck.check_baseline_equivalence(0.03, adjusted=False, unit_fe=False), 0, "max |g|=0.03"),
-        (lambda: ck.check_precision(-0.1, 0.3, 0.2), -1, "contains both 0"),
+        (lambda: ck.check_precision(-0.1, 0.3, 0.2), -1, "includes an important increase"),
+        (lambda: ck.check_precision(-0.3, 0.3, 0.2), -2, "both directions"),
+        (lambda: ck.check_precision(0.1, 0.7, 0.2, estimate=0.4), -1, "smaller than the MIE 0.2"),
+        (lambda: ck.check_precision(-0.1, 0.15, 0.2), 0, "within ±MIE"),
         (lambda: ck.check_precision(-1.0, 1.0, 0.2), -2, "x MIE (>4.0)"),
-        (lambda: ck.check_precision(0.25, 0.6, 0.2), 0, "informative"),
+        (lambda: ck.check_precision(0.25, 0.6, 0.2), 0, "excludes effects smaller than the MIE"),
         (lambda: ck.check_multiplicity(0.01, 0.08), -1, "not after romano-wolf"),
         (lambda: ck.check_multiplicity(0.01, 0.03), 0, "raw p=0.01"),
         (lambda: ck.check_indirectness(proxy_outcome=True), -1, "proxy"),
@@ -172,6 +175,7 @@ def test_thresholds_come_from_the_rubric_file(rubric_copy):
     assert grade("cs", [], rubric=path).grade == "Limited"
     # severity of a rule and the MIE width multiple
     edit(lambda d: d["checks"]["precision"].__setitem__("max_width_mie", 20))
+    edit(lambda d: d["checks"]["precision"].__setitem__("crosses_both_severity", -1))
     assert ck.check_precision(-1, 1, 0.2, rubric=path).severity == -1
     edit(lambda d: d.__setitem__("version", "9.9.9"))
     assert grade("cs", [], rubric=path).rubric_version == "9.9.9"

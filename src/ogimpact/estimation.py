@@ -339,6 +339,7 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
         diag["n_dropped"] = int(diag.get("n_dropped", 0)) + n_cl
         diag["n_dropped_missing_cluster"] = int(diag.get("n_dropped_missing_cluster", 0)) + n_cl
         res = res.replace(diagnostics=diag)
+    fit_warnings += pretrend_conflict(res)
     res = res.replace(diagnostics={**res.diagnostics,
                                    "warnings": collect_warnings(panel, res.diagnostics, fit_warnings, design=design)})
     if design in COHORT_DESIGNS:
@@ -350,6 +351,25 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     if notes:
         res = res.replace(options={**res.options, "panel": notes})
     return res
+
+
+def pretrend_conflict(res, alpha: float = 0.05) -> list[dict]:
+    """``pretrend_conflict`` when the headline is significant at ``alpha`` while the design's own
+    pre-trend test (``diagnostics.pretrend_wald_p``) rejects parallel trends at ``alpha`` (issue 12:
+    conflicts are said next to the number)."""
+    import math
+
+    p_pre = (res.diagnostics or {}).get("pretrend_wald_p")
+    p = res.p_value
+    try:
+        p_pre, p = float(p_pre), float(p)
+    except (TypeError, ValueError):
+        return []
+    if not (math.isfinite(p_pre) and math.isfinite(p)) or not (p < alpha and p_pre < alpha):
+        return []
+    return [warning_entry("pretrend_conflict",
+                          f"the headline estimate {res.estimate:.4g} is significant (p = {p:.2g}) but the pre-trend "
+                          f"test rejects parallel trends (p = {p_pre:.2g} < {alpha:g}); read it with caution")]
 
 
 #: design notes (strings in a design's ``diagnostics.warnings``) get this code when no better one is known

@@ -140,7 +140,8 @@ def _from_sensitivity(doc: Mapping) -> PubTable:
         rows.append({"Restriction": f"{key} = {_fmt(r.get('m'), 2)}",
                      "95% robust CI": f"[{_fmt(r.get('ci_low'), d)}, {_fmt(r.get('ci_high'), d)}]"})
     bd = doc.get("breakdown")
-    note = f"Breakdown value {key} = {_fmt(bd, 2)}." if _num(bd) is not None else "No breakdown on the grid."
+    note = f"Breakdown value {key} = {_fmt(bd, 2)}." if _num(bd) is not None else (
+        f"Breakdown {doc['breakdown_note']}." if doc.get("breakdown_note") else "No breakdown on the grid.")
     return PubTable(pd.DataFrame(rows), title="HonestDiD sensitivity (Rambachan & Roth 2023)", notes=(note,))
 
 

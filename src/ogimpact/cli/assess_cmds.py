@@ -21,7 +21,10 @@ def register(subparsers) -> None:
             "TWFE event study) with parallel-trends (pre-test + HonestDiD breakdown), few-clusters, consistency, "
             "precision and multiplicity checks. With --country: synthetic control (+ in-space placebos), SDID, "
             "ITS and the country's CS cohort. Grades (High, Moderate, Low, Very low, Insufficient) follow the "
-            "versioned rubric grading.yaml; every grade lists its reasons. A transparent summary, not a verdict."
+            "versioned rubric grading.yaml; every grade says what it is about (an effect of at least the minimum "
+            "important effect, or no effect larger than it), lists its reasons in full and opens with a quotable "
+            "headline; conflicts (failed pre-test, estimators of opposite sign, fragile donor pool) are printed as "
+            "WARNING lines next to it. A transparent summary, not a verdict."
         ),
     )
     p.add_argument("--intervention", required=True, metavar="ID", help="registry intervention id")
@@ -32,7 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--variant", metavar="V", help="timing variant of the intervention")
     p.add_argument("--seed", type=int, default=0, help="seed of every random step [0]")
     p.add_argument("--mie", metavar="M|ID=M,...",
-                   help="minimum important effect in outcome units: one value, or per measure (wgi.cc=0.1,...)")
+                   help="minimum important effect in outcome units: one value, or per measure (wgi.cc=0.1,...) "
+                        "[each measure's default: max(0.2 x cross-country SD, median published SE)]")
     p.add_argument("--json", action="store_true", help="print the assessment JSON")
     p.set_defaults(func=run)
 

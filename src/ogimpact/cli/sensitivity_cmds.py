@@ -25,7 +25,8 @@ def register(subparsers) -> None:
             "Rambachan & Roth (2023) sensitivity analysis as R HonestDiD: relative magnitudes Delta^RM(Mbar) "
             "with the conditional-least-favourable hybrid (C-LF) confidence set, or smoothness Delta^SD(M) with "
             "the optimal fixed-length CI (FLCI). The target is l'tau_post [the first post period]. "
-            "'breakdown' is the smallest grid value whose robust CI contains 0 (null if none)."
+            "'breakdown' is the smallest grid value whose robust CI contains 0 (null if none, and null with "
+            "'breakdown_note' = 'not applicable: ...' when the original CI already covers 0)."
         ),
     )
     p.add_argument("--event-study", required=True, metavar="FILE.json",

@@ -9,6 +9,11 @@ names in ``diagnostics``:
   (ddof = 1); ``pre_rmspe_ratio_se`` -- over the measure's mean published standard error,
   when the caller has one;
 * ``effective_donors`` -- ``1 / sum w^2`` (the inverse Herfindahl index of the donor weights);
+* ``donor_distance`` -- ``sqrt(sum_j w_j mean_t (x_1t - x_jt)^2)``: the weighted root mean squared
+  pre-period distance of each donor to the treated unit (in outcome units), the outcome analogue
+  of Abadie & L'Hour's (2021, *JASA* 116, 1817-1834) interpolation-bias penalty: small when the
+  weight sits on donors that are each close to the treated unit, large when far-apart donors
+  average out to it;
 * ``outside_hull`` -- whether the treated unit's pre-period outcome path lies outside the
   convex hull of the donors' paths: the linear programme ``X0 w = x1, w >= 0, sum w = 1`` is
   infeasible (HiGHS, with a feasibility tolerance relative to the outcome's scale).
@@ -37,15 +42,26 @@ def outside_hull(X0: np.ndarray, x1: np.ndarray, *, rtol: float = 1e-7) -> bool:
     return bool(res.fun > rtol * T)
 
 
+def _donor_distance(x1: np.ndarray, X0: np.ndarray, w: np.ndarray, level_free: bool) -> float:
+    if level_free:
+        x1, X0 = x1 - x1.mean(), X0 - X0.mean(axis=0)
+    return float(np.sqrt(np.sum(w * np.mean((X0 - x1[:, None]) ** 2, axis=0))))
+
+
 def fit_diagnostics(x1_pre: np.ndarray, X0_pre: np.ndarray, w: np.ndarray, gap_pre: np.ndarray,
-                    *, measure_se: float | None = None) -> dict:
-    """The fit and interpolation diagnostics of one single-unit fit (see the module docstring)."""
+                    *, measure_se: float | None = None, level_free: bool = False) -> dict:
+    """The fit and interpolation diagnostics of one single-unit fit (see the module docstring).
+
+    ``level_free`` (SDID, whose unit effects absorb level differences): ``donor_distance`` is
+    computed on paths demeaned over the pre-period.
+    """
     rmspe = float(np.sqrt(np.mean(gap_pre ** 2)))
     sd = float(np.std(x1_pre, ddof=1)) if len(x1_pre) > 1 else float("nan")
     w = np.asarray(w, float)
     out = {
         "pre_rmspe_ratio_sd": rmspe / sd if sd > 0 else float("nan"),
         "effective_donors": float(1.0 / np.sum(w ** 2)),
+        "donor_distance": _donor_distance(np.asarray(x1_pre, float), np.asarray(X0_pre, float), w, level_free),
         "outside_hull": outside_hull(X0_pre, x1_pre),
     }
     if measure_se is not None and measure_se > 0:

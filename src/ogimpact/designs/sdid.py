@@ -583,7 +583,7 @@ def fit_sdid(
     }
     from .sc_diagnostics import fit_diagnostics  # fit/interpolation measures shared with synth (CONTRACT 0.2)
 
-    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0]))
+    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0], level_free=True))
     return Estimate(
         design="sdid", outcome=panel.outcome, estimate=tau, se=se, alpha=alpha, df=None,
         n_obs=int(Y.size), n_units=N0 + N1, n_clusters=None, n_treated_units=N1,

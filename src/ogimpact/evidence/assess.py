@@ -72,6 +72,18 @@ class Assessment:
     def reasons(self) -> tuple[str, ...]:
         return self.graded.reasons
 
+    @property
+    def grade_target(self) -> dict | None:
+        """What the grade is about: ``{kind: effect|no_effect, threshold, text}``."""
+        return self.graded.grade_target
+
+    @property
+    def headline_text(self) -> str:
+        """The quotable sentence of this finding (:mod:`ogimpact.evidence.headline`)."""
+        from .headline import headline_for
+
+        return headline_for(self)
+
     def to_dict(self) -> dict:
         """``{measure, country, designs, checks, grade, reasons, ...}`` (CONTRACT.md ``assess --json``)."""
         g = self.graded
@@ -80,7 +92,9 @@ class Assessment:
             "designs": list(self.designs), "checks": [c.to_dict() for c in self.checks],
             "grade": g.grade, "reasons": list(g.reasons), "score": g.score, "design_kind": g.design,
             "design_label": g.design_label, "sms": g.sms, "base": g.base, "upgrade": g.upgrade, "cap": g.cap,
-            "domain_totals": dict(g.domain_totals), "wwc_label": g.wwc_label, "headline": self.headline,
+            "domain_totals": dict(g.domain_totals), "wwc_label": g.wwc_label, "headline": self.headline_text,
+            "headline_estimate": self.headline, "grade_target": self.grade_target,
+            "diagnostics": {"warnings": [dict(w) for w in g.warnings]},
             "sensitivity": self.sensitivity, "context_williamson_eisen": self.context, "notes": dict(self.notes),
             "rubric_version": g.rubric_version, "grading_yaml_sha": g.rubric_sha256,
         })
@@ -96,11 +110,21 @@ class AssessmentTable:
 
     def to_dict(self) -> dict:
         rub = load_rubric(self.options.get("rubric"))
-        return json_safe({"intervention": self.intervention,
+        return json_safe({"intervention": self.intervention, "headline": self.headline_text,
                           "assessments": [a.to_dict() for a in self.assessments],
                           "rubric": {"name": rub.data.get("rubric"), "version": rub.version,
                                      "grading_yaml_sha": rub.sha256},
                           "options": {k: v for k, v in self.options.items() if k != "rubric"}})
+
+    @property
+    def headline_text(self) -> str:
+        """One sentence for the whole table (:func:`ogimpact.evidence.headline.report_sentence`)."""
+        from .headline import report_sentence
+
+        c = self.options.get("country")
+        year = next((a.notes.get("treat_time") for a in self.assessments if a.notes.get("treat_time")), None)
+        return report_sentence([{"grade": a.grade, "headline": a.headline_text} for a in self.assessments],
+                               intervention=self.intervention, country=c, year=year)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per finding: measure, country, grade, score, headline estimate and CI, designs run."""
@@ -118,13 +142,15 @@ class AssessmentTable:
         """Human-readable table with each grade's reasons."""
         rub = load_rubric(self.options.get("rubric"))
         lines = [f"Evidence assessment: {self.intervention} (rubric {rub.data.get('rubric')} v{rub.version}, "
-                 f"sha256 {rub.sha256[:12]})"]
+                 f"sha256 {rub.sha256[:12]})", self.headline_text]
         f = self.to_frame()
         if not f.empty:
             with pd.option_context("display.width", 160, "display.max_columns", 20):
                 lines.append(f.drop(columns=["not_run"]).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         for a in self.assessments:
             lines.append(f"\n{a.measure}{' / ' + a.country if a.country else ''}: {a.grade} ({a.graded.score}/4)")
+            lines.append(f"  {a.headline_text}")
+            lines.extend(f"  WARNING {w['code']}: {w['message']}" for w in a.graded.warnings)
             lines.extend(f"  {r}" for r in a.reasons)
             for d in a.designs:
                 if not ok(d):

@@ -28,9 +28,12 @@ import numpy as np
 from scipy import stats
 
 from ..results import EventStudy
-from .checks import (CheckResult, check_consistency, check_few_clusters, check_multiplicity,
-                     check_parallel_trends, check_placebo, check_precision, is_large_effect)
+from .checks import (CheckResult, check_consistency, check_few_clusters, check_parallel_trends, check_placebo, check_precision, grade_target, is_large_effect)
+from .design_checks import (check_donor_similarity, check_effective_donors, check_hull, check_loo_stability,
+                            check_pre_fit, check_pretrend_power, not_applicable)
 from .grading import Grade, grade, load_rubric
+from .family import _multiplicity, family_adjust  # noqa: F401 - re-exported (assess, assess_map import them here)
+from .mie import MIE, measure_scale, resolve_mie
 
 __all__ = ["MBAR_GRID", "RW_DRAWS", "WINDOW", "ok", "headline_of", "grade_staggered", "grade_country", "insufficient",
            "parallel_trends", "family_adjust"]
@@ -112,13 +115,49 @@ def _pretest_power(es: EventStudy, mie: float | None, alpha: float) -> float | N
     return float(stats.ncx2.sf(stats.chi2.ppf(1 - alpha, k), k, lam))
 
 
+def _msg(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _df2(doc: Mapping | None) -> float | None:
+    """G - 1: the denominator of the grader's pre-test F(q, G - 1), one convention for every design (D16)."""
+    G = _f((doc or {}).get("n_clusters")) or _f((doc or {}).get("n_units"))
+    return None if G is None or G < 2 else G - 1
+
+
+def _horizon(doc: Mapping | None) -> int | None:
+    h = ((doc or {}).get("options") or {}).get("horizon")
+    try:
+        return None if h is None else int(h)
+    except (TypeError, ValueError):
+        return None
+
+
 def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | None = None, seed: int = 0,
-                    rubric=None) -> tuple[CheckResult, dict | None]:
+                    rubric=None, estimate: float | None = None, target: Mapping | None = None,
+                    horizon: int | None = None) -> tuple[CheckResult, dict | None]:
     """Parallel-trends check of a staggered finding and its HonestDiD summary.
 
     The event study is the first of CS (universal base) and Sun–Abraham that
     ran; without one the robust estimator's own pre-test p (CS varying-base or
-    imputation) is used and M̄* is not computed.
+    imputation) is used and M̄* is not computed.  See :func:`parallel_trends_checks`
+    for the pre-test power check that goes with it.
+    """
+    pt, _, sens = parallel_trends_checks(docs, window=window, mie=mie, seed=seed, rubric=rubric, estimate=estimate,
+                                         target=target, horizon=horizon)
+    return pt, sens
+
+
+def parallel_trends_checks(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | None = None, seed: int = 0,
+                           rubric=None, estimate: float | None = None, target: Mapping | None = None,
+                           horizon: int | None = None) -> tuple[CheckResult, CheckResult, dict | None]:
+    """``(parallel_trends, pretrend_power, sensitivity)`` of a staggered finding.
+
+    Parallel trends is assessed for every finding, null or not: the joint pre-test, the
+    largest pre-period coefficient against |estimate| (effect target) or the MIE (no-effect
+    target), and the HonestDiD breakdown M̄* — "not applicable" (never a number) when the
+    target's CI already covers 0.  The power check is Roth's (2022) linear trend on the same
+    event study (:func:`ogimpact.evidence.design_checks.check_pretrend_power`).
     """
     src = next((n for n in ("cs", "sun-abraham") if _universal(n, docs.get(n))), None)
     extra: dict[str, Any] = {"window": list(window), "breakdown_grid": list(MBAR_GRID)}
@@ -126,12 +165,14 @@ def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | 
     p = power = mbar = None
     sens = None
     es = None
+    ref_kind = "MIE" if (target or {}).get("kind") == "no_effect" else "estimate"
+    reference = _f(mie) if ref_kind == "MIE" else (None if _f(estimate) is None else abs(_f(estimate)))
     if src is not None:
         extra["source"] = f"{src} event study"
         try:
             es = _window_es(docs[src], window)
         except Exception as exc:  # noqa: BLE001
-            why = f"the {src} event study is unusable ({' '.join(str(exc).split())[:160]})"
+            why = f"the {src} event study is unusable ({_msg(exc)})"
     else:
         why = "no universal-base robust event study (CS with base='universal' or Sun–Abraham) for HonestDiD"
         cs = docs.get("cs")
@@ -143,10 +184,11 @@ def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | 
             except Exception:  # noqa: BLE001
                 pre_es = None
             if pre_es is not None:
-                wald = pre_es.pretrend_wald()
+                wald = pre_es.pretrend_wald(df2=_df2(cs))
                 p = wald["p_value"]
                 extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
                              pre_event_times=[e for e in pre_es.event_times if e < 0])
+                extra["max_abs_pre"] = float(np.max(np.abs(pre_es.estimates[pre_es.pre]))) if pre_es.pre.any() else None
         if p is None:
             for name in ROBUST:
                 d = docs.get(name)
@@ -154,14 +196,20 @@ def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | 
                     p = d["diagnostics"]["pretrend_wald_p"]
                     extra["source"] = f"{name} pre-test (diagnostics.pretrend_wald_p)"
                     break
+    pw_check = None
     if es is not None:
-        wald = es.pretrend_wald()
+        wald = es.pretrend_wald(df2=_df2(docs[src]))
         p = wald["p_value"]
-        extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"],
+        extra.update(pretest_stat=wald["stat"], pretest_df=wald["df"], pretest_test=wald.get("test"),
                      pre_event_times=[e for e in es.event_times if e < 0])
+        if es.pre.any():
+            extra["max_abs_pre"] = float(np.max(np.abs(es.estimates[es.pre])))
         power = _pretest_power(es, mie, 0.05)
         if power is not None:
             extra["pretest_power_against"] = f"linear trend reaching the MIE ({mie}) at event time 0"
+        pw_check = check_pretrend_power(es.event_times, es.estimates, es.vcov, estimate=estimate, target=target,
+                                        mie=mie, ref=-1, horizon=horizon, rubric=rubric)
+        pw_check = replace(pw_check, inputs={**pw_check.inputs, "source": extra["source"]})
         try:
             from ..inference.sensitivity import honest_did
         except ImportError as exc:
@@ -174,8 +222,8 @@ def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | 
                 lo0, hi0 = h.original["ci_low"], h.original["ci_high"]
                 extra["target"] = f"average effect over event times 0..{max(es.event_times)}"
                 if lo0 <= 0 <= hi0:
-                    why = ("not applicable: the target effect is not significant even under exact parallel "
-                           f"trends (CI [{lo0:.3g}, {hi0:.3g}])")
+                    why = (f"not applicable: the CI already covers 0 (CI [{lo0:.3g}, {hi0:.3g}] under exact parallel "
+                           "trends), so there is no significance to break down")
                 elif h.breakdown is None:
                     mbar = float(max(MBAR_GRID))
                     extra["breakdown_note"] = f"every robust interval on the grid excludes 0: M̄* >= {mbar}"
@@ -183,89 +231,44 @@ def parallel_trends(docs: Mapping[str, Mapping], *, window=WINDOW, mie: float | 
                     mbar = float(h.breakdown)
                     extra["breakdown_note"] = "first grid value whose robust interval covers 0"
             except Exception as exc:  # noqa: BLE001
-                why = f"HonestDiD failed ({' '.join(str(exc).split())[:160]})"
-    c = check_parallel_trends(p, mbar, pretest_power=power, rubric=rubric)
+                why = f"HonestDiD failed ({_msg(exc)})"
+    if pw_check is None:
+        pw_check = check_pretrend_power(None, None, None, estimate=estimate, target=target, mie=mie, rubric=rubric)
+        pw_check = replace(pw_check, reason=pw_check.reason + (
+            f" ({why})" if why and not why.startswith("not applicable") else ""))
+    c = check_parallel_trends(p, mbar, pretest_power=power, max_pre=extra.get("max_abs_pre"), reference=reference,
+                              reference_kind=ref_kind, breakdown_note=why, rubric=rubric)
     if why:
         extra["breakdown_note"] = why
-        c = replace(c, reason=c.reason.replace("breakdown M̄* not computed", f"breakdown M̄* not computed: {why}"))
-    return replace(c, inputs={**c.inputs, **extra}), sens
-
-
-# ------------------------------------------------------------------ multiplicity
-def _romano_wolf_family(names: list, arr: np.ndarray, joint: Mapping | None, *, B: int, seed: int
-                        ) -> tuple[dict | None, str]:
-    """Romano–Wolf over the members with a p-value, or ``(None, why not)``."""
-    from ..inference.multiplicity import romano_wolf_multiplier
-
-    members = [n for n, p in zip(names, arr) if np.isfinite(p)]
-    if len(members) < 2:
-        return None, "not assessed: fewer than two outcomes of the family have a p-value"
-    if not joint:
-        return None, "not available: no jointly drawn bootstrap statistics across the family"
-    missing = [m for m in members if not (joint.get(m) and _f(joint[m].get("estimate")) is not None
-                                          and (_f(joint[m].get("se")) or 0) > 0)]
-    if missing:
-        return None, (f"not available: the CS headline ATT (with its influence function) is missing for {missing}, "
-                      "so the family cannot be bootstrapped jointly")
-    try:
-        r = romano_wolf_multiplier([joint[m] for m in members], [float(joint[m]["estimate"]) for m in members],
-                                   [float(joint[m]["se"]) for m in members], B=int(B), seed=seed)
-    except Exception as exc:  # noqa: BLE001 - recorded, Holm is used instead
-        return None, f"failed: {' '.join(str(exc).split())[:200]}"
-    rw = {"method": "romano-wolf", "family": list(names), "members": members,
-          "p_raw": {m: float(p) for m, p in zip(names, arr) if np.isfinite(p)},
-          "p_adjusted": dict(zip(members, r["p_adjusted"].tolist())),
-          "p_boot": dict(zip(members, r["p_boot"].tolist())), "t": dict(zip(members, r["t"].tolist())),
-          "B": r["B"], "seed": r["seed"], "weights": r["weights"], "n_units": r["n_labels"],
-          "statistic": "CS headline ATT / analytic influence-function SE (two-sided)",
-          "bootstrap": "multiplier bootstrap of the CS influence functions, one weight per unit shared across "
-                       "the measures (Callaway & Sant'Anna 2021 s.4; Romano & Wolf 2005 step-down)"}
-    return rw, "used by the check"
-
-
-def family_adjust(p_raw: Mapping[str, float | None], *, joint: Mapping[str, Mapping] | None = None,
-                  B: int = 999, seed: int = 0) -> dict:
-    """Romano–Wolf, Holm and Benjamini–Hochberg adjusted p across the declared family of measures.
-
-    Parameters
-    ----------
-    p_raw : ``{measure: headline p}`` in the declared order (the family).
-    joint : ``{measure: {"influence", "influence_scale", "estimate", "se"}}`` — the CS headline ATT of
-        each measure with its per-unit influence function (``fit_cs(keep_influence=True)``).  When every
-        member with a p-value has one, :func:`ogimpact.inference.multiplicity.romano_wolf_multiplier`
-        (B draws, ``seed``) gives the Romano–Wolf adjusted p the check uses; otherwise Holm (also
-        family-wise) is used and the reason is recorded.
-    B, seed : bootstrap draws and seed of the Romano–Wolf multiplier bootstrap.
-    """
-    from ..inference.multiplicity import adjust_pvalues
-
-    names = list(p_raw)
-    arr = np.array([np.nan if _f(p_raw[n]) is None else float(p_raw[n]) for n in names])
-    holm = adjust_pvalues(arr, "holm") if len(arr) else arr
-    bh = adjust_pvalues(arr, "bh") if len(arr) else arr
-    rw, note = _romano_wolf_family(names, arr, joint, B=B, seed=seed)
-    return {"family": names, "size": int(np.isfinite(arr).sum()), "p_raw": dict(zip(names, arr.tolist())),
-            "holm": dict(zip(names, holm.tolist())), "bh": dict(zip(names, bh.tolist())),
-            "romano_wolf": rw, "romano_wolf_note": note, "check_uses": "romano-wolf" if rw else "holm"}
-
-
-def _multiplicity(measure: str, fam: Mapping | None, rubric) -> CheckResult:
-    if not fam or fam.get("size", 0) < 2:
-        c = check_multiplicity(None, None, method="holm", rubric=rubric)
-        return replace(c, reason=f"not assessed: fewer than two outcomes of the family ({len((fam or {}).get('family', [measure]))} declared) have a p-value",
-                       inputs={**c.inputs, "family": list((fam or {}).get("family", [measure]))})
-    rw = fam.get("romano_wolf") or None
-    raw, p_holm = fam["p_raw"].get(measure), fam["holm"].get(measure)
-    p_rw = (rw.get("p_adjusted") or {}).get(measure) if rw else None
-    method, adj = ("romano-wolf", p_rw) if _f(p_rw) is not None else ("holm", p_holm)
-    c = check_multiplicity(_f(raw), _f(adj), method=method, rubric=rubric)
-    return replace(c, inputs={**c.inputs, "p_holm": _f(p_holm), "p_bh": _f(fam["bh"].get(measure)),
-                              "family": list(fam["family"]), "romano_wolf": rw,
-                              "romano_wolf_note": fam.get("romano_wolf_note")})
+    return replace(c, inputs={**c.inputs, **extra}), pw_check, sens
 
 
 def _ci_row(doc: Mapping) -> dict:
     return {k: _f(doc.get(k)) for k in ("estimate", "se", "ci_low", "ci_high")}
+
+
+def _mie_of(mie, measure: str, pre_sd, rubric) -> MIE | None:
+    try:
+        return resolve_mie(mie, measure, pre_sd=pre_sd, rubric=rubric)
+    except Exception:  # noqa: BLE001 - a bad declared MIE is rejected upstream; nothing to resolve here
+        return None
+
+
+def _precision(doc: Mapping | None, m: MIE | None, rubric, source: str | None, *,
+               estimate: float | None = None) -> CheckResult:
+    """Precision of ``doc``'s CI; the target follows ``estimate`` (the headline's) when given."""
+    d = doc or {}
+    pr = check_precision(_f(d.get("ci_low")), _f(d.get("ci_high")), None if m is None else m.value,
+                         estimate=_f(d.get("estimate")) if estimate is None else estimate,
+                         mie_rule=None if m is None else m.rule,
+                         mie_inputs=None if m is None else dict(m.inputs), rubric=rubric)
+    return replace(pr, inputs={**pr.inputs, "source": source})
+
+
+def _conflicts(checks, head: Mapping, rubric) -> list[dict]:
+    from .headline import conflict_warnings
+
+    return conflict_warnings(checks, head)
 
 
 # ------------------------------------------------------------------ staggered
@@ -273,18 +276,24 @@ def grade_staggered(
     docs: Mapping[str, Mapping],
     *,
     measure: str,
-    mie: float | None = None,
+    mie: float | MIE | None = None,
     pre_sd: float | None = None,
     family: Mapping | None = None,
     wcb: Mapping | None = None,
     window=WINDOW,
     seed: int = 0,
     rubric=None,
+    horizon: int | None = None,
 ) -> tuple[tuple[CheckResult, ...], Grade, dict | None, dict | None]:
     """Checks and grade of a cross-country finding; returns ``(checks, grade, headline, sensitivity)``.
 
     ``docs`` maps design name (cs, sun-abraham, imputation, event-study / twfe)
     to result JSON; ``wcb`` is a static-TWFE result JSON with ``wild_bootstrap``.
+    ``mie`` is the declared minimum important effect (a number or an
+    :class:`~ogimpact.evidence.mie.MIE`); without one the measure's default
+    (:mod:`ogimpact.evidence.mie`) is used, so precision is judged for every
+    result.  ``horizon`` is the estimand's last event time [the headline
+    design's ``options.horizon``, else every post period of the window].
     """
     primary = next((n for n in ROBUST if ok(docs.get(n))), None)
     twfe_name = next((n for n in ("event-study", "twfe") if ok(docs.get(n))), None)
@@ -293,12 +302,18 @@ def grade_staggered(
                                 rubric=rubric), None, None
     head_name = primary or twfe_name
     head = docs[head_name]
+    m = _mie_of(mie, measure, pre_sd, rubric)
+    mv = None if m is None else m.value
+    est = _f(head.get("estimate"))
+    target = grade_target(est, mv)
+    horizon = _horizon(head) if horizon is None else horizon
     checks: list[CheckResult] = []
-    pt, sens = parallel_trends(docs, window=window, mie=mie, seed=seed, rubric=rubric)
+    pt, pw, sens = parallel_trends_checks(docs, window=window, mie=mv, seed=seed, rubric=rubric, estimate=est,
+                                          target=target, horizon=horizon)
     if primary is None:
         # only the TWFE event study: its own pre-test
         pt = check_parallel_trends((head.get("diagnostics") or {}).get("pretrend_wald_p"), None, rubric=rubric)
-    checks.append(pt)
+    checks += [pt, pw]
     p_crve, p_wcb, wcb_note = _f(head.get("p_value")), None, None
     if wcb is not None and ok(wcb) and wcb.get("wild_bootstrap"):
         p_crve, p_wcb = _f(wcb.get("p_value")), _f(wcb["wild_bootstrap"].get("p_value"))
@@ -310,69 +325,127 @@ def grade_staggered(
     tw = {"estimate": _f(docs[twfe_name].get("estimate"))} if twfe_name else None
     cons = check_consistency(robust, twfe=tw, rubric=rubric)
     checks.append(replace(cons, inputs={**cons.inputs, "twfe_design": twfe_name}))
-    pr = check_precision(_f(head.get("ci_low")), _f(head.get("ci_high")), mie, rubric=rubric)
-    checks.append(replace(pr, inputs={**pr.inputs, "source": head_name}))
+    pr = _precision(head, m, rubric, head_name)
+    checks.append(pr)
     checks.append(_multiplicity(measure, family, rubric))
     kind = head_name if primary else "event-study"
-    large = is_large_effect(_f(head.get("estimate")), pre_sd, rubric=rubric)
-    g = grade(kind, checks, large_effect=large, rubric=rubric)
-    hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large)}
+    large = is_large_effect(est, pre_sd, rubric=rubric)
+    target = pr.inputs.get("target") or target
+    hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large),
+          "mie": None if m is None else m.to_dict(), "horizon": horizon}
+    g = grade(kind, checks, large_effect=large, rubric=rubric, target=target,
+              warnings=_conflicts(checks, hl, rubric))
     return tuple(checks), g, hl, sens
 
 
 # ------------------------------------------------------------------ single country
+def _top_donor(doc: Mapping) -> str | None:
+    w = [r for r in (doc.get("weights") or []) if _f(r.get("weight")) is not None]
+    if not w:
+        return None
+    r = max(w, key=lambda r: float(r["weight"]))
+    return f"{r.get('unit')} (weight {float(r['weight']):.2f})"
+
+
+def _single_unit_checks(doc: Mapping | None, name: str | None, *, scale, pre_sd, est, target, mv,
+                        rubric) -> list[CheckResult]:
+    """pre_fit, effective_donors, donor_similarity, hull, loo_stability of the weighting design."""
+    if doc is None:
+        why = "no synthetic-control-type design ran (ITS only)"
+        return [not_applicable(d, why) for d in ("pre_fit", "effective_donors", "donor_similarity", "hull",
+                                                  "loo_stability")]
+    dg = doc.get("diagnostics") or {}
+    sd = (scale.cross_unit_sd if scale is not None and scale.cross_unit_sd else None) or pre_sd
+    sd_src = "measure catalogue (median yearly cross-unit SD)" if scale is not None and scale.cross_unit_sd else \
+        "SD of the panel's untreated observations"
+    se = scale.median_se if scale is not None else None
+    out = [check_pre_fit(_f(dg.get("pre_rmspe")), cross_unit_sd=sd, own_sd_ratio=_f(dg.get("pre_rmspe_ratio_sd")),
+                         median_se=se, source=name, rubric=rubric),
+           check_effective_donors(_f(dg.get("effective_donors")), n_donors=dg.get("n_donors"),
+                                  top_donor=_top_donor(doc), rubric=rubric),
+           check_donor_similarity(_f(dg.get("donor_distance")), cross_unit_sd=sd, rubric=rubric),
+           check_hull(None if dg.get("outside_hull") is None else bool(dg.get("outside_hull")), rubric=rubric),
+           check_loo_stability(dg.get("loo_range"), estimate=est, target=target, mie=mv, rubric=rubric)]
+    return [replace(c, inputs={**c.inputs, "design": name, "cross_unit_sd_source": sd_src}) for c in out]
+
+
 def grade_country(
     docs: Mapping[str, Mapping],
     *,
     measure: str,
-    mie: float | None = None,
+    mie: float | MIE | None = None,
     pre_sd: float | None = None,
     family: Mapping | None = None,
     rubric=None,
 ) -> tuple[tuple[CheckResult, ...], Grade, dict | None]:
     """Checks and grade of a single-country finding; returns ``(checks, grade, headline)``.
 
-    ``docs``: ``synth``, ``sdid``, ``its`` result JSON and ``cs_cohort`` (the
-    country's cohort ATT).  The graded design is the first of synth, sdid, its
-    that ran.  ``pre_sd`` is the SD of the outcome over all units before
-    adoption (for the pre-RMSPE rule and the large-effect upgrade).  The
-    few-clusters rule is not applied: with one treated unit the synthetic
-    control's inference already is the in-space permutation (placebo check).
+    ``docs``: ``synth``, ``sdid``, ``its`` result JSON (and ``ascm`` when run) and
+    ``cs_cohort`` (the country's cohort ATT).  The graded design is the first of
+    synth, sdid, its that ran.  ``pre_sd`` is the SD of the outcome over all
+    units before adoption (the large-effect upgrade; the cross-unit SD of a
+    measure outside the catalogue).  Checks: placebo (in-space permutation),
+    the synthetic comparison (pre_fit, effective_donors, donor_similarity, hull,
+    loo_stability; Abadie 2021), agreement of SCM / ASCM / SDID / the CS cohort
+    (consistency), precision against the MIE (declared or the measure's
+    default), multiplicity; pretrend_power is not applicable (no pre-period
+    coefficients with a sampling covariance).  The few-clusters rule is not
+    applied: with one treated unit the inference is the in-space permutation.
     """
     head_name = next((n for n in COUNTRY_ORDER if ok(docs.get(n))), None)
     if head_name is None:
         return (), insufficient("no single-country design could be estimated (each design's reason is listed with it)",
                                 rubric=rubric), None
     head = docs[head_name]
+    m = _mie_of(mie, measure, pre_sd, rubric)
+    mv = None if m is None else m.value
+    try:
+        scale = measure_scale(measure, rubric=rubric)
+    except Exception:  # noqa: BLE001 - an unreadable source: the panel's own SD
+        scale = None
     checks: list[CheckResult] = []
-    syn, sd = docs.get("synth"), docs.get("sdid")
+    syn = docs.get("synth")
     if ok(syn):
         pl = syn.get("placebo") or {}
-        c = check_placebo(in_space_p=_f(pl.get("p_value")), n_donors=pl.get("n_placebos"),
-                          pre_rmspe=_f((syn.get("diagnostics") or {}).get("pre_rmspe")), outcome_sd=pre_sd,
-                          rubric=rubric)
+        c = check_placebo(in_space_p=_f(pl.get("p_value")), n_donors=pl.get("n_placebos"), rubric=rubric)
         c = replace(c, inputs={**c.inputs, "source": "synth"})
-    elif ok(sd):
-        c = check_placebo(pre_rmspe=_f((sd.get("diagnostics") or {}).get("pre_rmspe")), outcome_sd=pre_sd,
-                          rubric=rubric)
-        c = replace(c, inputs={**c.inputs, "source": "sdid (no in-space placebo)"})
     else:
         c = check_placebo(rubric=rubric)
+        c = replace(c, inputs={**c.inputs, "source": None})
     checks.append(c)
-    robust = {n: _ci_row(docs[n]) for n in ("synth", "sdid", "cs_cohort") if ok(docs.get(n))}
+    # the CI judged: the headline design's own, else the synthetic control's conformal CI (Chernozhukov,
+    # Wuthrich & Zhu 2021) when it ran, else the next design with one
+    cis = {n: docs[n] for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))}
+    conf = (syn or {}).get("conformal") if ok(syn) else None
+    if conf and _f(conf.get("ci_low")) is not None and _f(conf.get("ci_high")) is not None:
+        cis = {head_name: cis[head_name], "synth conformal": {"estimate": _f(syn.get("estimate")),
+                                                              "ci_low": conf["ci_low"], "ci_high": conf["ci_high"]},
+               **cis}
+    src = next((n for n, d in cis.items() if _f(d.get("ci_low")) is not None and _f(d.get("ci_high")) is not None),
+               None)
+    est = _f(head.get("estimate"))
+    pr = _precision(cis[src] if src else None, m, rubric, src, estimate=est)  # target: the headline's side
+    target = pr.inputs.get("target") or grade_target(est, mv)
+    weighting = next((n for n in ("synth", "ascm", "sdid") if ok(docs.get(n))), None)
+    checks += _single_unit_checks(docs.get(weighting) if weighting else None, weighting, scale=scale, pre_sd=pre_sd,
+                                  est=_f(docs[weighting].get("estimate")) if weighting else est, target=target, mv=mv,
+                                  rubric=rubric)
+    robust = {n: _ci_row(docs[n]) for n in ("synth", "ascm", "sdid", "cs_cohort") if ok(docs.get(n))}
     cons = check_consistency(robust, rubric=rubric)
     checks.append(cons)
-    src = next((n for n in (head_name, "sdid", "cs_cohort", "its") if ok(docs.get(n))
-                and _f(docs[n].get("ci_low")) is not None and _f(docs[n].get("ci_high")) is not None), None)
-    pr = check_precision(_f(docs[src].get("ci_low")) if src else None, _f(docs[src].get("ci_high")) if src else None,
-                         mie, rubric=rubric)
-    checks.append(replace(pr, inputs={**pr.inputs, "source": src}))
+    checks.append(pr)
+    checks.append(not_applicable("pretrend_power", "single-unit designs have no pre-period coefficients with a "
+                                 "sampling covariance; the pre-period is judged by pre_fit"))
     checks.append(_multiplicity(measure, family, rubric))
     info = {"n_donors": (head.get("diagnostics") or {}).get("n_donors")} if head_name == "synth" else None
-    large = is_large_effect(_f(head.get("estimate")), pre_sd, rubric=rubric)
-    g = grade(head_name, checks, large_effect=large, rubric=rubric, design_info=info)
+    large = is_large_effect(est, pre_sd, rubric=rubric)
     hl = {**headline_of(head_name, head), "pre_period_sd": pre_sd, "large_effect": bool(large),
-          "ci_source": src}
+          "ci_source": src, "mie": None if m is None else m.to_dict(), "horizon": _horizon(head)}
+    if src and src != head_name:
+        hl["ci"] = {"ci_low": _f(cis[src].get("ci_low")), "ci_high": _f(cis[src].get("ci_high")),
+                    "estimate": _f(cis[src].get("estimate"))}
+    g = grade(head_name, checks, large_effect=large, rubric=rubric, design_info=info, target=target,
+              warnings=_conflicts(checks, {**hl, **(hl.get("ci") or {}), "estimate": est}, rubric))
     return tuple(checks), g, hl
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "check_indirectness",
     "hedges_g",
     "is_large_effect",
+    "grade_target",
     "DOMAINS",
 ]
 
@@ -51,6 +52,12 @@ DOMAINS = (
     "precision",
     "multiplicity",
     "indirectness",
+    "pretrend_power",
+    "pre_fit",
+    "effective_donors",
+    "donor_similarity",
+    "hull",
+    "loo_stability",
 )
 
 
@@ -145,19 +152,33 @@ def check_parallel_trends(
     breakdown_mbar: float | None,
     *,
     pretest_power: float | None = None,
+    max_pre: float | None = None,
+    reference: float | None = None,
+    reference_kind: str = "estimate",
+    breakdown_note: str | None = None,
     rubric=None,
 ) -> CheckResult:
-    """Parallel trends: joint pre-test p and HonestDiD breakdown M̄* (relative magnitudes).
+    """Parallel trends: joint pre-test p, HonestDiD breakdown M̄* and the largest pre-period coefficient.
 
     p < ``pretest_alpha`` -> -1, waived when M̄* >= ``waive_if_breakdown_at_least``;
-    M̄* < ``breakdown_min`` -> -1.  ``pretest_power`` (Roth 2022) is recorded,
-    because passing a weak pre-test is not evidence of parallel trends.
+    M̄* < ``breakdown_min`` -> -1; the largest |pre-period coefficient| ``max_pre`` at least
+    ``max_pre_ratio`` x ``reference`` (|post estimate| for an effect target, the MIE for a
+    no-effect target: ``reference_kind``) -> -1, because a post-period violation that large
+    (M̄ = 1, Rambachan & Roth 2023) would produce, or hide, the whole effect.
+    ``breakdown_note`` says why M̄* is not a number (e.g. "not applicable: the CI already covers
+    0"); it is then never reported as one.  ``pretest_power`` is recorded (Roth 2022).
     """
     r, floor = _rules(rubric, "parallel_trends")
     p, m, pw = _num(pretest_p), _num(breakdown_mbar), _num(pretest_power)
+    mx, ref = _num(max_pre), _num(reference)
+    ratio_min = float(r.get("max_pre_ratio", 1.0))
     inputs = {"pretest_p": p, "breakdown_mbar": m, "pretest_power": pw, "pretest_alpha": r["pretest_alpha"],
-              "breakdown_min": r["breakdown_min"], "waive_if_breakdown_at_least": r["waive_if_breakdown_at_least"]}
-    if p is None and m is None:
+              "breakdown_min": r["breakdown_min"], "waive_if_breakdown_at_least": r["waive_if_breakdown_at_least"],
+              "max_abs_pre": mx, "max_pre_reference": ref, "max_pre_reference_kind": reference_kind,
+              "max_pre_ratio_min": ratio_min}
+    if breakdown_note:
+        inputs["breakdown"] = breakdown_note
+    if p is None and m is None and mx is None:
         return _not_assessed("parallel_trends", inputs, "no pre-trend test or breakdown M̄* (no pre-periods?)")
     parts: list[tuple[int | None, str]] = []
     if p is not None and p < r["pretest_alpha"]:
@@ -169,12 +190,23 @@ def check_parallel_trends(
     if m is not None and m < r["breakdown_min"]:
         parts.append((int(r["breakdown_severity"]), f"breakdown M̄*={_fmt(m)} (<{r['breakdown_min']})"))
     if m is None:
-        parts.append((0, "breakdown M̄* not computed"))
+        parts.append((None, f"breakdown M̄* {breakdown_note}") if breakdown_note and breakdown_note.startswith(
+            "not applicable") else (0, "breakdown M̄* not computed" + (f": {breakdown_note}" if breakdown_note else "")))
+    if mx is not None and ref is not None and ref > 0:
+        ratio = mx / ref
+        inputs["max_pre_ratio"] = ratio
+        what = "|post estimate|" if reference_kind == "estimate" else "the MIE"
+        if ratio >= ratio_min:
+            parts.append((int(r.get("max_pre_severity", -1)),
+                          f"largest pre-period coefficient |{_fmt(mx)}| = {_fmt(ratio)} x {what} {_fmt(ref)} "
+                          f"(>={ratio_min:g})"))
+        else:
+            parts.append((None, f"largest pre-period coefficient |{_fmt(mx)}| = {_fmt(ratio)} x {what}"))
     if pw is not None and pw < 0.5:
         parts.append((None, f"pre-test power {_fmt(pw)} is low: a passed pre-test is weak evidence"))
     ok = ", ".join(t for t in (f"pre-test p={_fmt(p)}" if p is not None else "",
                                f"breakdown M̄*={_fmt(m)}" if m is not None else "") if t)
-    return _finish("parallel_trends", parts, floor, inputs, ok)
+    return _finish("parallel_trends", parts, floor, inputs, ok or "parallel trends not contradicted")
 
 
 def check_few_clusters(
@@ -282,8 +314,9 @@ def check_consistency(
         The TWFE estimate: outside every robust CI -> flagged (heterogeneity
         bias; grade from the robust estimators only).
 
-    Rules: robust signs disagree -> -2; spread (max - min) > ``max_spread_se``
-    x the median robust SE -> -1.
+    Rules: robust signs disagree -> -2 (when ``sign_disagreement_requires_significant``, only if
+    some estimator's CI excludes 0: the signs of a null's noise carry no information); spread
+    (max - min) > ``max_spread_se`` x the median robust SE -> -1.
     """
     r, floor = _rules(rubric, "consistency")
     rows = {str(k): {kk: _num(vv) for kk, vv in dict(v).items()} for k, v in dict(robust or {}).items()}
@@ -296,7 +329,17 @@ def check_consistency(
     ses = np.array([v.get("se") for v in rows.values() if v.get("se") is not None], dtype=float)
     parts: list[tuple[int | None, str]] = []
     signs = set(np.sign(est[est != 0]).tolist())
-    if len(signs) > 1:
+    # a sign disagreement among nulls is noise: it counts when some estimator's CI excludes 0
+    # (estimators without a CI count as significant only when none has one)
+    cis = [(v.get("ci_low"), v.get("ci_high")) for v in rows.values()]
+    with_ci = [(lo, hi) for lo, hi in cis if lo is not None and hi is not None]
+    significant = any(lo > 0 or hi < 0 for lo, hi in with_ci) if with_ci else True
+    if not r.get("sign_disagreement_requires_significant", True):
+        significant = True
+    inputs["sign_disagreement"] = bool(len(signs) > 1 and significant)
+    if len(signs) > 1 and not significant:
+        parts.append((None, "signs differ but every CI covers 0 (no sign to disagree on)"))
+    if len(signs) > 1 and significant:
         parts.append((int(r["sign_disagreement_severity"]),
                       "robust estimators disagree in sign (" + ", ".join(f"{k} {_fmt(v['estimate'])}" for k, v in rows.items()) + ")"))
     if len(est) > 1 and len(ses):
@@ -367,28 +410,82 @@ def check_baseline_equivalence(
     return _finish("baseline_equivalence", parts, floor, inputs, ok)
 
 
-def check_precision(ci_low: float | None, ci_high: float | None, mie: float | None, *, rubric=None) -> CheckResult:
-    """Imprecision against a declared minimum important effect (MIE > 0):
-    CI width > ``max_width_mie`` x MIE -> -2; CI containing both 0 and +MIE
-    or -MIE -> -1."""
+def grade_target(estimate: float | None, mie: float | None) -> dict | None:
+    """What a grade is about (Core GRADE 2, Guyatt et al. 2025): the point estimate's side of the MIE.
+
+    |estimate| >= MIE -> ``{"kind": "effect", "threshold": MIE, "direction": "increase"|"decrease"}``:
+    "certainty that there is an effect of at least MIE"; otherwise ``"no_effect"``: "certainty that
+    there is no effect larger than MIE".  Without an MIE the target is a non-zero effect (threshold 0)
+    when the estimate is non-zero.
+    """
+    e, m = _num(estimate), _num(mie)
+    if e is None:
+        return None
+    direction = "increase" if e > 0 else "decrease" if e < 0 else None
+    if m is None or m <= 0:
+        return {"kind": "effect", "threshold": 0.0, "direction": direction,
+                "text": "certainty that there is an effect (no minimum important effect declared)"}
+    if abs(e) >= m:
+        return {"kind": "effect", "threshold": m, "direction": direction,
+                "text": f"certainty that there is an effect of at least {m:.3g} (an {direction})"
+                if direction == "increase" else f"certainty that there is an effect of at least {m:.3g} (a {direction})"}
+    return {"kind": "no_effect", "threshold": m, "direction": None,
+            "text": f"certainty that there is no effect larger than {m:.3g}"}
+
+
+def check_precision(ci_low: float | None, ci_high: float | None, mie: float | None, *, estimate: float | None = None,
+                    mie_rule: str | None = None, mie_inputs: Mapping | None = None, rubric=None) -> CheckResult:
+    """Imprecision against the minimum important effect (MIE > 0), Core GRADE 2 style.
+
+    The target (:func:`grade_target`, from ``estimate`` or the CI midpoint) is "an effect of at
+    least MIE" or "no effect larger than MIE".  Effect target: the CI crosses the MIE toward 0 ->
+    ``crosses_one_severity``; it also reaches -MIE on the other side -> ``crosses_both_severity``.
+    No-effect target: the CI crosses +MIE or -MIE -> ``crosses_one_severity``; both ->
+    ``crosses_both_severity``.  A CI wider than ``max_width_mie`` x MIE -> ``width_severity``.
+    ``inputs`` carry the MIE, its rule and the target.
+    """
     r, floor = _rules(rubric, "precision")
     lo, hi, m = _num(ci_low), _num(ci_high), _num(mie)
-    inputs = {"ci_low": lo, "ci_high": hi, "mie": m, "max_width_mie": r["max_width_mie"]}
+    inputs = {"ci_low": lo, "ci_high": hi, "mie": m, "mie_rule": mie_rule, "max_width_mie": r["max_width_mie"]}
+    if mie_inputs:
+        inputs["mie_inputs"] = dict(mie_inputs)
     if lo is None or hi is None:
         return _not_assessed("precision", inputs, "no confidence interval")
     if m is None:
         return _not_assessed("precision", inputs, "no minimum important effect declared for this outcome")
     if m <= 0:
         raise OgimpactError(f"the minimum important effect must be positive, not {m}; declare |MIE| in the outcome units.")
+    est = _num(estimate)
+    est = (lo + hi) / 2 if est is None else est
+    target = grade_target(est, m)
+    inputs["estimate"] = est
+    inputs["target"] = target
     width = hi - lo
     inputs["width_mie"] = width / m
+    one, both = int(r.get("crosses_one_severity", -1)), int(r.get("crosses_both_severity", -2))
     parts: list[tuple[int | None, str]] = []
+    ci = f"CI [{_fmt(lo)}, {_fmt(hi)}]"
+    if target["kind"] == "effect":
+        s = 1.0 if est > 0 else -1.0
+        near, far = (lo, hi) if s > 0 else (-hi, -lo)  # bounds on the side of the estimate
+        if near < m:
+            if near <= -m:
+                parts.append((both, f"{ci} reaches important effects in both directions (MIE {_fmt(m)})"))
+            else:
+                parts.append((one, f"{ci} includes effects smaller than the MIE {_fmt(m)}"
+                                   + (" and no effect" if near <= 0 else "")))
+    else:
+        up, down = hi >= m, lo <= -m
+        if up and down:
+            parts.append((both, f"{ci} includes important effects in both directions (beyond ±MIE {_fmt(m)})"))
+        elif up or down:
+            parts.append((one, f"{ci} includes an important {'increase' if up else 'decrease'} (beyond "
+                               f"{'+' if up else '-'}MIE {_fmt(m)})"))
     if width > r["max_width_mie"] * m:
         parts.append((int(r["width_severity"]), f"CI width {_fmt(width)} = {_fmt(width / m)} x MIE (>{r['max_width_mie']})"))
-    elif lo <= 0 <= hi and (lo <= m <= hi or lo <= -m <= hi):
-        parts.append((int(r["contains_zero_and_mie_severity"]),
-                      f"CI [{_fmt(lo)}, {_fmt(hi)}] contains both 0 and an important effect (MIE {_fmt(m)})"))
-    return _finish("precision", parts, floor, inputs, f"CI [{_fmt(lo)}, {_fmt(hi)}] is informative at MIE {_fmt(m)}")
+    ok = (f"{ci} excludes effects smaller than the MIE {_fmt(m)}" if target["kind"] == "effect"
+          else f"{ci} lies within ±MIE {_fmt(m)}")
+    return _finish("precision", parts, floor, inputs, ok)
 
 
 def check_multiplicity(

@@ -5,7 +5,8 @@ Scale ladder), adds each domain's summed check severities (floored at the
 rubric's ``domain_floor``), adds the GRADE large-effect upgrade only when
 nothing was downgraded, applies caps, clamps to [0, 4] and maps the score to
 High / Moderate / Low / Very low / Insufficient.  Every step is written to
-``reasons`` (e.g. ``"−1 parallel_trends: breakdown M̄*=0.4 (<0.5)"``) and the
+``reasons`` (e.g. ``"−1 parallel_trends: breakdown M̄*=0.4 (<0.5)"``; checks that passed as
+``"ok domain: why"``, so the list is complete) and the
 grade records the rubric's version and sha256, so a grade can be explained and
 reproduced line by line.  ``pool_grades`` grades a body of evidence across
 countries.
@@ -58,9 +59,19 @@ class Grade:
     wwc_label: str = ""
     rubric_version: str = ""
     rubric_sha256: str = ""
+    target: Mapping[str, Any] | None = None
+    warnings: tuple[Mapping[str, str], ...] = ()
+
+    @property
+    def grade_target(self) -> dict | None:
+        """``{kind, threshold, text}``: what the grade is a certainty about (Core GRADE 2)."""
+        if self.target is None:
+            return None
+        return {k: self.target.get(k) for k in ("kind", "threshold", "direction", "text")}
 
     def to_dict(self) -> dict:
         return json_safe({
+            "grade_target": self.grade_target, "warnings": [dict(w) for w in self.warnings],
             "design": self.design, "design_label": self.design_label, "sms": self.sms, "base": self.base,
             "checks": [c.to_dict() for c in self.checks], "domain_totals": dict(self.domain_totals),
             "upgrade": self.upgrade, "cap": self.cap, "score": self.score, "grade": self.grade,
@@ -69,7 +80,10 @@ class Grade:
         })
 
     def summary(self) -> str:
-        return "\n".join([f"{self.grade} ({self.score}/4) — {self.design_label}"] + [f"  {r}" for r in self.reasons])
+        about = f" — {self.target['text']}" if self.target and self.target.get("text") else ""
+        return "\n".join([f"{self.grade} ({self.score}/4){about} — {self.design_label}"]
+                         + [f"  {r}" for r in self.reasons]
+                         + [f"  WARNING {w['code']}: {w['message']}" for w in self.warnings])
 
 
 def _design(rub: Rubric, design_kind: str, design_info: Mapping | None) -> tuple[str, dict, int, str | None]:
@@ -98,6 +112,8 @@ def grade(
     large_effect: bool = False,
     rubric: str | Path | Rubric | Mapping | None = None,
     design_info: Mapping[str, Any] | None = None,
+    target: Mapping[str, Any] | None = None,
+    warnings: Sequence[Mapping[str, str]] = (),
 ) -> Grade:
     """Grade one finding from its design and check results.
 
@@ -118,6 +134,13 @@ def grade(
     design_info : dict, optional
         ``n_donors`` (synthetic control) or ``first_stage_f`` (IV), which can
         lower the base as the rubric says.
+    target : dict, optional
+        :func:`ogimpact.evidence.checks.grade_target` of the finding (recorded).
+    warnings : sequence of ``{code, message}``
+        Conflicts the grade sits beside (:func:`ogimpact.evidence.headline.conflict_warnings`).
+
+    Checks of the domains listed in the rubric's ``domain_groups`` (e.g. ``pretrend_power`` ->
+    ``parallel_trends``) are summed with their group before the domain floor.
 
     Returns
     -------
@@ -133,13 +156,18 @@ def grade(
     lo, hi = int(rub.data["scale"]["min"]), int(rub.data["scale"]["max"])
     reasons = [f"base {base} ({rub.label(base)}): {d.get('label', kind)} (SMS {d['sms']})"
                + (f"; lowered from {d['base']}: {base_note}" if base_note else "")]
-    # domain totals (floored)
+    # domain totals (floored), checks of a grouped domain counted with their group
+    groups = dict(rub.data.get("domain_groups") or {})
+
+    def group(c: CheckResult) -> str:
+        return str(groups.get(c.domain, c.domain))
+
     totals: dict[str, int] = {}
     for c in checks:
-        totals[c.domain] = totals.get(c.domain, 0) + int(c.severity)
+        totals[group(c)] = totals.get(group(c), 0) + int(c.severity)
     for dom in list(totals):
         totals[dom] = max(floor, totals[dom])
-    present = {c.domain for c in checks}
+    present = {c.domain for c in checks} | {group(c) for c in checks}
     for req in d.get("requires", []) or []:
         if req not in present:
             sev = int(d.get("missing_required_severity", -1))
@@ -149,12 +177,15 @@ def grade(
         if c.severity < 0:
             reasons.append(f"{_signed(c.severity)} {c.domain}: {c.reason}")
     for dom, tot in totals.items():
-        raw = sum(c.severity for c in checks if c.domain == dom)
+        raw = sum(c.severity for c in checks if group(c) == dom)
         if raw < floor:
             reasons.append(f"{_signed(tot - raw)} {dom}: domain total {raw} floored at {floor}")
     for c in checks:
         if c.severity == 0 and not c.passed:
             reasons.append(f"0 {c.domain}: {c.reason}")
+    for c in checks:  # reasons complete: the checks that raised no concern say why, too
+        if c.passed:
+            reasons.append(f"ok {c.domain}: {c.reason}")
     down = sum(totals.values())
     up_rules = rub.data["upgrade"]
     upgrade = 0
@@ -192,6 +223,7 @@ def grade(
         design=kind, design_label=str(d.get("label", kind)), sms=str(d["sms"]), base=base, score=int(clamped),
         grade=rub.label(clamped), reasons=tuple(reasons), checks=checks, domain_totals=totals, upgrade=upgrade,
         cap=cap, wwc_label=wwc_label, rubric_version=rub.version, rubric_sha256=rub.sha256,
+        target=None if target is None else dict(target), warnings=tuple(dict(w) for w in warnings),
     )
 
 
@@ -238,6 +270,9 @@ def pool_grades(
     n_declared: int | None = None,
     n_reported: int | None = None,
     rubric: str | Path | Rubric | Mapping | None = None,
+    estimates: Sequence[float] | None = None,
+    ses: Sequence[float] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> PooledGrade:
     """Grade the body of evidence across countries (rubric section 2.3).
 
@@ -257,6 +292,11 @@ def pool_grades(
         Minimum important effect on the pooled scale.
     n_declared, n_reported : int, optional
         Runs declared in the manifest vs runs reported.
+    estimates, ses, labels : optional
+        The country (or cohort) effects themselves: pooled here by REML with a
+        Hartung–Knapp–Sidik–Jonkman CI and a t(k−2) prediction interval
+        (:func:`ogimpact.evidence.pooling.pool_for_grade`), which supply I², the country
+        CIs and the pooled CI unless given directly.
     """
     rub = load_rubric(rubric)
     if len(grades) == 0:
@@ -264,6 +304,16 @@ def pool_grades(
     rules = rub.data["body_of_evidence"]
     scores = sorted(_score_of(g, rub) for g in grades)
     start = int(scores[(len(scores) - 1) // 2])  # lower median
+    pooled = None
+    if estimates is not None and ses is not None and meta is None:
+        from .pooling import pool_for_grade
+
+        pooled = pool_for_grade(estimates, ses, labels=labels)
+        i2 = pooled["i2"] if i2 is None else i2
+        if country_cis is None:
+            country_cis = [(r["ci_low"], r["ci_high"]) for r in pooled["studies"]]
+        if pooled_ci is None:
+            pooled_ci = (pooled["ci_low"], pooled["ci_high"])
     if meta is not None:
         i2 = meta.i2 if i2 is None else i2
         if country_cis is None:
@@ -304,6 +354,7 @@ def pool_grades(
     return PooledGrade(
         score=clamped, grade=rub.label(clamped), start=start, country_scores=tuple(scores), reasons=tuple(reasons),
         inputs={"i2": i2, "pooled_ci": pooled_ci, "mie": mie, "n_declared": n_declared, "n_reported": n_reported,
-                "precision": None if prec is None else prec.to_dict()},
+                "precision": None if prec is None else prec.to_dict(),
+                "pooled": None if pooled is None else {k: v for k, v in pooled.items() if k != "studies"}},
         rubric_version=rub.version, rubric_sha256=rub.sha256,
     )

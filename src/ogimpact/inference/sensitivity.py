@@ -24,7 +24,9 @@ FLCI) and use normal critical values as the R package does.
 requested grid* whose robust interval contains 0, i.e. the first grid value at
 which the sign of ``theta`` is no longer established; ``None`` if every robust
 interval excludes 0.  It is a grid value, not an interpolated one; refine the
-grid around it for a sharper number.
+grid around it for a sharper number.  When the original CI already covers 0 there is
+no significance to break down: ``breakdown`` is then ``None`` and ``breakdown_note``
+says "not applicable" with the reason (never a number).
 
 References
 ----------
@@ -69,7 +71,9 @@ class SensitivityResult:
     intervals : tuple of dict
         ``{m, ci_low, ci_high}`` per grid value (NaN when the set is empty).
     breakdown : float or None
-        Smallest grid value whose robust interval contains 0 (module docstring).
+        Smallest grid value whose robust interval contains 0 (module docstring); None, with
+        ``breakdown_note`` saying so, when the original CI already covers 0 (then there is no
+        significance to break down and no value is reported).
     options : dict
         Every option used (defaults included) and the sample description.
     diagnostics : dict
@@ -85,6 +89,7 @@ class SensitivityResult:
     breakdown: float | None
     options: Mapping[str, Any] = field(default_factory=dict)
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    breakdown_note: str | None = None
 
     def to_dict(self) -> dict:
         """The contract JSON: method, l_vec, original, intervals, breakdown (+ extras)."""
@@ -95,6 +100,7 @@ class SensitivityResult:
                 "original": dict(self.original),
                 "intervals": [dict(r) for r in self.intervals],
                 "breakdown": self.breakdown,
+                "breakdown_note": self.breakdown_note,
                 "alpha": self.alpha,
                 "estimate": self.estimate,
                 "options": dict(self.options),
@@ -123,7 +129,7 @@ class SensitivityResult:
         ]
         for r in self.intervals:
             lines.append(f"  {r['m']:8.4g}  {r['ci_low']:10.6g}  {r['ci_high']:10.6g}")
-        bd = "none on the grid" if self.breakdown is None else f"{self.breakdown:.6g}"
+        bd = self.breakdown_note or ("none on the grid" if self.breakdown is None else f"{self.breakdown:.6g}")
         lines.append(f"  breakdown {mname} (smallest grid value whose CI contains 0): {bd}")
         for w in self.diagnostics.get("warnings", []):
             lines.append(f"  warning: {w['message'] if isinstance(w, dict) else w}")
@@ -383,6 +389,12 @@ def honest_did(
         rows.append({"m": float(m), "ci_low": lo, "ci_high": hi})
     covers = [r["m"] for r in rows if np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"]]
     breakdown = float(min(covers)) if covers else None
+    breakdown_note = None
+    if lo0 <= 0 <= hi0:
+        # nothing to break down: the estimate is not significant even under exact parallel trends
+        breakdown = None
+        breakdown_note = (f"not applicable: the original CI [{lo0:.6g}, {hi0:.6g}] already covers 0, so there is "
+                          "no significance for a violation of parallel trends to break down")
     warnings = []
     if open_ends:
         warnings.append({"code": "robust_set_open", "message":
@@ -426,4 +438,5 @@ def honest_did(
         breakdown=breakdown,
         options=options,
         diagnostics={"warnings": warnings},
+        breakdown_note=breakdown_note,
     )

@@ -319,7 +319,7 @@ def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed:
     ctx.add_table(f"sensitivity_{design}_{measure}", d)
     bd = d.get("breakdown")
     _md(f"HonestDiD (relative magnitudes, Rambachan & Roth 2023) for the average effect over event times 0..{window[1]} "
-        f"of **{design}** on `{measure}`: breakdown M̄* = **{'none on the grid' if bd is None else _fmt(bd, 2)}** "
+        f"of **{design}** on `{measure}`: breakdown M̄* = **{d.get('breakdown_note') or ('none on the grid' if bd is None else _fmt(bd, 2))}** "
         "(the smallest M̄ at which the robust CI includes 0; M̄ = 1 allows post-period violations as large as the "
         "largest pre-period one).")
     try:
