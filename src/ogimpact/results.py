@@ -45,6 +45,7 @@ TABLE_KEYS = (
     "gaps",
     "dose_response",
     "conformal_by_time",
+    "prediction_interval",
 )
 
 

@@ -191,6 +191,10 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
                        help="conformal permutations [moving-block]")
         g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
+        g.add_argument("--pi-e-method", default="gaussian", choices=["gaussian", "ls", "qreg", "all"],
+                       help="out-of-sample bound of the prediction interval (scpi e_method) [gaussian]")
+        g.add_argument("--pi-sims", type=_nonneg_int, default=200, metavar="N",
+                       help="draws for the in-sample bound of the prediction interval [200]")
         g.add_argument("--v-method", default="nested", choices=["nested", "regression", "cv"],
                        help="how V is chosen with --predictors [nested]; cv = ADH 2015 (--train, --validate)")
         g.add_argument("--train", metavar="A:B", help="training window of --v-method cv")
@@ -498,6 +502,7 @@ def _options(args, design, panel) -> dict:
             o.update(augment=a.augment, lam=a.lam, fixedeff=a.fixedeff,
                      inference=tuple(i for i in inf if i != "placebo"),
                      conformal_scheme=a.conformal_scheme, reps=a.reps,
+                     pi_e_method=a.pi_e_method, pi_sims=a.pi_sims,
                      v_method=a.v_method, train=_span(a.train, "--train", ordered=True),
                      validate=_span(a.validate, "--validate", ordered=True), train_predictors=a.train_predictors,
                      v=_v_list(a.v_given))

@@ -263,6 +263,8 @@ def fit_synth(
     validate: tuple[int, int] | None = None,
     train_predictors: str | None = None,
     v: Sequence[float] | None = None,
+    pi_e_method: str = "gaussian",
+    pi_sims: int = 200,
 ) -> Estimate:
     """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
 
@@ -298,7 +300,9 @@ def fit_synth(
     fixedeff : demean every unit by its pre-period mean first (augsynth ``fixedeff = TRUE``).
     inference : subset of ``{"conformal"}`` (Chernozhukov, Wuthrich & Zhu 2021; see
         :mod:`ogimpact.inference.conformal`), with ``conformal_scheme`` ``moving-block``/``iid``
-        and ``reps`` iid permutations.
+        and ``reps`` iid permutations; ``"prediction-interval"`` (Cattaneo, Feng & Titiunik 2021;
+        see :mod:`ogimpact.inference.prediction_interval`) with ``pi_e_method`` ``gaussian`` /
+        ``ls`` / ``qreg`` / ``all`` and ``pi_sims`` draws, seeded by ``seed``.
 
     Returns
     -------
@@ -372,13 +376,9 @@ def fit_synth(
     unknown_inf = sorted(set(inference) - {"conformal", "prediction-interval"})
     if unknown_inf:
         raise DesignError(f"unknown inference method(s) {unknown_inf}; use conformal and/or prediction-interval.")
-    if "prediction-interval" in inference:
-        try:  # hook filled by the prediction-interval module (Cattaneo, Feng & Titiunik 2021)
-            from ..inference import prediction_interval as _pi
-            pi_hook = _pi.synth_hook
-        except (ImportError, AttributeError):
-            raise DesignError("--inference prediction-interval is not available in this build of ogimpact; "
-                              "drop it or use conformal.") from None
+    if "prediction-interval" in inference and (augment != "none" or fixedeff or not fixed_v):
+        raise DesignError("--inference prediction-interval bounds the simplex SCM on the pre-period outcomes "
+                          "(scpi's fit); drop --predictors, --augment and --fixedeff.")
     if (augment == "ridge" or fixedeff or "conformal" in inference) and not fixed_v:
         raise DesignError("--augment ridge, --fixedeff and --inference conformal work on the outcome-only fit; "
                           "drop --predictors (augsynth and CWZ fit on the pre-period outcomes).")
@@ -511,10 +511,12 @@ def fit_synth(
         tables["conformal_by_time"] = [{"time": int(periods[r.pop("t_index")]), **r} for r in by_rows]
     else:
         grid_opts = {}
+    pi_opts, pi_diag = {}, {}
     if "prediction-interval" in inference:
-        # hook contract: synth_hook(Y (T x N, column 0 treated), pre mask, donor weights, periods, alpha, seed)
-        # returns the ``prediction_interval`` rows {time, low, high}
-        tables["prediction_interval"] = pi_hook(Y=Y, pre=pre_m, w=w, periods=list(periods), alpha=alpha, seed=seed)
+        from ..inference.prediction_interval import synth_rows
+
+        tables["prediction_interval"], pi_opts, pi_diag = synth_rows(
+            Y, pre_m, w, list(periods), alpha=alpha, seed=seed, sims=pi_sims, e_method=pi_e_method, donors=pool)
     options = {
         "treated": treated, "treat_time": treat_time,
         "predictors": ",".join(p.label for p in preds) if not fixed_v else None,
@@ -535,7 +537,7 @@ def fit_synth(
                           if (augment == "ridge" or fixedeff) and (placebo or loo) else None),
         "inference_methods": list(inference), "conformal_scheme": conformal_scheme if "conformal" in inference else None,
         "conformal_reps": reps if "conformal" in inference and conformal_scheme == "iid" else None,
-        **grid_opts,
+        **grid_opts, **pi_opts,
         "headline": "mean gap over treat_time..last period",
         "inference": "se and CI are not defined for synth; p_value is the in-space placebo p-value "
                      "(rank of the treated post/pre RMSPE ratio among treated + placebos) when placebo='space' ran",
@@ -547,6 +549,6 @@ def fit_synth(
         diagnostics={"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "n_donors": len(pool),
                      "n_dropped": int(panel.info.get("n_dropped", 0)), "window_mspe": fit["loss"],
                      "n_inner_solves": fit["n_eval"], "v_converged": fit.get("converged", True),
-                     "v_iterations": fit.get("n_iter"), **diag_fit},
+                     "v_iterations": fit.get("n_iter"), **diag_fit, **pi_diag},
         options=options, extras=extras,
     )
