@@ -19,9 +19,6 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ogimpact"
 #: the wild-bootstrap hook of the panel regressions); shrink this set, never grow it
 REMAINING_DESIGNS_TO_INFERENCE = {
     ("ogimpact.designs.panel_regression", "ogimpact.inference.wild_bootstrap"),
-    ("ogimpact.designs.synth", "ogimpact.inference"),
-    ("ogimpact.designs.synth", "ogimpact.inference.conformal"),
-    ("ogimpact.designs.synth", "ogimpact.inference.placebo"),
 }
 
 

@@ -315,6 +315,11 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     min_size = options.pop("min_cohort_size", None)
     if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
         raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")
+    inference_opts = None
+    if design == "synth":  # inference on the fitted synth lives in ogimpact.inference (designs never import it)
+        from .inference.synth_inference import INFERENCE_OPTIONS, apply_synth_inference
+
+        inference_opts = {k: options.pop(k) for k in INFERENCE_OPTIONS if k in options}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if design in COHORT_DESIGNS:
@@ -322,6 +327,8 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
             if min_size != MIN_COHORT_SIZE:
                 panel = drop_small_cohorts(panel, min_units=min_size)  # its warning is kept in panel.info
         res = fn(panel, **options)
+        if inference_opts is not None:
+            res = apply_synth_inference(res, **inference_opts)
     fit_warnings = []
     for w in caught:
         if isinstance(w.message, OgimpactWarning):

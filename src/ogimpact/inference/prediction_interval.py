@@ -273,12 +273,16 @@ def synth_rows(Y: np.ndarray, pre: np.ndarray, w: np.ndarray, periods, *, alpha:
                sims: int = 200, e_method: str = "gaussian", donors=None) -> tuple[list, dict, dict]:
     """``prediction_interval`` rows, options and diagnostics of a fitted synth.
 
-    ``Y`` is T x N with the treated unit in column 0; ``alpha`` is used for both the in-sample
-    and the out-of-sample level (scpi's ``u_alpha`` and ``e_alpha``).
+    ``Y`` is T x N with the treated unit in column 0 and ``donors`` naming columns 1..; ``alpha`` is
+    used for both the in-sample and the out-of-sample level (scpi's ``u_alpha`` and ``e_alpha``).
+    The donors enter in the order of their names (scpi's), whatever the panel's order.
     """
     pre = np.asarray(pre, bool)
-    out = prediction_interval(Y[pre, 0], Y[pre, 1:], Y[~pre, 1:], w, u_alpha=alpha, e_alpha=alpha, sims=sims,
-                              e_method=e_method, seed=seed)
+    # donors in scpi's order (sorted by name), so that a seed gives scpi's draws
+    order = np.argsort([str(d) for d in donors], kind="stable") if donors is not None else np.arange(Y.shape[1] - 1)
+    Y0 = Y[:, 1:][:, order]
+    out = prediction_interval(Y[pre, 0], Y0[pre], Y0[~pre], np.asarray(w, float)[order], u_alpha=alpha,
+                              e_alpha=alpha, sims=sims, e_method=e_method, seed=seed)
     post_t = [int(t) for t, p in zip(periods, pre) if not p]
     ins_lo, ins_hi = out["in_sample"]
     rows = []
@@ -288,7 +292,7 @@ def synth_rows(Y: np.ndarray, pre: np.ndarray, w: np.ndarray, periods, *, alpha:
                     for i, t in enumerate(post_t))
     info = dict(out["info"])
     if donors is not None:
-        info["active_donors"] = [str(donors[i]) for i in info["active_donors"]]
+        info["active_donors"] = [str(donors[order[i]]) for i in info["active_donors"]]
     options = {"pi_e_method": e_method, "pi_sims": int(sims), "pi_u_alpha": alpha, "pi_e_alpha": alpha,
                "pi_seed": int(seed), "pi_rng": "numpy.random.RandomState(seed).normal (scpi's stream)",
                "pi_settings": "scpi: cointegrated_data=True, u_missp=True, u_sigma=HC1, u_order=1, u_lags=0, "
