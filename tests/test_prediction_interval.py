@@ -4,11 +4,11 @@ The reference is scpi-pkg 4.0.0's own Germany illustration (tests/reference/germ
 expected.json reference ``scpi_illustration``: ``CI_all_gaussian`` with
 ``numpy.random.seed(8894)``, sims = 200).  Our draws come from ``RandomState(seed)`` in scpi's
 order, so the same seed gives the same simulated in-sample problems; the intervals then differ
-only by solver precision: scpi passes the cone programme to ECOS in float32 and fits the
-interquartile range with statsmodels' iteratively reweighted quantile regression, we solve the
-programmes to ~5e-8 and the quantile regressions exactly (LP).  Measured max |diff| 5.3e-4 over
-the 26 bounds; tolerance 2e-3 (4x that, two orders below the Monte-Carlo SD of the bounds,
-0.02-0.10, so a wrong draw order, threshold or design would fail it).  The Monte-Carlo
+only by solver precision.  Measured max |diff| 5.3e-4 over the 26 bounds, all of it in the
+in-sample part (scpi's ``CI_in_sample`` differs by 5.2e-4, the out-of-sample bounds by < 2e-5):
+we solve those programmes to ~5e-8 (checked against SLSQP below), scpi hands them to ECOS with
+float32 cone data.  Tolerance 2e-3: 4x the measured difference and an order below the
+Monte-Carlo SD of the bounds (0.02-0.10), so a wrong draw order, threshold or design fails it.  The Monte-Carlo
 tolerance of the acceptance checks (mean of 20 scpi seeds +- 4 SD) is in accept.json, run by
 tests/test_reference_cli.py.
 """
