@@ -65,6 +65,10 @@ def _v_of(p: np.ndarray) -> np.ndarray:
 V_FLOOR = 1e-8
 
 
+#: relative MSPE difference within which two V tie (the tie-break then prefers the V closest to equal weights)
+V_TIE_RTOL = 1e-9
+
+
 def _softmax(t: np.ndarray) -> np.ndarray:
     e = np.exp(np.clip(t - t.max(), np.log(V_FLOOR), 0.0))
     return e / e.sum()
@@ -156,6 +160,16 @@ def fit_arrays(
     # the reported W comes from a cold start (it must not depend on the search path)
     scored = [(*loss_v(_softmax(x)), x, name) for _, x, name in runs]
     loss, w, x, name = min(scored, key=lambda r: r[0])
+    # a flat objective: among V that tie with the best (to V_TIE_RTOL), take the one closest to equal
+    # weights -- equal V itself when it ties, as R Synth returns its equal-weight start when nothing improves
+    eq_loss, eq_w = loss_v(np.full(K, 1.0 / K))
+    tie = loss + V_TIE_RTOL * max(loss, s0) + 1e-300
+    cands = [(eq_loss, eq_w, np.zeros(K), "equal V (the V objective is flat)")] + scored
+    tied = [c for c in cands if c[0] <= tie]
+    if tied:
+        loss, w, x, name = min(tied, key=lambda c: float(np.sum((_softmax(c[2]) - 1.0 / K) ** 2)))
+        if name not in status:
+            status[name] = (True, 0)
     # converged when the winning run, or the restart polishing it, met Nelder-Mead's tolerances
     base = name.removesuffix(", restarted")
     ok = status[base][0] or status.get(base + ", restarted", (False, 0))[0]
