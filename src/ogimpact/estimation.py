@@ -303,6 +303,22 @@ def registry_treat_time(panel: Panel, treated: str) -> int:
     return c
 
 
+def registry_measure_se(measure: str, treated, treat_time: int) -> float | None:
+    """Mean published standard error of ``measure`` for the treated unit(s) before ``treat_time``.
+
+    ``None`` when the source publishes none (``Measure.has_se``) or has none for those unit-years;
+    the single-unit designs report ``pre_rmspe_ratio_se`` = pre-RMSPE over it.
+    """
+    from . import measures as _measures
+
+    if "," in str(measure) or not _measures.get(measure).has_se:
+        return None
+    units = [str(u) for u in (treated if isinstance(treated, (list, tuple)) else [treated])]
+    df = _measures.load([measure], units=units)
+    se = pd.to_numeric(df.loc[df["year"] < int(treat_time), "se"], errors="coerce").dropna()
+    return float(se.mean()) if len(se) and se.mean() > 0 else None
+
+
 def estimate(design: str, panel: Panel, **options) -> Estimate:
     """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring).
 

@@ -469,6 +469,10 @@ def _options(args, design, panel) -> dict:
             else:
                 raise OgimpactError(f"design {design!r} needs --treat-time T (the first treated period).")
         o.update(treat_time=treat_time)
+        if from_reg and design in ("synth", "sdid") and treated is not None:
+            from ..estimation import registry_measure_se
+
+            o.update(measure_se=registry_measure_se(a.measure, treated, int(treat_time)))
         if design != "its" or treated is not None:
             o.update(treated=treated)
         default_spec, require = None, ()

@@ -460,6 +460,7 @@ def fit_sdid(
     alpha: float = 0.05,
     covariates: Sequence[str] | str | None = None,
     covariate_sample: str = "untreated",
+    measure_se: float | None = None,
 ) -> Estimate:
     """Synthetic DiD, synthetic control or DiD on a treated block, as R ``synthdid``.
 
@@ -583,7 +584,7 @@ def fit_sdid(
     }
     from .sc_diagnostics import fit_diagnostics  # fit/interpolation measures shared with synth (CONTRACT 0.2)
 
-    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0]))
+    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0], measure_se=measure_se))
     return Estimate(
         design="sdid", outcome=panel.outcome, estimate=tau, se=se, alpha=alpha, df=None,
         n_obs=int(Y.size), n_units=N0 + N1, n_clusters=None, n_treated_units=N1,

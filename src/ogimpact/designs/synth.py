@@ -268,6 +268,7 @@ def fit_synth(
     validate: tuple[int, int] | None = None,
     train_predictors: str | None = None,
     v: Sequence[float] | None = None,
+    measure_se: float | None = None,
 ) -> Estimate:
     """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
 
@@ -293,6 +294,8 @@ def fit_synth(
     augment : ``"none"`` or ``"ridge"`` (ridge ASCM, Ben-Michael, Feller & Rothstein 2021; see
         :mod:`ogimpact.designs.ascm`); outcome-only fits only.  lam : ridge penalty [augsynth's CV].
     fixedeff : demean every unit by its pre-period mean first (augsynth ``fixedeff = TRUE``).
+    measure_se : the outcome's mean published standard error for the treated unit's pre-period
+        (registry measures that publish one); gives ``diagnostics.pre_rmspe_ratio_se``.
     Inference (placebos, leave-one-out, ``inference=("conformal", "prediction-interval")``) is
     not run here: ``ogimpact.estimation.estimate("synth", ...)`` applies
     :func:`ogimpact.inference.synth_inference.apply_synth_inference` to this fit, with options
@@ -436,7 +439,7 @@ def fit_synth(
     extras: dict = {"times": list(periods), "treat_time": treat_time, "treated": treated,
                     "treated_path": Y[:, 0].copy(), "synthetic_path": synth_path, "gap": gap}
     # fit and interpolation diagnostics (Abadie 2021), augsynth's imbalance
-    diag_fit = fit_diagnostics(Yfit[pre_m, 0], Yfit[pre_m, 1:], w, gap[pre_m])
+    diag_fit = fit_diagnostics(Yfit[pre_m, 0], Yfit[pre_m, 1:], w, gap[pre_m], measure_se=measure_se)
     J = len(pool)
     g_uni = Yfit[pre_m, 0] - Yfit[pre_m, 1:].mean(axis=1)
     diag_fit["imbalance_before"] = float(np.linalg.norm(g_uni))
