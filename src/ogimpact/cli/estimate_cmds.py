@@ -476,7 +476,11 @@ def _options(args, design, panel) -> dict:
         if design != "its" or treated is not None:
             o.update(treated=treated)
         default_spec, require = None, ()
-        if design == "synth" and from_reg and not a.predictors:  # the registry default predictors (ogimpact.donors)
+        # augsynth's ASCM, CWZ's conformal test and scpi's intervals fit the pre-period outcomes alone:
+        # asking for them on a registry run selects the outcome-only fit instead of the default predictors
+        outcome_only = design == "synth" and (a.augment == "ridge" or a.fixedeff or any(
+            i in ("conformal", "prediction-interval") for i in _inference_list(a.inference)))
+        if design == "synth" and from_reg and not a.predictors and not outcome_only:  # registry default predictors
             from ..donors import DEFAULT_COVARIATES, default_predictors
 
             panel, default_spec = default_predictors(panel, treat_time=int(treat_time))
