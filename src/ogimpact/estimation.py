@@ -336,6 +336,11 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
         from .inference.synth_inference import INFERENCE_OPTIONS, apply_synth_inference
 
         inference_opts = {k: options.pop(k) for k in INFERENCE_OPTIONS if k in options}
+    sdid_inference = None
+    if design == "sdid":
+        from .inference.synth_inference import SDID_INFERENCE_OPTIONS, apply_sdid_inference
+
+        sdid_inference = {k: options.pop(k) for k in SDID_INFERENCE_OPTIONS if k in options}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if design in COHORT_DESIGNS:
@@ -345,6 +350,8 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
         res = fn(panel, **options)
         if inference_opts is not None:
             res = apply_synth_inference(res, **inference_opts)
+        if sdid_inference is not None:
+            res = apply_sdid_inference(res, **sdid_inference)
     fit_warnings = []
     for w in caught:
         if isinstance(w.message, OgimpactWarning):

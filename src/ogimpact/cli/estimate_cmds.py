@@ -211,6 +211,11 @@ def _design_options(d, name: str) -> None:
                        help="cells of the covariate regression: untreated cells, or all (diff-diff) [untreated]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
+        g.add_argument("--inference", metavar="conformal", action="append",
+                       help="conformal (Chernozhukov, Wuthrich & Zhu 2021, on the SDID unit weights) [none]")
+        g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
+                       help="conformal permutations [moving-block]")
+        g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
         g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
     if name == "its":
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
@@ -516,6 +521,9 @@ def _options(args, design, panel) -> dict:
                      v=_v_list(a.v_given))
         elif design == "sdid":
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
+            inf = _inference_list(a.inference)
+            if inf:
+                o.update(inference=tuple(inf), conformal_scheme=a.conformal_scheme, reps=a.reps)
             if a.covariates:
                 o.update(covariates=_list(a.covariates), covariate_sample=a.covariate_sample)
         else:

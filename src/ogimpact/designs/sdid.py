@@ -591,5 +591,40 @@ def fit_sdid(
         tables={"weights": pd.DataFrame({"unit": controls, "weight": om}), "time_weights": tw, "gaps": gaps},
         placebo=placebo, diagnostics=diagnostics, options=options,
         extras={"treat_time": treat_time, "effect_curve": gap[T0:].tolist(), "post_periods": periods[T0:].tolist(),
-                "method": method},
+                "method": method,
+                # what conformal inference needs (ogimpact.inference.synth_inference.apply_sdid_inference)
+                "sdid_context": {"y1": y_tr, "Y0": Y[:N0].T.copy(), "pre_mask": np.arange(len(periods)) < T0,
+                                 "gap": gap, "periods": [int(t) for t in periods],
+                                 "conformal_refit": _null_refit_factory(method, fit)}},
     )
+
+
+def _null_refit_factory(method: str, fit: dict):
+    """Refits of the SDID counterfactual under the null of no effect, for the conformal test.
+
+    Chernozhukov, Wuthrich & Zhu (2021) refit the estimator on every period given (the post
+    periods included, the hypothesised effect removed) and permute its residuals.  With no
+    treated period the SDID time weights have no role; the unit weights are synthdid's omega
+    problem (simplex, ``zeta_omega`` of the original fit, an intercept for ``sdid``) on all
+    those periods, and the residual is the treated series minus ``omega0 + Y0 omega``; ``sc``
+    drops the intercept and ``did`` uses uniform weights with an intercept.
+    """
+    z_om, min_dec = fit.get("zeta_omega"), fit.get("min_decrease")
+
+    def factory():
+        state = {"w": None}
+
+        def refit(yy, Y0):
+            if method == "did":
+                w = np.full(Y0.shape[1], 1.0 / Y0.shape[1])
+            else:
+                w, _, _ = _two_round(np.column_stack([Y0, yy]), zeta=z_om, intercept=(method == "sdid"),
+                                     init=state["w"], min_decrease=min_dec, max_iter=MAX_ITER,
+                                     max_iter_pre=MAX_ITER_PRE_SPARSIFY)
+                state["w"] = w
+            r = yy - Y0 @ w
+            return r - r.mean() if method in ("sdid", "did") else r
+
+        return refit
+
+    return factory

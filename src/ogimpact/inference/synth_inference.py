@@ -23,11 +23,15 @@ from ..errors import DesignError
 from ..results import Estimate
 from . import placebo as _pl
 
-__all__ = ["INFERENCE_OPTIONS", "apply_synth_inference"]
+__all__ = ["INFERENCE_OPTIONS", "SDID_INFERENCE_OPTIONS", "apply_synth_inference", "apply_sdid_inference"]
 
 #: keyword options of ``estimate("synth", ...)`` handled here rather than by the fit
 INFERENCE_OPTIONS = ("placebo", "placebo_time", "drop_ratio", "loo", "n_jobs", "seed", "inference",
                      "conformal_scheme", "reps", "pi_e_method", "pi_sims")
+
+
+#: keyword options of ``estimate("sdid", ...)`` handled here
+SDID_INFERENCE_OPTIONS = ("inference", "conformal_scheme", "reps")
 
 
 def check_request(ctx: dict, *, placebo: Sequence[str] = (), inference: Sequence[str] = ()) -> None:
@@ -154,3 +158,38 @@ def apply_synth_inference(
         options[k] = v
     return res.replace(p_value=p_value, tables=tables, placebo=placebo_doc, conformal=conformal_doc,
                        diagnostics=diag, options=options, extras=extras)
+
+
+def apply_sdid_inference(res: Estimate, *, inference: Sequence[str] = (), conformal_scheme: str = "moving-block",
+                         reps: int = 1000) -> Estimate:
+    """``res`` (an ``sdid`` fit) with the conformal test of Chernozhukov, Wuthrich & Zhu (2021) when asked.
+
+    The counterfactual is refitted under each hypothesised effect on every period (the design's
+    ``extras["sdid_context"]["conformal_refit"]``: synthdid's unit weights with its zeta and
+    intercept); the treated series is the treated units' mean.  Writes ``conformal`` and
+    ``conformal_by_time`` as for synth; the permutation seed is the fit's ``seed``.
+    """
+    inference = tuple(inference or ())
+    bad = sorted(set(inference) - {"conformal"})
+    if bad:
+        raise DesignError(f"sdid takes --inference conformal (got {', '.join(bad)}); its placebo SE is "
+                          "--placebo-reps N, and prediction intervals are synth's (--inference prediction-interval).")
+    extras = {k: v for k, v in res.extras.items() if k != "sdid_context"}
+    if not inference:
+        return res.replace(extras=extras)
+    ctx = res.extras["sdid_context"]
+    from ..parallel import one_blas_thread
+    from .conformal import conformal_test
+
+    seed = int(res.options.get("seed") or 0)
+    with one_blas_thread():
+        joint, by_rows, grid = conformal_test(ctx["y1"], ctx["Y0"], ctx["pre_mask"], ctx["conformal_refit"](),
+                                              gaps=ctx["gap"], alpha=res.alpha, scheme=conformal_scheme, reps=reps,
+                                              seed=seed)
+    tables = {k: list(v) for k, v in res.tables.items()}
+    tables["conformal_by_time"] = [{"time": int(ctx["periods"][r.pop("t_index")]), **r} for r in by_rows]
+    options = {**res.options, "inference_methods": list(inference), "conformal_scheme": conformal_scheme,
+               "conformal_reps": reps if conformal_scheme == "iid" else None,
+               "conformal_refit": "synthdid unit weights (its zeta_omega; intercept for sdid) refitted on every "
+                                  "period under the null", **grid}
+    return res.replace(tables=tables, conformal=joint, options=options, extras=extras)
