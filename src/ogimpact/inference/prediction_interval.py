@@ -81,6 +81,9 @@ def _rho(res: np.ndarray, B: np.ndarray, w: np.ndarray, kind: str, rho_max: floa
     T0, J = B.shape
     sigma_u = math.sqrt(float(np.mean((res - res.mean()) ** 2)))
     sd = B.std(axis=0, ddof=1)
+    if not sd.min() > 0:
+        raise DesignError("a donor's outcome does not vary over the pre-period; the prediction interval's "
+                          "regularisation (scpi's rho) needs varying donors: leave that donor out (--donors).")
     if kind == "type-1":
         cc = sigma_u / sd.min()
     else:
