@@ -109,6 +109,18 @@ def test_in_sample_programmes_match_an_independent_solver():
                 assert got == pytest.approx(best, abs=1e-6)
 
 
+def test_weights_all_below_rho_pin_the_in_sample_bounds_at_zero():
+    """scpi's local geometry holds every weight below rho at or above its estimate; when every weight
+    is below rho (diffuse weights) the set is the single point w and the in-sample bounds are 0."""
+    rng = np.random.default_rng(0)
+    J = 8
+    Z = rng.normal(size=(20, J)).cumsum(0) + 5
+    b = np.full(J, 1 / J)
+    lo, hi, nf = ellipsoid_simplex_bounds(Z.T @ Z / 20, b, b.copy(), rng.normal(size=(3, J)) + 5,
+                                          rng.normal(size=(J, 5)))
+    assert nf == 0 and not lo.any() and not hi.any()
+
+
 def test_quantile_regression_is_the_lp_solution():
     """Exact regression quantiles: the median regression through 3 points of a line fits it exactly,
     and a constant-only quantile is an order statistic."""

@@ -296,6 +296,8 @@ def ellipsoid_simplex_bounds(
     P = np.ascontiguousarray(P, dtype=float)
     Gs = np.ascontiguousarray(Gs, dtype=float)
     S, T1 = Gs.shape[1], P.shape[0]
+    if 1.0 - lb.sum() <= 1e-10:  # the bounds pin every weight at b: the set is the point b (scpi: zero bounds)
+        return np.zeros((S, T1)), np.zeros((S, T1)), 0
     lo = np.empty((S, T1))
     hi = np.empty((S, T1))
     n_fail = np.zeros(1, dtype=np.int64)
