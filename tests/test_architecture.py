@@ -15,12 +15,9 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ogimpact"
 
-#: designs -> inference edges not yet inverted (synth's placebo/conformal/prediction-interval calls;
-#: the wild bootstrap of the regressions now runs in estimation.estimate); shrink this set, never grow it
+#: designs -> inference edges not yet inverted: none left (the wild bootstrap and synth's inference run in
+#: estimation.estimate after the fit); this set may only shrink
 REMAINING_DESIGNS_TO_INFERENCE = {
-    ("ogimpact.designs.synth", "ogimpact.inference"),
-    ("ogimpact.designs.synth", "ogimpact.inference.conformal"),
-    ("ogimpact.designs.synth", "ogimpact.inference.placebo"),
 }
 
 

@@ -244,8 +244,7 @@ def test_germany_scpi_outcome_only_fit():
         warnings.simplefilter("ignore")
         p = panel_from_csv("synth", df, unit="country", time="year", outcome="gdp")
     doc = estimate("synth", p, treated="West Germany", treat_time=1991).to_dict()
-    # the case's accept.json, kept as accept_scpi_full.json until --inference prediction-interval lands
-    accept = json.loads((ref / "accept_scpi_full.json").read_text())
+    accept = json.loads((ref / "accept.json").read_text())
     checks = [c for r in accept["runs"] for c in r["checks"]
               if c["path"] == "estimate" or c["path"].startswith(("weights[", "gaps["))]
     assert len(checks) >= 8

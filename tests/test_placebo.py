@@ -14,11 +14,16 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ogimpact import plots_single as ps  # noqa: E402
-from ogimpact.designs.synth import fit_synth  # noqa: E402
+from ogimpact.estimation import estimate  # noqa: E402
 from ogimpact.errors import DesignError, OgimpactError  # noqa: E402
 from ogimpact.inference.placebo import rank_p_value  # noqa: E402
 from ogimpact.parallel import pin_blas_threads  # noqa: E402
 from ogimpact.panel import Panel  # noqa: E402
+
+
+def fit_synth(panel, **kw):
+    """The synth fit with its placebo inference (applied by the one entry point, estimation.estimate)."""
+    return estimate("synth", panel, **kw)
 
 REF = Path(__file__).parent / "reference"
 

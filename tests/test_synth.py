@@ -14,6 +14,7 @@ import pytest
 from ogimpact.designs.synth import fit_synth, simplex_ls
 from ogimpact.designs.synth_predictors import parse_spec, spec_variables, split_spec
 from ogimpact.errors import DesignError, PanelError
+from ogimpact.estimation import estimate
 from ogimpact.panel import Panel
 
 REF = Path(__file__).parent / "reference"
@@ -211,7 +212,7 @@ def test_bad_input_errors():
     with pytest.raises(DesignError, match="before treatment"):
         fit_synth(p, treated="u00", treat_time=tt, predictors="y(2015-2022)")
     with pytest.raises(DesignError, match="unknown placebo"):
-        fit_synth(p, treated="u00", treat_time=tt, placebo=("sideways",))
+        estimate("synth", p, treated="u00", treat_time=tt, placebo=("sideways",))
     # a donor with a hole in its outcome: named, never silently dropped
     holed = _panel(df.drop(df[(df.unit == "u05") & (df.time == 2003)].index), unit="unit", time="time", outcome="y")
     with pytest.raises(PanelError, match="u05"):

@@ -304,6 +304,22 @@ def registry_treat_time(panel: Panel, treated: str) -> int:
     return c
 
 
+def registry_measure_se(measure: str, treated, treat_time: int) -> float | None:
+    """Mean published standard error of ``measure`` for the treated unit(s) before ``treat_time``.
+
+    ``None`` when the source publishes none (``Measure.has_se``) or has none for those unit-years;
+    the single-unit designs report ``pre_rmspe_ratio_se`` = pre-RMSPE over it.
+    """
+    from . import measures as _measures
+
+    if "," in str(measure) or not _measures.get(measure).has_se:
+        return None
+    units = [str(u) for u in (treated if isinstance(treated, (list, tuple)) else [treated])]
+    df = _measures.load([measure], units=units)
+    se = pd.to_numeric(df.loc[df["year"] < int(treat_time), "se"], errors="coerce").dropna()
+    return float(se.mean()) if len(se) and se.mean() > 0 else None
+
+
 def estimate(design: str, panel: Panel, **options) -> Estimate:
     """Fit ``design`` on ``panel`` with keyword ``options`` (see each design's docstring).
 
@@ -316,6 +332,16 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     min_size = options.pop("min_cohort_size", None)
     if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
         raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")
+    inference_opts = None
+    if design == "synth":  # inference on the fitted synth lives in ogimpact.inference (designs never import it)
+        from .inference.synth_inference import INFERENCE_OPTIONS, apply_synth_inference
+
+        inference_opts = {k: options.pop(k) for k in INFERENCE_OPTIONS if k in options}
+    sdid_inference = None
+    if design == "sdid":
+        from .inference.synth_inference import SDID_INFERENCE_OPTIONS, apply_sdid_inference
+
+        sdid_inference = {k: options.pop(k) for k in SDID_INFERENCE_OPTIONS if k in options}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if design in COHORT_DESIGNS:
@@ -327,6 +353,10 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
             from .inference.wild_bootstrap import bootstrap_estimate
 
             res = bootstrap_estimate(res)
+        if inference_opts is not None:
+            res = apply_synth_inference(res, **inference_opts)
+        if sdid_inference is not None:
+            res = apply_sdid_inference(res, **sdid_inference)
     fit_warnings = []
     for w in caught:
         if isinstance(w.message, OgimpactWarning):

@@ -45,6 +45,7 @@ TABLE_KEYS = (
     "gaps",
     "dose_response",
     "conformal_by_time",
+    "prediction_interval",
 )
 
 
@@ -463,7 +464,7 @@ class Estimate:
             lines.append("")
             lines.append(f"Event study ({self.event_study.estimator}, ref {self.event_study.ref}):")
             lines.append(self.event_study.to_frame().to_string(index=False))
-        for k in ("weights", "gaps"):
+        for k in ("weights", "gaps", "prediction_interval"):
             if self.tables.get(k):
                 lines.append("")
                 lines.append(f"{k}:")

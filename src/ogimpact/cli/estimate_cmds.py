@@ -191,6 +191,10 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
                        help="conformal permutations [moving-block]")
         g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
+        g.add_argument("--pi-e-method", default="gaussian", choices=["gaussian", "ls", "qreg", "all"],
+                       help="out-of-sample bound of the prediction interval (scpi e_method) [gaussian]")
+        g.add_argument("--pi-sims", type=_nonneg_int, default=200, metavar="N",
+                       help="draws for the in-sample bound of the prediction interval [200]")
         g.add_argument("--v-method", default="nested", choices=["nested", "regression", "cv"],
                        help="how V is chosen with --predictors [nested]; cv = ADH 2015 (--train, --validate)")
         g.add_argument("--train", metavar="A:B", help="training window of --v-method cv")
@@ -207,6 +211,11 @@ def _design_options(d, name: str) -> None:
                        help="cells of the covariate regression: untreated cells, or all (diff-diff) [untreated]")
         g.add_argument("--placebo-reps", type=_nonneg_int, metavar="N",
                        help="placebo replications for the SE (Arkhangelsky et al. Algorithm 4) [none]")
+        g.add_argument("--inference", metavar="conformal", action="append",
+                       help="conformal (Chernozhukov, Wuthrich & Zhu 2021, on the SDID unit weights) [none]")
+        g.add_argument("--conformal-scheme", default="moving-block", choices=["moving-block", "iid"],
+                       help="conformal permutations [moving-block]")
+        g.add_argument("--reps", type=_nonneg_int, default=1000, metavar="N", help="iid conformal permutations [1000]")
         g.add_argument("--seed", type=_nonneg_int, default=0, help="[0]")
     if name == "its":
         g.add_argument("--hac-lags", type=_nonneg_int, metavar="L", help="Newey-West lags [floor(4(T/100)^(2/9))]")
@@ -475,10 +484,18 @@ def _options(args, design, panel) -> dict:
             else:
                 raise OgimpactError(f"design {design!r} needs --treat-time T (the first treated period).")
         o.update(treat_time=treat_time)
+        if from_reg and design in ("synth", "sdid") and treated is not None:
+            from ..estimation import registry_measure_se
+
+            o.update(measure_se=registry_measure_se(a.measure, treated, int(treat_time)))
         if design != "its" or treated is not None:
             o.update(treated=treated)
         default_spec, require = None, ()
-        if design == "synth" and from_reg and not a.predictors:  # the registry default predictors (ogimpact.donors)
+        # augsynth's ASCM, CWZ's conformal test and scpi's intervals fit the pre-period outcomes alone:
+        # asking for them on a registry run selects the outcome-only fit instead of the default predictors
+        outcome_only = design == "synth" and (a.augment == "ridge" or a.fixedeff or any(
+            i in ("conformal", "prediction-interval") for i in _inference_list(a.inference)))
+        if design == "synth" and from_reg and not a.predictors and not outcome_only:  # registry default predictors
             from ..donors import DEFAULT_COVARIATES, default_predictors
 
             panel, default_spec = default_predictors(panel, treat_time=int(treat_time))
@@ -508,11 +525,15 @@ def _options(args, design, panel) -> dict:
             o.update(augment=a.augment, lam=a.lam, fixedeff=a.fixedeff,
                      inference=tuple(i for i in inf if i != "placebo"),
                      conformal_scheme=a.conformal_scheme, reps=a.reps,
+                     pi_e_method=a.pi_e_method, pi_sims=a.pi_sims,
                      v_method=a.v_method, train=_span(a.train, "--train", ordered=True),
                      validate=_span(a.validate, "--validate", ordered=True), train_predictors=a.train_predictors,
                      v=_v_list(a.v_given))
         elif design == "sdid":
             o.update(method=a.method, placebo_reps=a.placebo_reps, seed=a.seed)
+            inf = _inference_list(a.inference)
+            if inf:
+                o.update(inference=tuple(inf), conformal_scheme=a.conformal_scheme, reps=a.reps)
             if a.covariates:
                 o.update(covariates=_list(a.covariates), covariate_sample=a.covariate_sample)
         else:

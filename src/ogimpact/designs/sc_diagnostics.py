@@ -6,8 +6,9 @@ the treated unit is an interpolation of the donors; these are those numbers, und
 names in ``diagnostics``:
 
 * ``pre_rmspe_ratio_sd`` -- pre-period RMSPE over the treated unit's pre-period outcome SD
-  (ddof = 1); ``pre_rmspe_ratio_se`` -- over the measure's mean published standard error,
-  when the caller has one;
+  (ddof = 1); ``pre_rmspe_ratio_se`` -- over the measure's mean published standard error
+  (``measure_se``: registry runs pass the treated unit's pre-period mean,
+  :func:`ogimpact.estimation.registry_measure_se`), when the source publishes one;
 * ``effective_donors`` -- ``1 / sum w^2`` (the inverse Herfindahl index of the donor weights);
 * ``donor_distance`` -- ``sqrt(sum_j w_j mean_t (x_1t - x_jt)^2)``: the weighted root mean squared
   pre-period distance of each donor to the treated unit (in outcome units), the outcome analogue
@@ -66,4 +67,5 @@ def fit_diagnostics(x1_pre: np.ndarray, X0_pre: np.ndarray, w: np.ndarray, gap_p
     }
     if measure_se is not None and measure_se > 0:
         out["pre_rmspe_ratio_se"] = rmspe / float(measure_se)
+        out["measure_se"] = float(measure_se)
     return out

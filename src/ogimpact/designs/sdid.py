@@ -460,6 +460,7 @@ def fit_sdid(
     alpha: float = 0.05,
     covariates: Sequence[str] | str | None = None,
     covariate_sample: str = "untreated",
+    measure_se: float | None = None,
 ) -> Estimate:
     """Synthetic DiD, synthetic control or DiD on a treated block, as R ``synthdid``.
 
@@ -583,12 +584,48 @@ def fit_sdid(
     }
     from .sc_diagnostics import fit_diagnostics  # fit/interpolation measures shared with synth (CONTRACT 0.2)
 
-    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0], level_free=True))
+    diagnostics.update(fit_diagnostics(y_tr[:T0], Y[:N0, :T0].T, om, gap[:T0], level_free=True,
+                                       measure_se=measure_se))
     return Estimate(
         design="sdid", outcome=panel.outcome, estimate=tau, se=se, alpha=alpha, df=None,
         n_obs=int(Y.size), n_units=N0 + N1, n_clusters=None, n_treated_units=N1,
         tables={"weights": pd.DataFrame({"unit": controls, "weight": om}), "time_weights": tw, "gaps": gaps},
         placebo=placebo, diagnostics=diagnostics, options=options,
         extras={"treat_time": treat_time, "effect_curve": gap[T0:].tolist(), "post_periods": periods[T0:].tolist(),
-                "method": method},
+                "method": method,
+                # what conformal inference needs (ogimpact.inference.synth_inference.apply_sdid_inference)
+                "sdid_context": {"y1": y_tr, "Y0": Y[:N0].T.copy(), "pre_mask": np.arange(len(periods)) < T0,
+                                 "gap": gap, "periods": [int(t) for t in periods],
+                                 "conformal_refit": _null_refit_factory(method, fit)}},
     )
+
+
+def _null_refit_factory(method: str, fit: dict):
+    """Refits of the SDID counterfactual under the null of no effect, for the conformal test.
+
+    Chernozhukov, Wuthrich & Zhu (2021) refit the estimator on every period given (the post
+    periods included, the hypothesised effect removed) and permute its residuals.  With no
+    treated period the SDID time weights have no role; the unit weights are synthdid's omega
+    problem (simplex, ``zeta_omega`` of the original fit, an intercept for ``sdid``) on all
+    those periods, and the residual is the treated series minus ``omega0 + Y0 omega``; ``sc``
+    drops the intercept and ``did`` uses uniform weights with an intercept.
+    """
+    z_om, min_dec = fit.get("zeta_omega"), fit.get("min_decrease")
+
+    def factory():
+        state = {"w": None}
+
+        def refit(yy, Y0):
+            if method == "did":
+                w = np.full(Y0.shape[1], 1.0 / Y0.shape[1])
+            else:
+                w, _, _ = _two_round(np.column_stack([Y0, yy]), zeta=z_om, intercept=(method == "sdid"),
+                                     init=state["w"], min_decrease=min_dec, max_iter=MAX_ITER,
+                                     max_iter_pre=MAX_ITER_PRE_SPARSIFY)
+                state["w"] = w
+            r = yy - Y0 @ w
+            return r - r.mean() if method in ("sdid", "did") else r
+
+        return refit
+
+    return factory

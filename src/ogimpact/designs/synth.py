@@ -65,6 +65,10 @@ def _v_of(p: np.ndarray) -> np.ndarray:
 V_FLOOR = 1e-8
 
 
+#: relative MSPE difference within which two V tie (the tie-break then prefers the V closest to equal weights)
+V_TIE_RTOL = 1e-9
+
+
 def _softmax(t: np.ndarray) -> np.ndarray:
     e = np.exp(np.clip(t - t.max(), np.log(V_FLOOR), 0.0))
     return e / e.sum()
@@ -156,6 +160,16 @@ def fit_arrays(
     # the reported W comes from a cold start (it must not depend on the search path)
     scored = [(*loss_v(_softmax(x)), x, name) for _, x, name in runs]
     loss, w, x, name = min(scored, key=lambda r: r[0])
+    # a flat objective: among V that tie with the best (to V_TIE_RTOL), take the one closest to equal
+    # weights -- equal V itself when it ties, as R Synth returns its equal-weight start when nothing improves
+    eq_loss, eq_w = loss_v(np.full(K, 1.0 / K))
+    tie = loss + V_TIE_RTOL * max(loss, s0) + 1e-300
+    cands = [(eq_loss, eq_w, np.zeros(K), "equal V (the V objective is flat)")] + scored
+    tied = [c for c in cands if c[0] <= tie]
+    if tied:
+        loss, w, x, name = min(tied, key=lambda c: float(np.sum((_softmax(c[2]) - 1.0 / K) ** 2)))
+        if name not in status:
+            status[name] = (True, 0)
     # converged when the winning run, or the restart polishing it, met Nelder-Mead's tolerances
     base = name.removesuffix(", restarted")
     ok = status[base][0] or status.get(base + ", restarted", (False, 0))[0]
@@ -245,24 +259,16 @@ def fit_synth(
     predictors: str | Sequence[str] | None = None,
     optimize_window: tuple[int, int] | None = None,
     donors: Sequence | None = None,
-    placebo: Sequence[str] = (),
-    placebo_time: int | None = None,
-    drop_ratio: float | None = None,
-    loo: bool = False,
-    n_jobs: int | None = None,
-    seed: int = 0,
     alpha: float = 0.05,
     augment: str = "none",
     lam: float | None = None,
     fixedeff: bool = False,
-    inference: Sequence[str] = (),
-    conformal_scheme: str = "moving-block",
-    reps: int = 1000,
     v_method: str = "nested",
     train: tuple[int, int] | None = None,
     validate: tuple[int, int] | None = None,
     train_predictors: str | None = None,
     v: Sequence[float] | None = None,
+    measure_se: float | None = None,
 ) -> Estimate:
     """Synthetic control estimate for one treated unit (Abadie, Diamond & Hainmueller 2010).
 
@@ -280,14 +286,6 @@ def fit_synth(
     optimize_window : (first, last) periods whose outcome MSPE V minimises [all pre-periods]
         (R ``Synth``'s ``time.optimize.ssr``, Stata's ``mspeperiod``).
     donors : donor pool [every other unit; units ever treated by the panel's cohort column excluded].
-    placebo : subset of ``{"space", "time"}``: in-space placebos (each donor treated in turn,
-        the treated unit left out of their pools) and an in-time placebo at ``placebo_time``.
-    placebo_time : fake treatment period [the middle pre-period].
-    drop_ratio : drop in-space placebos whose pre-RMSPE exceeds ``drop_ratio`` times the treated
-        unit's (ADH 2010 cut at 5 x the *MSPE*, i.e. ``drop_ratio = sqrt(5)``).
-    loo : leave-one-out refits, dropping each donor with positive weight (ADH 2015).
-    n_jobs : worker processes for placebo/leave-one-out refits [all cores; 1 = in process].
-    seed : seed of the iid conformal permutations (the fit itself is deterministic).
     alpha : level of the conformal confidence sets.
     v_method : ``nested`` (the ADH search) [default], ``regression`` (R Synth's regression V) or
         ``cv`` (ADH 2015: V fitted on ``train_predictors`` -- the SPEC shifted back by
@@ -296,17 +294,21 @@ def fit_synth(
     augment : ``"none"`` or ``"ridge"`` (ridge ASCM, Ben-Michael, Feller & Rothstein 2021; see
         :mod:`ogimpact.designs.ascm`); outcome-only fits only.  lam : ridge penalty [augsynth's CV].
     fixedeff : demean every unit by its pre-period mean first (augsynth ``fixedeff = TRUE``).
-    inference : subset of ``{"conformal"}`` (Chernozhukov, Wuthrich & Zhu 2021; see
-        :mod:`ogimpact.inference.conformal`), with ``conformal_scheme`` ``moving-block``/``iid``
-        and ``reps`` iid permutations.
+    measure_se : the outcome's mean published standard error for the treated unit's pre-period
+        (registry measures that publish one); gives ``diagnostics.pre_rmspe_ratio_se``.
+    Inference (placebos, leave-one-out, ``inference=("conformal", "prediction-interval")``) is
+    not run here: ``ogimpact.estimation.estimate("synth", ...)`` applies
+    :func:`ogimpact.inference.synth_inference.apply_synth_inference` to this fit, with options
+    ``placebo``, ``placebo_time``, ``drop_ratio``, ``loo``, ``n_jobs``, ``seed``, ``inference``,
+    ``conformal_scheme``, ``reps``, ``pi_e_method``, ``pi_sims`` (documented there).
 
     Returns
     -------
     Estimate
         ``design="synth"``; headline = mean post-period gap (treat_time..last period); ``se``,
-        CI = NaN; ``p_value`` = the in-space placebo p-value when it was run, else NaN.
+        CI = NaN; ``p_value`` NaN (the in-space placebo p-value once inference has run);
+        ``extras["synth_context"]`` holds what the inference needs.
     """
-    from ..inference import placebo as _pl
     from ..parallel import one_blas_thread
     from .ascm import demean_fixedeff, fit_outcome_model  # ascm builds on simplex_ls here
 
@@ -367,19 +369,8 @@ def fit_synth(
     augment = (augment or "none").lower()
     if augment not in ("none", "ridge"):
         raise DesignError(f"augment must be 'none' or 'ridge', got {augment!r}.")
-    inference = tuple(inference or ())
     v_given = v
-    unknown_inf = sorted(set(inference) - {"conformal", "prediction-interval"})
-    if unknown_inf:
-        raise DesignError(f"unknown inference method(s) {unknown_inf}; use conformal and/or prediction-interval.")
-    if "prediction-interval" in inference:
-        try:  # hook filled by the prediction-interval module (Cattaneo, Feng & Titiunik 2021)
-            from ..inference import prediction_interval as _pi
-            pi_hook = _pi.synth_hook
-        except (ImportError, AttributeError):
-            raise DesignError("--inference prediction-interval is not available in this build of ogimpact; "
-                              "drop it or use conformal.") from None
-    if (augment == "ridge" or fixedeff or "conformal" in inference) and not fixed_v:
+    if (augment == "ridge" or fixedeff) and not fixed_v:
         raise DesignError("--augment ridge, --fixedeff and --inference conformal work on the outcome-only fit; "
                           "drop --predictors (augsynth and CWZ fit on the pre-period outcomes).")
     if fixed_v and (v_method != "nested" or v is not None):
@@ -445,52 +436,22 @@ def fit_synth(
         "gaps": [{"time": int(t), "treated": float(Y[i, 0]), "synthetic": float(synth_path[i]), "gap": float(gap[i])}
                  for i, t in enumerate(periods)],
     }
-    placebo = tuple(placebo or ())
-    bad = sorted(set(placebo) - {"space", "time"})
-    if bad:
-        raise DesignError(f"unknown placebo kind(s) {bad}; use 'space' and/or 'time'.")
     extras: dict = {"times": list(periods), "treat_time": treat_time, "treated": treated,
                     "treated_path": Y[:, 0].copy(), "synthetic_path": synth_path, "gap": gap}
-    ctx = _pl.SynthContext(X=X, Z=Z, Y=Y, pre_mask=pre_m, fixed_v=fixed_v, units=units, fit_fn=fit_arrays)
-    placebo_doc, loo_rows, p_value = None, None, float("nan")
-    if placebo or loo:
-        placebo_doc, loo_rows, p_value, pextras = _pl.run_inference(
-            ctx, w=w, est=est, pre_rmspe=pre_rmspe, post_rmspe=post_rmspe, space="space" in placebo,
-            loo=loo, drop_ratio=drop_ratio, n_jobs=n_jobs,
-        )
-        extras.update(pextras)
-        if "time" in placebo:
-            tdoc, textras = _pl.placebo_in_time(
-                panel, units=units, Y=Y, periods=periods, preds=preds, fixed_v=fixed_v,
-                treat_time=treat_time, placebo_time=placebo_time, window=win,
-                fit_fn=fit_arrays, default_spec=default_spec, predictor_matrix=predictor_matrix,
-            )
-            placebo_doc = {**(placebo_doc or {}), "time": tdoc}
-            extras.update(textras)
-    if loo_rows:
-        tables["loo"] = loo_rows
-    if placebo_doc is not None and "space" in placebo:
-        kept = placebo_doc.get("n_kept", placebo_doc.get("n_placebos"))
-        placebo_doc = {**placebo_doc, "resolution": 1.0 / ((kept if isinstance(kept, int) else len(pool)) + 1)}
     # fit and interpolation diagnostics (Abadie 2021), augsynth's imbalance
-    diag_fit = fit_diagnostics(Yfit[pre_m, 0], Yfit[pre_m, 1:], w, gap[pre_m])
+    diag_fit = fit_diagnostics(Yfit[pre_m, 0], Yfit[pre_m, 1:], w, gap[pre_m], measure_se=measure_se)
     J = len(pool)
     g_uni = Yfit[pre_m, 0] - Yfit[pre_m, 1:].mean(axis=1)
     diag_fit["imbalance_before"] = float(np.linalg.norm(g_uni))
     diag_fit["imbalance_after"] = float(np.linalg.norm(gap[pre_m]))
-    if loo_rows:
-        ests = [r["estimate"] for r in loo_rows if r.get("estimate") is not None]
-        if ests:
-            diag_fit["loo_range"] = [float(min(ests)), float(max(ests))]
     if augment == "ridge":
         g_scm = Yfit[pre_m, 0] - Yfit[pre_m, 1:] @ om["w_scm"]
         diag_fit["imbalance_scm"] = float(np.linalg.norm(g_scm))
         diag_fit["avg_estimated_bias"] = float(np.mean(Yfit[~pre_m, 1:] @ (w - om["w_scm"])))
-    conformal_doc = None
-    if "conformal" in inference:
-        from ..inference.conformal import conformal_test
+    lam_fixed = om["lambda"] if om else None
 
-        lam_fixed = om["lambda"]
+    def conformal_refit():
+        """A fresh refit closure for the conformal test (warm-started across its permutations)."""
         state = {"w": None}
 
         def refit(yy, Y0):
@@ -503,26 +464,24 @@ def fit_synth(
             state["w"] = fo["w_scm"]
             return Ya[:, 0] - Ya[:, 1:] @ fo["w"]
 
-        with one_blas_thread():
-            joint, by_rows, grid_opts = conformal_test(
-                Y[:, 0], Y[:, 1:], pre_m, refit, gaps=gap, alpha=alpha, scheme=conformal_scheme, reps=reps,
-                seed=seed)
-        conformal_doc = joint
-        tables["conformal_by_time"] = [{"time": int(periods[r.pop("t_index")]), **r} for r in by_rows]
-    else:
-        grid_opts = {}
-    if "prediction-interval" in inference:
-        # hook contract: synth_hook(Y (T x N, column 0 treated), pre mask, donor weights, periods, alpha, seed)
-        # returns the ``prediction_interval`` rows {time, low, high}
-        tables["prediction_interval"] = pi_hook(Y=Y, pre=pre_m, w=w, periods=list(periods), alpha=alpha, seed=seed)
+        return refit
+
+    # everything inference needs (ogimpact.inference.synth_inference, applied by estimation.estimate)
+    extras["synth_context"] = {
+        "X": X, "Z": Z, "Y": Y, "pre_mask": pre_m, "fixed_v": fixed_v, "units": units, "fit_fn": fit_arrays,
+        "w": w, "gap": gap, "periods": list(periods), "preds": preds, "window": win, "treat_time": treat_time,
+        "panel": panel, "default_spec": default_spec, "predictor_matrix": predictor_matrix,
+        "augment": augment, "fixedeff": bool(fixedeff), "conformal_refit": conformal_refit,
+    }
     options = {
         "treated": treated, "treat_time": treat_time,
         "predictors": ",".join(p.label for p in preds) if not fixed_v else None,
         "predictors_default": "outcome in every optimize_window period, equal V (no V search)" if fixed_v else None,
         "optimize_window": [win[0], win[-1]], "donors": list(pool), "donor_rule": donor_rule,
-        "placebo": list(placebo), "placebo_time": (placebo_doc or {}).get("time", {}).get("placebo_time", placebo_time),
-        "drop_ratio": drop_ratio, "drop_ratio_scale": "pre-period RMSPE (not MSPE)", "loo": bool(loo),
-        "n_jobs": n_jobs, "seed": seed, "alpha": alpha,
+        # inference settings: filled in by ogimpact.inference.synth_inference (placeholders keep the key order)
+        "placebo": [], "placebo_time": None,
+        "drop_ratio": None, "drop_ratio_scale": "pre-period RMSPE (not MSPE)", "loo": False,
+        "n_jobs": None, "seed": 0, "alpha": alpha,
         "standardize": ("none: unscaled pre-period outcomes (augsynth / scpi SCM)" if fixed_v else
                         "predictors divided by their SD across treated and donors (R Synth)"),
         "v_search": fit["method"], "v_floor": V_FLOOR,
@@ -531,19 +490,15 @@ def fit_synth(
         "augment": augment, "lambda": om["lambda"] if om else None, "fixedeff": bool(fixedeff),
         "lambda_rule": ("augsynth CV: leave-one-pre-period-out over lambda_max*(1e-8)^(k/20), k=0..20, "
                         "min-1se rule" if lam is None else "given") if augment == "ridge" else None,
-        "placebo_refit": ("outcome-only SCM (placebos are not augmented or demeaned)"
-                          if (augment == "ridge" or fixedeff) and (placebo or loo) else None),
-        "inference_methods": list(inference), "conformal_scheme": conformal_scheme if "conformal" in inference else None,
-        "conformal_reps": reps if "conformal" in inference and conformal_scheme == "iid" else None,
-        **grid_opts,
+        "placebo_refit": None, "inference_methods": [], "conformal_scheme": None, "conformal_reps": None,
         "headline": "mean gap over treat_time..last period",
         "inference": "se and CI are not defined for synth; p_value is the in-space placebo p-value "
                      "(rank of the treated post/pre RMSPE ratio among treated + placebos) when placebo='space' ran",
     }
     return Estimate(
         design="synth", outcome=y, estimate=est, se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
-        p_value=p_value, alpha=alpha, df=None, n_obs=int(len(units) * len(periods)), n_units=len(units),
-        n_clusters=None, n_treated_units=1, tables=tables, placebo=placebo_doc, conformal=conformal_doc,
+        p_value=float("nan"), alpha=alpha, df=None, n_obs=int(len(units) * len(periods)), n_units=len(units),
+        n_clusters=None, n_treated_units=1, tables=tables,
         diagnostics={"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "n_donors": len(pool),
                      "n_dropped": int(panel.info.get("n_dropped", 0)), "window_mspe": fit["loss"],
                      "n_inner_solves": fit["n_eval"], "v_converged": fit.get("converged", True),
