@@ -17,8 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ogimpact"
 
 #: designs -> inference edges not yet inverted: none left (the wild bootstrap and synth's inference run in
 #: estimation.estimate after the fit); this set may only shrink
-REMAINING_DESIGNS_TO_INFERENCE = {
-}
+REMAINING_DESIGNS_TO_INFERENCE: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:
