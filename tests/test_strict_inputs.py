@@ -192,3 +192,11 @@ def test_seasonal_on_annual_data_is_refused(capsys, tmp_path):
     pd.DataFrame(rows).to_csv(p, index=False)
     fails(capsys, ["estimate", "its", "--data", str(p), "--outcome", "y", "--unit", "unit", "--time", "year",
                    "--treat-time", "2005", "--seasonal"], "--seasonal", "looks annual")
+
+
+def test_impossible_sdid_placebo_reps_are_refused_before_running(capsys):
+    """Issue 9 item 5: 10^8 SDID placebo refits would run for days; refused at once with the limit said."""
+    data = Path(__file__).parent / "reference" / "prop99_synthdid" / "data.csv"
+    argv = ["estimate", "sdid", "--data", str(data), "--outcome", "PacksPerCapita", "--unit", "State",
+            "--time", "Year", "--treated", "California", "--treat-time", "1989", "--placebo-reps", "100000000"]
+    fails(capsys, argv, "placebo_reps", "at most 100,000")

@@ -46,6 +46,8 @@ MAX_ITER_PRE_SPARSIFY = 100
 DEFAULT_PLACEBO_REPS = 200
 #: the Frank-Wolfe loop: "numba" (compiled kernel, ``_fw_kernel``) when numba imports, else "numpy"
 BACKEND = "numba" if HAVE_NUMBA else "numpy"
+#: the most placebo refits a run may ask for (issue 9: impossible resource requests are refused, not run)
+MAX_PLACEBO_REPS = 100_000
 
 
 def _backend(backend: str | None) -> str:
@@ -533,6 +535,9 @@ def fit_sdid(
         reps = int(placebo_reps)
         if reps < 2:
             raise DesignError("placebo_reps must be at least 2 (R synthdid uses 200).")
+        if reps > MAX_PLACEBO_REPS:
+            raise DesignError(f"placebo_reps={reps} would refit SDID {reps:,} times (hours to days); use at most "
+                              f"{MAX_PLACEBO_REPS:,} (R synthdid uses 200; the SE settles long before 10,000).")
         if N0 <= N1:
             raise DesignError(f"the placebo SE needs more controls ({N0}) than treated units ({N1}); "
                               "add donors or drop placebo_reps.")
