@@ -160,7 +160,8 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
             extra=[c for c in [cluster, *cl_extra, *fe] if c and c not in (unit, time)],
         )
     if design == "dcdh":  # non-absorbing, non-binary treatment: an extra column; missing outcomes kept
-        return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *extra] if c not in (unit, time))),
+        return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *covariates, *extra]
+                                                                   if c not in (unit, time))),
                                 drop_missing_outcome=False, require_comparison=False)
     if design == "continuous":
         return Panel.from_frame(df, **kw, cohort=cohort, covariates=covariates,

@@ -332,7 +332,7 @@ def _build_panel(args, design):
         return panel_from_csv(
             design, df, unit=args.unit, time=args.time, outcome=args.outcome,
             cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None) or getattr(args, "dose", None),
-            covariates=_list(getattr(args, "covariates", None)),
+            covariates=_list(getattr(args, "covariates", None) or getattr(args, "controls", None)),
             regressors=_list(getattr(args, "regressors", None)),
             cluster=getattr(args, "cluster", None),
             fe=fe_cols + [c for c in (getattr(args, "lat", None), getattr(args, "lon", None)) if c],
