@@ -205,11 +205,16 @@ def registry_panel(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PanelWarning)
-        p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
+        p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant,
+                        **({"always_treated": "keep"} if design in ("dcdh", "lp-did") else {}))
     f = p.frame
     if design in ("twfe", "lp-did"):
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
                              covariates=p.covariates, extra=["cohort"], regular_time=False)
+    elif design == "dcdh":  # non-absorbing: treat is 0 from an exit year on (e.g. OGP members that left)
+        q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat", covariates=p.covariates,
+                             extra=["cohort"], regular_time=False, drop_missing_outcome=False,
+                             require_comparison=False)
     elif design in SINGLE_UNIT or design == "panel":
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, covariates=p.covariates,
                              extra=["cohort", "treat"], regular_time=False, require_comparison=False,
@@ -227,6 +232,11 @@ def registry_panel(
     if design in ("cs", "sun-abraham", "imputation"):
         q = balance_units(q)
         q = drop_small_cohorts(q, min_units=min_cohort_units)
+    if design == "continuous":  # the intervention's dose (e.g. RTI Rating score of the law), issue 14 item 7
+        from .designs.registry_designs import DOSE_COLUMNS, attach_dose
+
+        if intervention in DOSE_COLUMNS:
+            q = attach_dose(balance_units(q), intervention)
     return q
 
 
