@@ -233,7 +233,7 @@ def registry_panel(
         q = balance_units(q)
         q = drop_small_cohorts(q, min_units=min_cohort_units)
     if design == "continuous":  # the intervention's dose (e.g. RTI Rating score of the law), issue 14 item 7
-        from .designs.registry_designs import DOSE_COLUMNS, attach_dose
+        from .designs.registry_dose import DOSE_COLUMNS, attach_dose
 
         if intervention in DOSE_COLUMNS:
             q = attach_dose(balance_units(q), intervention)
