@@ -323,6 +323,18 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     order raised; always present, possibly empty).  Other Python warnings pass through.
     """
     fn = design_function(design)
+    small_sample = options.pop("small_sample", None)  # --small-sample stata (numerics.vcov, issue 14)
+    if small_sample not in (None, "default"):
+        from .numerics.vcov import small_sample_convention
+
+        if design not in (*REGRESSION, "etwfe", "stacked"):
+            raise OgimpactError(f"--small-sample applies to the regression designs ({', '.join(REGRESSION)}, etwfe, "
+                                f"stacked), not to {design!r}.")
+
+        with small_sample_convention(small_sample):
+            res = estimate(design, panel, **options)
+        res.options["small_sample"] = small_sample
+        return res
     min_size = options.pop("min_cohort_size", None)
     if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
         raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")
