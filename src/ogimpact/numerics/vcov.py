@@ -511,7 +511,9 @@ def design_vcov_kwargs(panel, frame, kind: str | None, clusters, cluster_names, 
             raise DesignError("--vcov conley needs --cutoff KM (and --lat COL --lon COL in degrees, unless the units "
                               "are ISO3 countries, which use the bundled country centroids).")
         if not lat and not lon:
-            kw["coords"] = _country_coords(frame[panel.unit])
+            from ..data.centroids import country_coords
+
+            kw["coords"] = country_coords(frame[panel.unit])
         else:
             if not lat or not lon:
                 raise DesignError("--vcov conley needs both --lat COL and --lon COL (degrees).")
@@ -523,21 +525,3 @@ def design_vcov_kwargs(panel, frame, kind: str | None, clusters, cluster_names, 
         kw["cutoff"] = float(cutoff)
     return kw
 
-
-def _country_coords(units) -> np.ndarray:
-    """(n, 2) latitude/longitude of ISO3 country units from the bundled centroids (DesignError if any is unknown)."""
-    import warnings
-
-    from ..data.centroids import SOURCE, country_centroids
-    from ..errors import OgimpactWarning
-
-    c = country_centroids().set_index("iso3")
-    u = pd.Series(np.asarray(units)).astype(str).str.upper()
-    unknown = sorted(set(u) - set(c.index))
-    if unknown:
-        raise DesignError(f"--vcov conley without --lat/--lon needs ISO3 country units with a bundled centroid; "
-                          f"{len(unknown)} unit(s) have none ({', '.join(unknown[:8])}{' ...' if len(unknown) > 8 else ''})"
-                          "; leave them out with --units or give --lat/--lon columns instead.")
-    warnings.warn(OgimpactWarning("conley_country_centroids",
-                                  f"Conley distances use one point per country: {SOURCE}."))
-    return c.loc[u, ["lat", "lon"]].to_numpy(float)
