@@ -42,7 +42,8 @@ def _fit(frame, name):
         warnings.simplefilter("ignore")
         return fit_dcdh(p, treat="inter_bra", effects=o["effects"], placebo=o["placebo"], cluster=o.get("cluster"),
                         controls=o.get("controls"), continuous=o.get("continuous"),
-                        normalized=o.get("normalized", False)).to_dict()
+                        normalized=o.get("normalized", False),
+                        same_switchers=o.get("same_switchers", False)).to_dict()
 
 
 def _pairs(d, ref, se=True):

@@ -1,11 +1,11 @@
 """Run py-did-multiplegt-dyn 0.1.9 and moderndid 0.4.1 on Favara-Imbs; dump full-precision JSON."""
-import json, sys, warnings, time
+import json, os, sys, warnings, time
 warnings.filterwarnings("ignore")
 import pandas as pd, numpy as np, polars as pl
 import os
 df = pd.read_csv("/work/shared/reference/favara_imbs_dcdh/data.csv")
 if os.environ.get("Y0"): df = df[df.year >= int(os.environ["Y0"])].reset_index(drop=True)
-specs = json.load(open("/tmp/h14ref/specs.json"))
+specs = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers_specs.json")))
 which, names = sys.argv[1], sys.argv[2:]
 out = {}
 for name in names:
