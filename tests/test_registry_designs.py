@@ -72,3 +72,22 @@ def test_report_helper_returns_results_with_assumptions():
     assert nonabsorbing_and_dose_results("wgi.va", "open_up_guide") == []
     bad = nonabsorbing_and_dose_results("wgi.va", "rti_law", years=(2030, 2031))
     assert bad[0]["design"] == "continuous" and "error" in bad[0]
+
+
+def test_registry_dcdh_takes_controls_from_the_measures():
+    import contextlib
+    import io
+    import json
+
+    from ogimpact.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["estimate", "dcdh", "--measure", "wgi.va", "--intervention", "ogp_member", "--years", "2012:2023",
+                     "--effects", "2", "--controls", "wdi.u5_mort", "--json"]) == 0
+    d = json.loads(out.getvalue())
+    p = _quiet(registry_panel, "dcdh", measure="wgi.va", intervention="ogp_member", years=(2012, 2023),
+               covariates=["wdi.u5_mort"])
+    r = _quiet(fit_dcdh, p, effects=2, controls=["wdi.u5_mort"])
+    assert d["options"]["controls"] == ["wdi.u5_mort"]
+    assert d["estimate"] == pytest.approx(r.estimate, abs=1e-12) and d["se"] == pytest.approx(r.se, abs=1e-12)

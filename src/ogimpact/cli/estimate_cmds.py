@@ -315,7 +315,8 @@ def _build_panel(args, design):
             warnings.simplefilter("ignore", PanelWarning)
             reg = registry_panel(design, measure=args.measure, intervention=args.intervention,
                                  years=years, units=_list(args.units) or None,
-                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)
+                                                                         or getattr(args, "controls", None)))
         from ..inputs import registry_units_known
 
         registry_units_known(_list(args.units), reg, flag="--units")
