@@ -58,3 +58,14 @@ def test_default_is_unchanged_and_cluster_is_already_stata():
     a = _run("--cluster", "firm")
     b = _run("--cluster", "firm", "--small-sample", "stata")
     assert [t["se"] for t in a["terms"]] == [t["se"] for t in b["terms"]]   # CRV1 = reghdfe / xtreg already
+
+
+def test_xtscc_rank_counts_regressors_constant_and_time_dummies():
+    import numpy as np
+
+    from ogimpact.numerics.vcov import _xtscc_rank
+
+    unit = np.repeat(np.arange(10), 20)
+    assert _xtscc_rank(n_coef=2, K=2 + 10, unit=unit) == 3              # xtscc y x1 x2, fe
+    assert _xtscc_rank(n_coef=2, K=2 + 10 + 19, unit=unit) == 2 + 20    # xtscc y x1 x2 i.year, fe
+    assert _xtscc_rank(n_coef=3, K=3, unit=unit) == 3                   # pooled with intercept
