@@ -153,7 +153,7 @@ def test_switchers_out_enter_with_minus_sign():
 def test_errors_are_one_sentence(favara):
     with pytest.raises(DesignError, match="--treat"):
         fit_dcdh(favara)
-    with pytest.raises(DesignError, match="--controls"):
+    with pytest.raises(DesignError, match="control column"):
         fit_dcdh(favara, treat="inter_bra", controls=["x"])
     df = pd.DataFrame({"g": np.repeat([1, 2], 3), "t": np.tile([1, 2, 3], 2), "y": [1.0, 2, 3, 2, 3, 5],
                        "d": [0, 0, 0, 0, 0, 0]})

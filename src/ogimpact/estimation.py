@@ -161,7 +161,8 @@ def _panel_from_csv(design, df, *, unit, time, outcome, cohort, treat, covariate
             extra=[c for c in [cluster, *cl_extra, *fe] if c and c not in (unit, time)],
         )
     if design == "dcdh":  # non-absorbing, non-binary treatment: an extra column; missing outcomes kept
-        return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *extra] if c not in (unit, time))),
+        return Panel.from_frame(df, **kw, extra=list(dict.fromkeys(c for c in [treat, *covariates, *extra]
+                                                                   if c not in (unit, time))),
                                 drop_missing_outcome=False, require_comparison=False)
     if design == "continuous":
         return Panel.from_frame(df, **kw, cohort=cohort, covariates=covariates,
@@ -205,11 +206,16 @@ def registry_panel(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PanelWarning)
-        p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant)
+        p = build_panel([measure], intervention, units=units, years=years, covariates=covariates, variant=variant,
+                        **({"always_treated": "keep"} if design in ("dcdh", "lp-did") else {}))
     f = p.frame
     if design in ("twfe", "lp-did"):
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat",
                              covariates=p.covariates, extra=["cohort"], regular_time=False)
+    elif design == "dcdh":  # non-absorbing: treat is 0 from an exit year on (e.g. OGP members that left)
+        q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, treat="treat", covariates=p.covariates,
+                             extra=["cohort"], regular_time=False, drop_missing_outcome=False,
+                             require_comparison=False)
     elif design in SINGLE_UNIT or design == "panel":
         q = Panel.from_frame(f, unit=p.unit, time=p.time, outcome=p.outcome, covariates=p.covariates,
                              extra=["cohort", "treat"], regular_time=False, require_comparison=False,
@@ -227,6 +233,11 @@ def registry_panel(
     if design in ("cs", "sun-abraham", "imputation"):
         q = balance_units(q)
         q = drop_small_cohorts(q, min_units=min_cohort_units)
+    if design == "continuous":  # the intervention's dose (e.g. RTI Rating score of the law), issue 14 item 7
+        from .designs.registry_dose import DOSE_COLUMNS, attach_dose
+
+        if intervention in DOSE_COLUMNS:
+            q = attach_dose(balance_units(q), intervention)
     return q
 
 
@@ -329,6 +340,18 @@ def estimate(design: str, panel: Panel, **options) -> Estimate:
     order raised; always present, possibly empty).  Other Python warnings pass through.
     """
     fn = design_function(design)
+    small_sample = options.pop("small_sample", None)  # --small-sample stata (numerics.vcov, issue 14)
+    if small_sample not in (None, "default"):
+        from .numerics.vcov import small_sample_convention
+
+        if design not in (*REGRESSION, "etwfe", "stacked"):
+            raise OgimpactError(f"--small-sample applies to the regression designs ({', '.join(REGRESSION)}, etwfe, "
+                                f"stacked), not to {design!r}.")
+
+        with small_sample_convention(small_sample):
+            res = estimate(design, panel, **options)
+        res.options["small_sample"] = small_sample
+        return res
     min_size = options.pop("min_cohort_size", None)
     if design not in COHORT_DESIGNS and min_size not in (None, MIN_COHORT_SIZE):
         raise OgimpactError(f"min_cohort_size applies to {', '.join(COHORT_DESIGNS)}, not to {design!r}.")

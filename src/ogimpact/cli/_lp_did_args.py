@@ -14,6 +14,9 @@ def add_lp_did_arguments(g) -> None:
     g.add_argument("--nonabsorbing", type=int, metavar="L",
                    help="non-absorbing treatment: effects stabilise after L periods; clean samples exclude "
                         "treatment changes in the L periods before [absorbing]")
+    g.add_argument("--reweight", action="store_true",
+                   help="equally-weighted LP-DiD (Stata lpdid rw): every newly treated observation weighs the "
+                        "same [off: OLS variance weights]")
     g.add_argument("--cluster", metavar="COL", help="[unit]")
 
 
@@ -31,4 +34,5 @@ def lp_did_options(a) -> dict:
             raise UsageError("--pmd K needs K >= 1.")
     if a.nonabsorbing is not None and a.nonabsorbing < 1:
         raise UsageError("--nonabsorbing L needs L >= 1.")
-    return dict(window=w, ref=a.ref, pmd=pmd, nonabsorbing=a.nonabsorbing, cluster=a.cluster)
+    return dict(window=w, ref=a.ref, pmd=pmd, nonabsorbing=a.nonabsorbing, cluster=a.cluster,
+                reweight=bool(getattr(a, "reweight", False)))

@@ -251,6 +251,9 @@ def _design_options(d, name: str) -> None:
         g.add_argument("--lat", metavar="COL", help="latitude column in degrees (--vcov conley)")
         g.add_argument("--lon", metavar="COL", help="longitude column in degrees (--vcov conley)")
         g.add_argument("--cutoff", type=float, metavar="KM", help="Conley distance cutoff in km (--vcov conley)")
+        g.add_argument("--small-sample", choices=["default", "stata"], default=None,
+                       help="small-sample factors: stata = (G-1)/G on cr3 (summclust CV3), T/(T-1)(n-1)/(n-rank) "
+                            "on driscoll-kraay (xtscc) [default: none on cr3/driscoll-kraay, fixest on CRV1]")
     if name in REGRESSION:
         w = d.add_argument_group("wild cluster bootstrap (restricted, WCR)")
         w.add_argument("--wild-bootstrap", type=_nonneg_int, metavar="B", help="bootstrap draws [none]")
@@ -325,7 +328,8 @@ def _build_panel(args, design):
             warnings.simplefilter("ignore", PanelWarning)
             reg = registry_panel(design, measure=args.measure, intervention=args.intervention,
                                  years=years, units=_list(args.units) or None,
-                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)))
+                                 variant=args.variant, covariates=_list(getattr(args, "covariates", None)
+                                                                         or getattr(args, "controls", None)))
         from ..inputs import registry_units_known
 
         registry_units_known(_list(args.units), reg, flag="--units")
@@ -345,7 +349,7 @@ def _build_panel(args, design):
         return panel_from_csv(
             design, df, unit=args.unit, time=args.time, outcome=args.outcome,
             cohort=getattr(args, "cohort", None), treat=getattr(args, "treat", None) or getattr(args, "dose", None),
-            covariates=_list(getattr(args, "covariates", None)),
+            covariates=_list(getattr(args, "covariates", None) or getattr(args, "controls", None)),
             regressors=_list(getattr(args, "regressors", None)),
             cluster=getattr(args, "cluster", None),
             fe=fe_cols + [c for c in (getattr(args, "lat", None), getattr(args, "lon", None)) if c],
@@ -388,7 +392,7 @@ def _v_list(s: str | None):
 
 def _vcov_extra(a) -> dict:
     """Conley coordinates: only passed when given (the columns travel in the panel)."""
-    return {k: getattr(a, k) for k in ("lat", "lon", "cutoff") if getattr(a, k, None) is not None}
+    return {k: getattr(a, k) for k in ("lat", "lon", "cutoff", "small_sample") if getattr(a, k, None) is not None}
 
 
 def _bootstrap_fits(draws, panel) -> None:

@@ -79,6 +79,10 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         title="ISO codes, UN M49 regions, World Bank groups",
         publisher="datasets/country-codes (ISO, UN M49, CLDR); World Bank", licence="ODC-PDDL",
         licence_flag="", years="-", units="country"),
+    "country_centroids": dict(
+        title="Country centroids (latitude, longitude) for Conley spatial SEs",
+        publisher="Google DSPL canonical countries (github.com/google/dspl)", licence="BSD-3-Clause",
+        licence_flag="", years="-", units="country"),
     "chile_cplt_municipal": dict(
         title="Chile CPLT municipal transparency audits; municipal e-gov index",
         publisher="Consejo para la Transparencia (CPLT); González-Bustamante & Aguilar (2023)",

@@ -20,9 +20,10 @@ the joint χ² test that all placebos are zero (``p_jointplacebo``),
 ``diagnostics.joint_effects_p`` the one for the effects (``p_jointeffects``).
 
 Numbers agree with R ``DIDmultiplegtDYN`` 2.x / py-did-multiplegt-dyn 0.1.9 /
-moderndid 0.4.1 (tested on Favara & Imbs 2015, ``tests/test_dcdh.py``).  Not
-implemented: ``--controls`` / ``--continuous`` (need the package's
-residualisation on covariates), weights, ``trends_nonparam``, ``trends_lin``,
+moderndid 0.4.1 (tested on Favara & Imbs 2015, ``tests/test_dcdh.py``); ``--controls`` and
+``--continuous P`` follow the package (:mod:`ogimpact.designs.dcdh_controls`,
+``tests/test_dcdh_controls.py``).  Not
+implemented: weights, ``trends_nonparam``, ``trends_lin``,
 ``less_conservative_se``, ``only_never_switchers``, the bootstrap.
 """
 from __future__ import annotations
@@ -82,8 +83,15 @@ def fit_dcdh(
         Divide effect ℓ by the average total treatment change over its ℓ periods.
     same_switchers : bool
         Use only switchers for whom all K effects can be estimated.
-    controls, continuous :
-        Not available yet (raise :class:`DesignError`).
+    controls : list of str, optional
+        Time-varying controls: long differences are residualised on the controls' long differences
+        with a θ per baseline treatment level (:mod:`ogimpact.designs.dcdh_controls`); rows with a
+        missing control are dropped first (counted in ``diagnostics.n_dropped_missing_controls``).
+    continuous : int, optional
+        Degree P for a continuous baseline treatment: baselines pooled, treatment replaced by the
+        staggered ±1 switch indicator, period dummies × D_g1^1..P added to the controls (the
+        package's ``continuous`` option); normalisation and the average total effect use the
+        original treatment.
     alpha : float
 
     Returns
@@ -101,11 +109,9 @@ def fit_dcdh(
     treat = treat or panel.treat
     if not treat:
         raise DesignError("design 'dcdh' needs --treat COL (the treatment, binary, discrete or continuous).")
-    if controls:
-        raise DesignError("--controls is not available for dcdh yet; run it without controls.")
-    if continuous is not None:
-        raise DesignError("--continuous is not available for dcdh yet; with a discrete baseline treatment run it "
-                          "without --continuous.")
+    controls = list(controls or [])
+    if continuous is not None and int(continuous) < 1:
+        raise DesignError(f"--continuous takes the polynomial degree (1 or more), got {continuous}.")
     effects = int(effects)
     placebo = int(placebo)
     if effects < 1:
@@ -127,11 +133,45 @@ def fit_dcdh(
         cl_col = None
     if cl_col is not None and cl_col not in f.columns:
         raise DesignError(f"cluster column {cl_col!r} is not in the panel; build it with cluster={cl_col!r}.")
+    n_drop_ctrl = 0
+    xrows = None
+    if controls:
+        import pandas as pd
+
+        absent = [c for c in controls if c not in f.columns]
+        if absent:
+            raise DesignError(f"control column(s) {', '.join(map(repr, absent))} not in the panel; build it with "
+                              f"extra={absent!r}.")
+        xrows = np.column_stack([pd.to_numeric(f[c], errors="coerce").to_numpy(float) for c in controls])
+        keep = np.isfinite(xrows).all(axis=1)   # rows with a missing control are dropped, as the package does
+        n_drop_ctrl = int((~keep).sum())
+        if not keep.any():
+            raise DesignError("every row has a missing control; fill the --controls columns or drop them.")
+        f = f.loc[keep]
+        d = d[keep]
+        xrows = xrows[keep]
     y = f[panel.outcome].to_numpy(float)
     grid = build_grid(f[panel.unit].to_numpy(), f[panel.time].to_numpy(), y, d,
-                      None if cl_col is None else f[cl_col].to_numpy())
+                      None if cl_col is None else f[cl_col].to_numpy(), continuous=continuous, x=xrows)
     G = grid.G
     S = grid.S
+    D_orig = dsq_orig = None
+    if continuous is not None:
+        # the package binarises and staggers the treatment (±1 from F_g on) and adds period dummies × D_g1^k
+        from .dcdh_controls import continuous_controls
+
+        D_orig, dsq_orig = grid.D, grid.dsq_orig
+        sw = np.isfinite(S)
+        grid.dfg = np.where(sw, np.where(S == 0, -1.0, 1.0), grid.dsq)
+        Xc = continuous_controls(grid.dsq_orig, grid.T_max, int(continuous))
+        grid.X = Xc if grid.X is None else np.concatenate([grid.X, Xc], axis=2)
+    ctl = None
+    if grid.X is not None and grid.X.shape[2] > 0:
+        from .dcdh_controls import fit_controls
+
+        names = controls + ([f"1[t>={j}]*D1^{k}" for j in range(2, grid.T_max + 1)
+                             for k in range(1, int(continuous) + 1)] if continuous is not None else [])
+        ctl = fit_controls(grid.Y, grid.N, grid.F, grid.dcode, grid.X, G, names)
 
     def _mx(v):
         v = v[np.isfinite(v)]
@@ -158,7 +198,8 @@ def fit_dcdh(
         if Lx > 0:
             k = int(min(Lx, K))
             kp = int(min(Kp, Lpx)) if Kp else 0
-            st = side_terms(grid, side, k, kp, same_switchers=same_switchers, K_same=K)
+            st = side_terms(grid, side, k, kp, same_switchers=same_switchers, K_same=K, D_orig=D_orig,
+                            dsq_orig=dsq_orig, ctl=ctl)
             sides[side] = _pad(st, K, Kp, G)
         else:
             sides[side] = _pad(None, K, Kp, G)
@@ -230,18 +271,22 @@ def fit_dcdh(
         "joint_effects_p": p_eff,
         "n_groups": G,
         "n_dropped_groups": grid.n_dropped_groups,
-        "n_dropped": int(panel.info.get("n_dropped", 0)),
+        "n_dropped": int(panel.info.get("n_dropped", 0)) + n_drop_ctrl,
+        "n_dropped_missing_controls": n_drop_ctrl,
         "n_switchers": {str(e): float(n) for e, n in zip(ets, nsw)},
         "n_switchers_weighted": {str(e): float(n) for e, n in zip(
             ets, np.concatenate([Ntotp[::-1], Ntot]))},
         "n_switchers_in": int(np.sum(S == 1)),
         "n_switchers_out": int(np.sum(S == 0)),
     }
+    if ctl is not None and controls:
+        diag["controls_theta"] = {str(lev): dict(zip(controls, map(float, ctl.theta[i])))
+                                  for i, lev in enumerate(np.unique(grid.dsq)) if ctl.useful[i]}
     if normalized:
         diag["delta_D"] = {str(e): float(v) for e, v in zip(range(1, K + 1), dl)}
     options = {"treat": treat, "effects": K, "effects_requested": effects, "placebo": Kp,
                "placebo_requested": placebo, "cluster": cl_col or panel.unit, "normalized": bool(normalized),
-               "same_switchers": bool(same_switchers), "controls": [], "continuous": continuous,
+               "same_switchers": bool(same_switchers), "controls": controls, "continuous": continuous,
                "ref": 0, "event_time": "effect l at period F_g - 1 + l; placebo -l compares F_g - 1 - l with F_g - 1",
                "inference": "analytic (did_multiplegt_dyn), normal critical values", "alpha": alpha}
     n_treated = int(np.sum(np.isfinite(S)))

@@ -51,13 +51,15 @@ class Grid:
     T_max: int
     units: np.ndarray      # (G,) unit labels
     n_dropped_groups: int
+    X: np.ndarray | None = None   # (G, T, k) controls (``--controls``), NaN where the cell is absent
 
 
 def _ffill_cummax(x: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(x, axis=1)
 
 
-def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_larger_lower: bool = False) -> Grid:
+def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_larger_lower: bool = False,
+               x: np.ndarray | None = None) -> Grid:
     """Apply the ``did_multiplegt_dyn`` sample rules and return the balanced grid.
 
     Parameters
@@ -66,6 +68,8 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
     cl : cluster labels (constant within unit), or None.
     continuous : degree of the polynomial in the baseline treatment (``--continuous``), or None.
     keep_larger_lower : keep groups whose treatment moves both above and below the baseline.
+    x : (n, k) controls of the rows (no missing values: rows with a missing control are dropped first,
+        as the package does), carried onto the grid as ``Grid.X``.
     """
     units, ui = np.unique(u, return_inverse=True)
     periods, ti = np.unique(t, return_inverse=True)
@@ -76,6 +80,11 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
     Y[ui, ti] = y
     D[ui, ti] = d
     P[ui, ti] = True
+    X = None
+    if x is not None:
+        x = np.asarray(x, dtype=float).reshape(len(ui), -1)
+        X = np.full((G0, T, x.shape[1]), np.nan)
+        X[ui, ti] = x
     clg = None
     if cl is not None:
         cl_levels, ci = np.unique(cl, return_inverse=True)
@@ -90,6 +99,8 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
     # groups with treatment or outcome missing in every period are dropped
     ok = (~np.isnan(D)).any(1) & (~np.isnan(Y)).any(1)
     Y, D, P, units = Y[ok], D[ok], P[ok], units[ok]
+    if X is not None:
+        X = X[ok]
     if clg is not None:
         clg = clg[ok]
     n_drop = int((~ok).sum())
@@ -131,6 +142,8 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
     sel = np.flatnonzero(keep)
     Y, D, P, dsq, dsq_orig, F, ever, fd, ld = (a[sel] for a in (Y, D, P, dsq, dsq_orig, F, ever, fd, ld))
     units = units[sel]
+    if X is not None:
+        X = X[sel]
     if clg is not None:
         clg = clg[sel]
     G = len(sel)
@@ -145,6 +158,9 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
         raise DesignError("no period has a group that kept its baseline treatment; no effect can be estimated.")
     T_max = int(tt[P.any(0)].max())
     Y, D, P = Y[:, :T_max], D[:, :T_max], P[:, :T_max]
+    if X is not None:
+        X = X[:, :T_max].copy()
+        X[~P] = np.nan
     Y[~P] = np.nan
     D[~P] = np.nan
     tt = tt[:T_max]
@@ -191,6 +207,8 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
         Y, D, N, P, dsq, dsq_orig, dcode, F, Tg, S, units = (a[k] for a in (Y, D, N, P, dsq, dsq_orig, dcode, F, Tg, S, units))
         if clg is not None:
             clg = clg[k]
+        if X is not None:
+            X = X[k]
         n_drop += int(nofs.sum())
     Gk = len(F)
     Fi = np.clip(F.astype(int), 1, T_max)
@@ -202,7 +220,7 @@ def build_grid(u, t, y, d, cl=None, *, continuous: int | None = None, keep_large
     if clg is not None:
         _, clg = np.unique(clg, return_inverse=True)
     return Grid(Y=Y, D=D, N=N, dsq=dsq, dsq_orig=dsq_orig, dcode=dcode, F=F, Tg=Tg, S=S, dfg=dfg, L=L, Lpl=Lpl,
-                cl=clg, G=G, T_max=T_max, units=units, n_dropped_groups=n_drop)
+                cl=clg, G=G, T_max=T_max, units=units, n_dropped_groups=n_drop, X=X)
 
 
 # --------------------------------------------------------------------------- per-side terms
@@ -262,6 +280,14 @@ def _lag(Y: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _lag3(X: np.ndarray, k: int) -> np.ndarray:
+    """``_lag`` of a (G, T, k) array along the period axis."""
+    out = np.full(X.shape, np.nan)
+    if k < X.shape[1]:
+        out[:, k:] = X[:, :-k] if k else X
+    return out
+
+
 @dataclass
 class SideTerms:
     """Per-side (switchers in or out) sums: N_ℓ, U_gℓ, U^var_gℓ, δ's for effects and placebos."""
@@ -280,8 +306,12 @@ class SideTerms:
 
 
 def side_terms(g: Grid, side: int, K: int, Kpl: int, *, same_switchers: bool = False, K_same: int | None = None,
-               D_orig: np.ndarray | None = None, dsq_orig: np.ndarray | None = None) -> SideTerms:
-    """Influence terms of effects 1..K and placebos 1..Kpl for switchers in (``side=1``) or out (0)."""
+               D_orig: np.ndarray | None = None, dsq_orig: np.ndarray | None = None, ctl=None) -> SideTerms:
+    """Influence terms of effects 1..K and placebos 1..Kpl for switchers in (``side=1``) or out (0).
+
+    ``ctl`` (a :class:`ogimpact.designs.dcdh_controls.ControlsFit`) residualises every long difference on
+    the controls' long differences and adds the estimation error of θ_d to the variance terms.
+    """
     G, T = g.Y.shape
     Y, N, F, Tg = g.Y, g.N, g.F, g.Tg
     tt = np.arange(1, T + 1)[None, :]
@@ -323,6 +353,12 @@ def side_terms(g: Grid, side: int, K: int, Kpl: int, *, same_switchers: bool = F
         for ell in range(1, max(K, Kpl) + 1):
             dy = Y - _lag(Y, ell)
             valid = ~np.isnan(dy)
+            if ctl is not None:
+                dX = ctl.X - _lag3(ctl.X, ell)
+                dy_r = ctl.residualise(dy, dX)
+                cond_m = ((ell <= Tg - 2)[:, None] & (tt >= ell + 1) & (tt <= Tg[:, None])).astype(float)
+            else:
+                dy_r = dy
             nc = np.where(valid, (F[:, None] > tt).astype(float), np.nan)
             Nctrl = _gsum(key_t[valid], (nc * N)[valid], nkt)[key_t]
             cond = (tt == (F - 1 + ell)[:, None]) & (ell <= g.L)[:, None] & isS[:, None] & (Nctrl > 0) & still[:, None]
@@ -339,16 +375,24 @@ def side_terms(g: Grid, side: int, K: int, Kpl: int, *, same_switchers: bool = F
                     Nt = dN.sum(0)
                     Ntg = _gsum(key_t.ravel(), dN.ravel(), nkt)[key_t]
                     coef = win * N * (dist - Ntg / Nctrl * nc)
-                    out["U"][ell - 1] = (G / NS) * np.nansum(coef * dy, 1)
+                    out["U"][ell - 1] = (G / NS) * np.nansum(coef * dy_r, 1)
                     ctrl_rows = valid & (nc == 1) & (Nt[None, :] > 0)
-                    out["Uvar"][ell - 1] = (G / NS) * _centred(coef, dy, dist == 1, ctrl_rows, key_t, key_s, N, clb,
-                                                               nkt, nks)
+                    out["Uvar"][ell - 1] = (G / NS) * _centred(coef, dy_r, dist == 1, ctrl_rows, key_t, key_s, N,
+                                                               clb, nkt, nks)
+                    if ctl is not None:
+                        coef_m = cond_m * N * (dist - Ntg / Nctrl * nc)
+                        out["Uvar"][ell - 1] -= ctl.part2(coef_m, dX, G / NS)
                     sw = dist == 1
                     out["delta_norm"][ell - 1] = np.sum((N / NS * sign * sumtr[:, None])[sw])
                     out["delta_ate"][ell - 1] = np.sum((N / NS * sign * (Dv - dsq[:, None]))[sw])
             if ell <= Kpl:
                 dpl = _lag(Y, 2 * ell) - _lag(Y, ell)
                 vp = ~np.isnan(dpl)
+                if ctl is not None:
+                    dXp = _lag3(ctl.X, 2 * ell) - _lag3(ctl.X, ell)
+                    dpl_r = ctl.residualise(dpl, dXp)
+                else:
+                    dpl_r = dpl
                 ncp = nc * vp
                 okp = ~np.isnan(ncp)
                 Nctrl_p = _gsum(key_t[okp], (ncp * N)[okp], nkt)[key_t]
@@ -361,9 +405,12 @@ def side_terms(g: Grid, side: int, K: int, Kpl: int, *, same_switchers: bool = F
                     Ntp = dNp.sum(0)
                     Ntgp = _gsum(key_t.ravel(), dNp.ravel(), nkt)[key_t]
                     coefp = win * N * (distp - Ntgp / Nctrl_p * ncp)
-                    outp["Upl"][ell - 1] = (G / NSp) * np.nansum(coefp * dpl, 1)
+                    outp["Upl"][ell - 1] = (G / NSp) * np.nansum(coefp * dpl_r, 1)
                     ctrl_p = vp & (ncp == 1) & (Ntp[None, :] > 0)
-                    outp["Uvar_pl"][ell - 1] = (G / NSp) * _centred(coefp, dpl, distp == 1, ctrl_p, key_t, key_s, N,
-                                                                    clb, nkt, nks)
+                    outp["Uvar_pl"][ell - 1] = (G / NSp) * _centred(coefp, dpl_r, distp == 1, ctrl_p, key_t, key_s,
+                                                                    N, clb, nkt, nks)
+                    if ctl is not None:
+                        coefp_m = cond_m * N * (distp - Ntgp / Nctrl_p * ncp)
+                        outp["Uvar_pl"][ell - 1] -= ctl.part2(coefp_m, dXp, G / NSp)
                     outp["delta_norm_pl"][ell - 1] = np.sum((N / NSp * sign * sumtr[:, None])[distp == 1])
     return SideTerms(**out, **outp)

@@ -44,6 +44,62 @@ def _shift(M: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _equal_weights(ccs: np.ndarray, newly: np.ndarray, s: np.ndarray):
+    """Per-period reweights of Stata ``lpdid, rw`` on the clean sample ``ccs`` (ΔD observed).
+
+    The residual of ΔD on period dummies is ``1 − share_t`` for a newly treated observation at t
+    (share_t = newly treated / clean observations at t); w_t = that residual over the sum of all
+    treated residuals and the regression weight is 1/w_t, constant within the period (the authors'
+    R example and diff-diff; Stata ``lpdid`` also rounds w_t to 1e-8, which moves estimates by ~1e-5
+    relative).  Periods without a newly treated observation (w_t undefined) or with only
+    newly treated ones (w_t = 0) drop out.  Returns the (N, T) weights and the reduced sample.
+    """
+    n_t = ccs.sum(0).astype(float)
+    n1 = (ccs & newly).sum(0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = n1 / n_t
+        num = np.where(n1 > 0, 1.0 - share, np.nan)
+        den = float(np.nansum(n1 * num))
+        wt = num / den
+        rw = np.where(np.isfinite(wt) & (wt > 0), 1.0 / wt, np.nan)
+    W = np.broadcast_to(rw[None, :], ccs.shape)
+    return W, s & np.isfinite(W)
+
+
+def _weighted_fit(dy, newly, s, W, tcol, cl, cl_cols):
+    """WLS of dy on the newly-treated dummy with period FE; weights constant within a period.
+
+    With period-constant weights the weighted within-period means are the plain ones, so the
+    slope is Σ w x̃ ỹ / Σ w x̃²; the covariance is CRV1 of the weighted scores with Stata reghdfe's
+    pweight conventions ((n − 1)/(n − K), G/(G − 1), n = observations).
+    """
+    from types import SimpleNamespace
+
+    from ..numerics.vcov import cluster_result, dof_k
+
+    y, x, w = dy[s], newly[s].astype(float), W[s]
+    tc = codes(tcol[s])
+    cc = codes(cl[s])
+    nT = int(tc.max()) + 1
+    cnt = np.bincount(tc, minlength=nT)
+    xt = x - (np.bincount(tc, weights=x, minlength=nT) / cnt)[tc]
+    yt = y - (np.bincount(tc, weights=y, minlength=nT) / cnt)[tc]
+    sxx = float(np.sum(w * xt * xt))
+    b = float(np.sum(w * xt * yt)) / sxx
+    e = yt - b * xt
+    sc = np.bincount(cc, weights=w * xt * e)
+    G = len(sc)
+    n = int(s.sum())
+    K = dof_k(1, [tc], [cc])
+    vr = cluster_result(np.array([[1.0 / sxx]]), np.array([[float(sc @ sc)]]), n, K, [G], cl_cols)
+    vr = SimpleNamespace(V=vr.V, df=vr.df, name=vr.name, ssc=vr.ssc, n_clusters=vr.n_clusters,
+                         description=vr.description)
+    fit = SimpleNamespace(coef=np.array([b]), se=np.sqrt(np.diag(vr.V)), vcov=vr)
+    psi = np.zeros(int(cl.max()) + 1)
+    np.add.at(psi, cl[s], w * xt * e / sxx)
+    return fit, psi * np.sqrt(vr.ssc["factor"]), n
+
+
 def fit_lp_did(
     panel,
     *,
@@ -52,6 +108,7 @@ def fit_lp_did(
     pmd=None,
     nonabsorbing: int | None = None,
     cluster: str | None = None,
+    reweight: bool = False,
     alpha: float = 0.05,
 ) -> Estimate:
     """LP-DiD event study and pooled post-treatment effect (design ``"lp-did"``).
@@ -64,6 +121,9 @@ def fit_lp_did(
     pmd : None, int K or "max"; pre-mean differencing baseline.
     nonabsorbing : L, or None for an absorbing treatment.
     cluster : cluster column [unit].
+    reweight : bool
+        Equally-weighted (reweighted) LP-DiD: every newly treated observation gets the same
+        weight in each horizon's estimate (Stata ``lpdid, rw``), instead of OLS's variance weights.
 
     Returns
     -------
@@ -130,6 +190,11 @@ def fit_lp_did(
 
     def regress(dy: np.ndarray, sample: np.ndarray):
         s = sample & ~np.isnan(dy) & ~np.isnan(dD)
+        if reweight:
+            w, s = _equal_weights(sample & ~np.isnan(dD), newly, s)
+            if not (s & newly).any() or not (s & ~newly).any():
+                return None
+            return _weighted_fit(dy, newly, s, w, tcol, cl, cl_cols)
         if not (s & newly).any() or not (s & ~newly).any():
             return None
         x = newly[s].astype(float)
@@ -168,11 +233,18 @@ def fit_lp_did(
     diag = {"n_dropped": int(panel.info.get("n_dropped", 0)) + n_drop,
             "n_by_event_time": {str(h): n for h, n in zip(horizons, ns)}, "n_pooled": rp[2]}
     options = {"window": [A, B], "ref": ref, "pmd": pmd, "nonabsorbing": nonabsorbing,
-               "reweight": False, "cluster": ",".join(cl_cols), "vcov": fit_p.vcov.name, "ssc": SSC_NAME,
+               "reweight": bool(reweight), "cluster": ",".join(cl_cols), "vcov": fit_p.vcov.name, "ssc": SSC_NAME,
                "fixed_effects": [panel.time], "alpha": alpha, "df_t": df_t, "treat": panel.treat,
                "headline": f"pooled post-treatment effect over event times 0..{B}",
                "clean_controls": ("not treated through t+h (h >= 0), not yet treated at t (h < 0)" if L is None else
                                   f"no treatment change in [t-{L}, t+h]; newly treated: none in [t-{L}, t-1]")}
+    if reweight:
+        options["weighting"] = ("equally weighted (Stata lpdid rw): pweight 1/w_t per period, w_t = share of the "
+                                "period's newly treated residual of dD on period FE in the clean sample; periods "
+                                "without newly treated observations drop out")
+        if nonabsorbing is not None:
+            options["weighting"] += ("; with --nonabsorbing the point estimates equal lpdid's regression "
+                                     "adjustment, the SEs are the weighted regression's CRV1")
     return Estimate(
         design="lp-did", outcome=panel.outcome, estimate=b, se=se, ci_low=lo, ci_high=hi, p_value=p,
         alpha=alpha, df=df_t, n_obs=rp[2], n_units=N, n_clusters=fit_p.vcov.n_clusters,

@@ -50,24 +50,57 @@ the absorbed FE are nested in the clusters (e.g. unit FE clustered by unit:
 Grunfeld ``xtreg inv value capital, fe vce(cluster firm)`` gives K = 3).  They
 differ for non-nested FE: Stata ``areg`` counts every FE level, and plain
 ``xtreg, fe`` without clustering uses ``n − N − k`` as here.
+
+``--small-sample stata`` (:func:`small_sample_convention`)
+---------------------------------------------------------
+Multiplies ``cr3`` by ``(G − 1)/G`` (CV3 of MacKinnon, Nielsen & Webb 2023, Stata ``summclust``) and
+``driscoll-kraay`` by ``T/(T − 1) · (n − 1)/(n − rank)`` (Stata ``xtscc``, Hoechle 2007, v1.4; rank =
+regressors + constant, plus time dummies when time effects are absorbed).  ``cluster`` is already
+reghdfe's / ``xtreg``'s and ``conley`` has no Stata factor here, so both are unchanged.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import contextlib
+import contextvars
+
 import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
 
-__all__ = ["VcovResult", "compute_vcov", "cluster_meat", "cluster_scores", "classical_result", "cluster_result",
+__all__ = ["VcovResult", "compute_vcov", "small_sample_convention", "SMALL_SAMPLE_MODES", "cluster_meat", "cluster_scores", "classical_result", "cluster_result",
            "check_clusters", "vcov_matrix", "dof_k", "cluster_codes", "KINDS", "SSC_NAME"]
 
 KINDS = ("classical", "robust", "cluster", "newey-west", "cr3", "driscoll-kraay", "conley")
 
 #: name of the small-sample convention written into ``options['ssc']``
 SSC_NAME = "fixest default = Stata reghdfe/xtreg for nested FE: (n-1)/(n-K), G/(G-1); FE nested in clusters not counted"
+
+#: ``--small-sample``: "default" (the conventions above) or "stata" (Stata's factors for cr3 / driscoll-kraay)
+_SMALL_SAMPLE = contextvars.ContextVar("ogimpact_small_sample", default="default")
+SMALL_SAMPLE_MODES = ("default", "stata")
+
+
+@contextlib.contextmanager
+def small_sample_convention(mode: str | None):
+    """Use ``mode`` ("default" or "stata") for every covariance computed inside the block.
+
+    ``stata`` multiplies the cluster jackknife by (G-1)/G (MacKinnon, Nielsen & Webb 2023 CV3, Stata
+    ``summclust``; ``jackknife, mse``) and Driscoll-Kraay by T/(T-1)*(n-1)/(n-rank) (Stata ``xtscc``,
+    Hoechle 2007, v1.4: rank = regressors + constant, time dummies counted when time effects are in the
+    model).  CRV1 is already reghdfe's/xtreg's, so it does not change; Conley has no Stata factor here.
+    """
+    m = (mode or "default").lower()
+    if m not in SMALL_SAMPLE_MODES:
+        raise DesignError(f"--small-sample takes {' or '.join(SMALL_SAMPLE_MODES)}, got {mode!r}.")
+    token = _SMALL_SAMPLE.set(m)
+    try:
+        yield m
+    finally:
+        _SMALL_SAMPLE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -293,7 +326,22 @@ def _conley_meat(S: np.ndarray, coords: np.ndarray, cutoff: float, time: np.ndar
     return (meat + meat.T) / 2
 
 
-def _new_kinds(kind, X, e, B, n, K, *, clusters, cluster_names, time, lags, coords, cutoff) -> VcovResult:
+def _xtscc_rank(*, n_coef: int, K: int, unit) -> int:
+    """The ``rank`` of Stata ``xtscc``: regressors + constant (+ time dummies when time effects are absorbed).
+
+    With absorbed effects K = n_coef + FE levels: the unit effects (absorbed by ``xtscc, fe``) are replaced
+    by one constant; any other absorbed levels (time effects) are regressors for xtscc.
+    """
+    if K <= n_coef:
+        return int(K)
+    n_units = len(pd.unique(np.asarray(unit))) if unit is not None else 0
+    if n_units and K - n_coef >= n_units:
+        return int(K - n_units + 1)
+    return int(K)
+
+
+def _new_kinds(kind, X, e, B, n, K, *, clusters, cluster_names, time, lags, coords, cutoff,
+               unit=None) -> VcovResult:
     if kind == "cr3":
         cl = [np.asarray(c, dtype=np.int64) for c in clusters]
         names = list(cluster_names) or ["cluster1"]
@@ -301,6 +349,12 @@ def _new_kinds(kind, X, e, B, n, K, *, clusters, cluster_names, time, lags, coor
             raise DesignError("--vcov cr3 takes one cluster variable; give --cluster COL.")
         Gs = check_clusters(cl, names)
         V = _cr3(X, e, cl[0])
+        if _SMALL_SAMPLE.get() == "stata":
+            f = (Gs[0] - 1) / Gs[0]
+            return VcovResult(f * V, float(Gs[0] - 1), f"cluster jackknife CR3 by {names[0]} (G={Gs[0]}) with "
+                              f"Stata's factor (G-1)/G = {f:.6g} (summclust CV3, MacKinnon, Nielsen & Webb 2023); "
+                              f"t({Gs[0] - 1})", f"CR3({names[0]}),stata",
+                              {"n": n, "K": K, "G": Gs[0], "factor": f, "small_sample": "stata"}, Gs[0])
         return VcovResult(V, float(Gs[0] - 1), f"cluster jackknife CR3 by {names[0]} (G={Gs[0]}), no small-sample "
                           f"factor (clubSandwich CR3 = pyfixest CRV3 without adjustments); t({Gs[0] - 1})",
                           f"CR3({names[0]})", {"n": n, "K": K, "G": Gs[0], "factor": 1.0}, Gs[0])
@@ -313,6 +367,13 @@ def _new_kinds(kind, X, e, B, n, K, *, clusters, cluster_names, time, lags, coor
             lags = int(np.floor(4 * (T / 100) ** (2 / 9)))
         meat, T = _driscoll_kraay_meat(S, np.asarray(time), int(lags))
         V = B @ meat @ B
+        if _SMALL_SAMPLE.get() == "stata":
+            rank = _xtscc_rank(n_coef=X.shape[1], K=K, unit=unit)
+            f = T / (T - 1) * (n - 1) / (n - rank)
+            return VcovResult(f * V, float(T - 1), f"Driscoll-Kraay, Bartlett kernel, {lags} lag(s), Stata xtscc's "
+                              f"factor T/(T-1)*(n-1)/(n-rank) = {f:.6g} (T={T}, n={n}, rank={rank}); t({T - 1})",
+                              f"DK({lags}),stata", {"n": n, "K": K, "T": T, "rank": rank, "factor": f,
+                                                    "lags": int(lags), "small_sample": "stata"}, None)
         return VcovResult(V, float(T - 1), f"Driscoll-Kraay, Bartlett kernel, {lags} lag(s) on the period sums of "
                           f"the scores, no small-sample factor (plm vcovSCC HC0); t({T - 1})",
                           f"DK({lags})", {"n": n, "K": K, "T": T, "factor": 1.0, "lags": int(lags)}, None)
@@ -400,7 +461,7 @@ def compute_vcov(
         return cluster_result(B, meat, n, K, Gs, names)
     if kind in ("cr3", "driscoll-kraay", "conley"):
         return _new_kinds(kind, X, e, B, n, K, clusters=clusters, cluster_names=cluster_names, time=time,
-                          lags=lags, coords=coords, cutoff=cutoff)
+                          lags=lags, coords=coords, cutoff=cutoff, unit=unit)
     if kind == "newey-west":
         S = X * e[:, None]
         if time is None:
@@ -443,15 +504,24 @@ def design_vcov_kwargs(panel, frame, kind: str | None, clusters, cluster_names, 
                 "cluster_names": cluster_names, "lags": hac_lags}
     if kind in ("newey-west", "driscoll-kraay", "conley"):
         kw["time"] = frame[panel.time].to_numpy()
-    if kind == "newey-west":
+    if kind in ("newey-west", "driscoll-kraay"):
         kw["unit"] = frame[panel.unit].to_numpy()
     if kind == "conley":
-        if not lat or not lon or cutoff is None:
-            raise DesignError("--vcov conley needs --lat COL --lon COL (degrees) and --cutoff KM.")
-        missing = [c for c in (lat, lon) if c not in frame.columns]
-        if missing:
-            raise DesignError(f"coordinate column(s) {missing} are not in the data; the bundled country reference "
-                              "has no centroids, so give --lat/--lon columns of a CSV.")
-        kw["coords"] = frame[[lat, lon]].to_numpy(float)
+        if cutoff is None:
+            raise DesignError("--vcov conley needs --cutoff KM (and --lat COL --lon COL in degrees, unless the units "
+                              "are ISO3 countries, which use the bundled country centroids).")
+        if not lat and not lon:
+            from ..data.centroids import country_coords
+
+            kw["coords"] = country_coords(frame[panel.unit])
+        else:
+            if not lat or not lon:
+                raise DesignError("--vcov conley needs both --lat COL and --lon COL (degrees).")
+            missing = [c for c in (lat, lon) if c not in frame.columns]
+            if missing:
+                raise DesignError(f"coordinate column(s) {missing} are not in the data; give --lat/--lon columns of "
+                                  "the CSV, or leave both out for ISO3 country units (bundled centroids).")
+            kw["coords"] = frame[[lat, lon]].to_numpy(float)
         kw["cutoff"] = float(cutoff)
     return kw
+
