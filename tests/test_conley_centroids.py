@@ -1,6 +1,6 @@
 """Conley SEs on registry panels: ISO3 units take the bundled country centroids.
 
-The centroid table is Google DSPL's ``countries.csv`` (data/raw/country_centroids/PROVENANCE.md); the
+The centroid table is Google DSPL's ``countries.csv`` plus a cited supplement (data/raw/country_centroids/PROVENANCE.md); the
 known-facts test checks rows against the values printed in that source file (exact: copied byte for
 byte).  The Conley estimator itself is tested in test_vcov_new_kinds.py; here a registry run without
 --lat/--lon must equal the same regression with the centroid columns given explicitly (exact identity,
@@ -72,3 +72,19 @@ def test_unknown_country_is_one_sentence(reg):
         warnings.simplefilter("ignore")
         with pytest.raises(DesignError, match="QQQ"):
             fit_twfe(p, vcov="conley", cutoff=1500.0)
+
+
+def test_south_sudan_comes_from_the_cited_supplement():
+    """SSD is missing from the DSPL table; supplement.csv gives the CIA World Factbook point (8 00 N, 30 00 E)."""
+    c = country_centroids().set_index("iso3")
+    assert tuple(c.loc["SSD", ["lat", "lon"]]) == (8.0, 30.0)
+    assert c.index.is_unique
+
+
+def test_default_ogp_registry_panel_runs_conley_without_coordinates():
+    """The default ogp_member registry panel includes South Sudan: Conley must run on it without --units."""
+    p = registry_panel("twfe", measure="wgi.cc", intervention="ogp_member")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = fit_twfe(p, vcov="conley", cutoff=1500.0)
+    assert np.isfinite(r.se) and r.se > 0

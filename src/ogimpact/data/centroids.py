@@ -3,7 +3,8 @@
 Source: Google DSPL canonical ``countries.csv`` (BSD-3-Clause), bundled under
 ``data/raw/country_centroids/`` with its provenance.  ISO2 codes are mapped to ISO3 through the
 bundled country reference (and ``XK`` → ``XKX`` for Kosovo); rows without coordinates or without an
-ISO3 code (``AN``, ``GZ``, ``UM``) are left out.
+ISO3 code (``AN``, ``GZ``, ``UM``) are left out.  Countries the table lacks (South Sudan) come from
+``supplement.csv``, one cited row each.
 """
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def country_centroids(root: str) -> pd.DataFrame:
     c["lat"] = pd.to_numeric(c["latitude"], errors="coerce")
     c["lon"] = pd.to_numeric(c["longitude"], errors="coerce")
     c = c.dropna(subset=["iso3", "lat", "lon"])
+    # countries the DSPL table lacks, each row cited in supplement.csv (PROVENANCE.md)
+    s = read_csv(root, "country_centroids", "supplement.csv", keep_default_na=False, dtype=str)
+    s = s.assign(lat=pd.to_numeric(s["latitude"]), lon=pd.to_numeric(s["longitude"]))
+    c = pd.concat([c[~c["iso3"].isin(s["iso3"])], s], ignore_index=True)
     return c[["iso3", "lat", "lon", "name"]].sort_values("iso3").reset_index(drop=True)
 
 
