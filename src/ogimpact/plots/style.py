@@ -114,6 +114,7 @@ def finish(ax, *, title: str | None = None, xlabel: str | None = None, ylabel: s
            source: str | None = None, legend: bool = True):
     """Apply title, labels, the legend outside the axes and a source line under the figure; returns ``ax``."""
     if title:
+        ax.set_title("")  # one title, left-aligned (drop a centred one a plot function set)
         ax.set_title(title, loc="left", fontweight="bold", fontsize=11)
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -187,7 +188,7 @@ def alt_text(obj) -> str:
     for ax in fig.axes:
         if not ax.get_visible() or (not ax.lines and not ax.collections and not ax.patches):
             continue
-        title = _clean(ax.get_title() or ax.get_title("left"))
+        title = _clean(ax.get_title("left") or ax.get_title())
         xl, yl = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
         kinds = []
         series = []

@@ -1,0 +1,300 @@
+"""What a report says first: the question, the headline sentences, the summary table, the key caveats.
+
+Everything here reads what the report already recorded in its :class:`ReportContext`
+(estimates, grades, tables) — no statistic is computed here.  The headline sentence of a
+measure is the assessment's ``headline`` sentence when the grader supplies one (a string);
+otherwise :func:`fallback_headline` writes one from the estimate, its interval and the design.
+
+Figures: :func:`install_figure_display` makes every matplotlib figure shown in a report
+kernel display as an SVG ``<img>`` whose ``alt`` text is generated from the figure's content
+(:func:`ogimpact.plots.style.alt_text`), so the HTML holds vectors and never a default
+"No description" alt text.
+"""
+from __future__ import annotations
+
+import base64
+import html as _html
+import math
+import re
+from typing import Any, Iterable, Mapping
+
+__all__ = ["question", "country_name", "intervention_words", "measure_words", "clean_prose", "figure_html",
+           "install_figure_display", "estimand", "fallback_headline", "headline_sentences", "summary_rows",
+           "summary_table_html", "key_caveats", "DESIGN_NAMES"]
+
+DESIGN_NAMES = {"synth": "synthetic control", "sdid": "synthetic difference-in-differences",
+                "its": "interrupted time series", "cs": "Callaway–Sant'Anna DiD", "sun-abraham": "Sun–Abraham DiD",
+                "imputation": "imputation DiD (Borusyak–Jaravel–Spiess)", "twfe": "TWFE event study",
+                "event-study": "TWFE event study", "cs_cohort": "Callaway–Sant'Anna, the country's cohort"}
+
+#: what the headline number of each design is, as the report runs it
+ESTIMANDS = {"synth": "average post-adoption gap, treated minus synthetic control",
+             "sdid": "ATT of the treated country over the post-adoption years",
+             "its": "change in level at adoption against the pre-adoption trend",
+             "cs": "ATT averaged over event times 0+ (not-yet-treated controls)",
+             "sun-abraham": "interaction-weighted ATT over post-adoption event times",
+             "imputation": "ATT over all treated country-years (imputed counterfactual)",
+             "twfe": "average of the post-adoption event-time coefficients",
+             "cs_cohort": "ATT of the country's adoption cohort"}
+
+
+# --------------------------------------------------------------------------- words
+def country_name(iso3: str | None) -> str | None:
+    if not iso3:
+        return None
+    try:
+        from ..data import country_reference
+
+        ref = country_reference()
+        hit = ref.loc[ref["iso3"] == iso3, "name"]
+        return str(hit.iloc[0]) if len(hit) else iso3
+    except Exception:  # noqa: BLE001 - the code is still a true name
+        return iso3
+
+
+def intervention_words(intervention: str | None) -> str | None:
+    if not intervention:
+        return None
+    try:
+        from .. import interventions as iv
+
+        label = iv.get(intervention).label
+    except Exception:  # noqa: BLE001
+        return intervention
+    return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
+
+
+def measure_words(measure: str | None) -> str:
+    if not measure:
+        return "the outcome"
+    try:
+        from .. import measures as ms
+
+        return ms.get(measure).label
+    except Exception:  # noqa: BLE001
+        return str(measure)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def question(kind: str, parameters: Mapping[str, Any]) -> str:
+    """The report's question in words: its page title and H1."""
+    iv = intervention_words(parameters.get("intervention"))
+    if kind == "country":
+        c = country_name(parameters.get("country"))
+        return f"Did the adoption of a {iv} change governance outcomes in {c}?"
+    if kind == "cross-country":
+        return f"Across countries, did adopting a {iv} change governance outcomes?"
+    return "What does the bundled evidence say about open-government interventions?"
+
+
+def clean_prose(text: str) -> str:
+    """Registry prose for readers: no code references (``attrs[...]``), no doubled or clashing stops."""
+    t = re.sub(r"\s*(?:and\s+)?(?:are\s+)?listed in attrs\[[^\]]*\]", " are listed as excluded", text)
+    t = re.sub(r"attrs\[[^\]]*\]", "the registry's notes", t)
+    t = re.sub(r"\.\s*\.", ".", t)
+    t = re.sub(r"\.\s*;", ";", t)
+    t = re.sub(r";\s*\.", ".", t)
+    t = re.sub(r"\s{2,}", " ", t)
+    return t.strip()
+
+
+# --------------------------------------------------------------------------- figures
+def figure_html(fig) -> str:
+    """``<figure>`` with the figure as an SVG image and an alt text generated from its content."""
+    from ..plots.style import alt_text, svg_bytes
+
+    alt = alt_text(fig)
+    data = base64.b64encode(svg_bytes(fig)).decode("ascii")
+    return (f'<figure class="ogi-figure"><img src="data:image/svg+xml;base64,{data}" alt="{_html.escape(alt)}" '
+            f'style="width:100%;max-width:1100px;height:auto"></figure>')
+
+
+def install_figure_display() -> None:
+    """In an IPython kernel: show every matplotlib Figure as :func:`figure_html` (no PNG, no default alt)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    from matplotlib.figure import Figure
+
+    fmt = ip.display_formatter.formatters
+    fmt["text/html"].for_type(Figure, figure_html)
+    fmt["image/png"].for_type(Figure, lambda fig: None)
+    fmt["text/plain"].for_type(Figure, lambda fig, p, cycle: p.text("figure: " + _alt(fig)))
+
+
+def _alt(fig) -> str:
+    from ..plots.style import alt_text
+
+    return alt_text(fig)
+
+
+# --------------------------------------------------------------------------- headline
+def _f(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def estimand(design: str, grade: Mapping | None = None) -> str:
+    if grade and isinstance(grade.get("estimand"), str) and grade.get("estimand"):
+        return str(grade["estimand"])
+    return ESTIMANDS.get(design, "headline estimate")
+
+
+def _num(x: float | None, ref: float | None = None) -> str:
+    from ..tables import format_number
+
+    return format_number(x, ref)
+
+
+def fallback_headline(measure: str, doc: Mapping, *, grade: str | None = None, country: str | None = None) -> str:
+    """One sentence from an estimate, its interval (or placebo p) and its design."""
+    design = str(doc.get("design"))
+    name = DESIGN_NAMES.get(design, design)
+    est, lo, hi = _f(doc.get("estimate")), _f(doc.get("ci_low")), _f(doc.get("ci_high"))
+    where = f" in {country_name(country)}" if country else ""
+    g = f" Evidence grade: {grade}." if grade else ""
+    if est is None:
+        return f"On {measure_words(measure)}{where}, no design could estimate an effect.{g}"
+    ref = _f(doc.get("se")) or (abs(hi - lo) / 4 if lo is not None and hi is not None else None)
+    s = f"On {measure_words(measure)}{where}, the {name} estimate is {_num(est, ref)}"
+    if lo is not None and hi is not None:
+        s += f" (95% CI [{_num(lo, ref)}, {_num(hi, ref)}])"
+        s += ("; the interval includes zero, so the data cannot tell this apart from no effect." if lo <= 0 <= hi
+              else "; the interval excludes zero.")
+    else:
+        p = _f((doc.get("placebo") or {}).get("p_value")) if isinstance(doc.get("placebo"), Mapping) else None
+        p = p if p is not None else _f(doc.get("p_value"))
+        s += (f" (placebo p = {p:.2f}" + ("; indistinguishable from the placebo gaps)." if p > 0.1 else ").")
+              if p is not None else " (no interval available).")
+    return s + g
+
+
+def _grades_by_measure(ctx) -> dict[str, Mapping]:
+    return {g.get("measure"): g for g in (getattr(ctx, "grades", None) or []) if g.get("measure")}
+
+
+def _estimates(ctx) -> list[dict]:
+    return [e for e in ctx.entries if e.get("role", "estimate") == "estimate" and e.get("measure")]
+
+
+def _graded_design(g: Mapping | None) -> str | None:
+    if not g:
+        return None
+    if g.get("grade_target"):
+        t = g["grade_target"]
+        return str(t.get("design") if isinstance(t, Mapping) else t)
+    hl = g.get("headline")
+    return str(hl.get("design")) if isinstance(hl, Mapping) and hl.get("design") else None
+
+
+def headline_sentences(ctx) -> list[str]:
+    """One sentence per measure: the assessment's ``headline`` sentence when present, else a generated one."""
+    grades = _grades_by_measure(ctx)
+    country = ctx.parameters.get("country")
+    out, seen = [], set()
+    for e in _estimates(ctx):
+        m = e["measure"]
+        if m in seen:
+            continue
+        g = grades.get(m)
+        if g and isinstance(g.get("headline"), str) and g["headline"].strip():
+            out.append(g["headline"].strip())
+            seen.add(m)
+            continue
+        docs = [x["result"] for x in _estimates(ctx) if x["measure"] == m]
+        want = _graded_design(g)
+        pick = next((d for d in docs if d.get("design") == want and _f(d.get("estimate")) is not None), None)
+        pick = pick or next((d for d in docs if _f(d.get("estimate")) is not None), None)
+        if pick is None:
+            reasons = [d.get("reason") for d in docs if d.get("reason")]
+            why = f" ({reasons[0].rstrip('.')})" if reasons else ""
+            out.append(f"On {measure_words(m)}, no design could estimate an effect{why}.")
+        else:
+            out.append(fallback_headline(m, pick, grade=(g or {}).get("grade"),
+                                         country=country if pick.get("design") in ("synth", "sdid", "its") else None))
+        seen.add(m)
+    return out
+
+
+# --------------------------------------------------------------------------- summary table
+def summary_rows(ctx) -> list[dict]:
+    """Measure × design rows: estimand, estimate, 95% CI, grade (on the design the grade is built on)."""
+    grades = _grades_by_measure(ctx)
+    rows = []
+    for e in _estimates(ctx):
+        r, m, d = e["result"], e["measure"], e["design"]
+        g = grades.get(m)
+        graded = _graded_design(g) == d
+        rows.append({"measure": m, "design": d, "estimand": estimand(d, g if graded else None),
+                     "estimate": r.get("estimate"), "se": r.get("se"), "ci_low": r.get("ci_low"),
+                     "ci_high": r.get("ci_high"), "grade": (g or {}).get("grade") if graded else None,
+                     "reason": r.get("reason") if _f(r.get("estimate")) is None else None})
+    return rows
+
+
+def summary_table_html(ctx) -> str:
+    """The summary table as styled HTML (great_tables via :mod:`ogimpact.tables`)."""
+    from ..tables import DASH, PubTable, format_ci, format_number, render
+
+    rows = summary_rows(ctx)
+    if not rows:
+        return "<p>No estimate was produced.</p>"
+    out, notes, reasons = [], [], []
+    for r in rows:
+        ref = _f(r["se"])
+        est = _f(r["estimate"])
+        if est is None and r["reason"]:
+            reasons.append(r["reason"])
+        out.append({"Outcome": measure_words(r["measure"]), "Design": DESIGN_NAMES.get(r["design"], r["design"]),
+                    "Estimand": r["estimand"], "Estimate": format_number(est, ref),
+                    "95% CI": format_ci(r["ci_low"], r["ci_high"], ref), "Grade": r["grade"] or DASH})
+    import pandas as pd
+
+    frame = pd.DataFrame(out)
+    if (frame["95% CI"] == DASH).any():
+        notes.append(f"{DASH} in 95% CI: the design reports no interval (synthetic control: see the placebo p-value "
+                     "in its section) or was not estimable.")
+    if (frame["Grade"] == DASH).any():
+        notes.append(f"{DASH} in Grade: each outcome is graded once, on the design named by the grade; the other "
+                     "designs enter its consistency check.")
+    for why in dict.fromkeys(reasons):
+        notes.append(f"Not estimable: {why}")
+    t = PubTable(frame, title="Summary of estimates", notes=tuple(notes), source="ogimpact report; see the methods "
+                 "appendix for data and options")
+    return render(t, "html").decode("utf-8")
+
+
+# --------------------------------------------------------------------------- caveats
+def key_caveats(ctx, *, limit: int = 6) -> list[str]:
+    """The caveats that qualify the headline: grade reasons that lowered it, warnings, data notes."""
+    out: list[str] = []
+    for g in getattr(ctx, "grades", None) or []:
+        for r in g.get("reasons") or []:
+            if re.match(r"^\s*[−-]\d", str(r)):
+                text = re.sub(r"^\s*[−-]\d+\s*", "", str(r))
+                out.append(f"{measure_words(g.get('measure'))}: {text}")
+    seen_codes = set()
+    for e in _estimates(ctx):
+        for w in (e["result"].get("diagnostics") or {}).get("warnings") or []:
+            code = w.get("code")
+            if code in seen_codes:
+                continue
+            seen_codes.add(code)
+            out.append(f"{DESIGN_NAMES.get(e['design'], e['design'])}: {w.get('message')}")
+    tab = ctx.tables.get("caveats") or []
+    out.extend(str(c.get("caveat")) for c in tab if isinstance(c, Mapping))
+    return list(dict.fromkeys(out))[:limit]
+
+
+def as_list(items: Iterable[str]) -> str:
+    return "".join(f"<li>{_html.escape(i)}</li>" for i in items)
