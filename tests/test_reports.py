@@ -187,6 +187,73 @@ def test_report_renders_in_headless_chromium_without_console_errors(chile_full, 
     assert not console_errors, console_errors[:5]
 
 
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: F401
+    except ImportError:
+        return None
+    return _chromium()
+
+
+@pytest.mark.skipif(_playwright() is None, reason="playwright or a system Chromium missing (.ci/run installs them)")
+def test_report_in_a_real_browser_offline(chile_full):
+    """The report loads with the network blocked: no console error, no failed request, every image described,
+    the title states the question, the headline and the summary table are on the first screen."""
+    from playwright.sync_api import sync_playwright
+
+    html = chile_full.path / "report.html"
+    errors, failed, external = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed.append(r.url))
+
+            def block(route):
+                if route.request.url.startswith(("file:", "data:")):
+                    route.continue_()
+                else:
+                    external.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", block)
+            page.goto(html.as_uri(), wait_until="load")
+            page.wait_for_timeout(300)
+            title = page.title()
+            alts = page.evaluate("Array.from(document.images).map(i => i.alt || '')")
+            heads = page.locator(".headline")
+            assert heads.count() >= 1
+            first = heads.first.bounding_box()
+            table = page.locator(".ogi-summary table").first.bounding_box()
+        finally:
+            browser.close()
+    assert not errors, errors[:5]
+    assert not failed and not external, (failed + external)[:5]
+    assert "Chile" in title and "right-to-information" in title and title != "Notebook"
+    assert len(alts) >= 10
+    bad = [a for a in alts if len(a) < 40 or a.startswith("No description") or "no description" in a]
+    assert not bad, bad[:3]
+    assert first["y"] < 900 and table["y"] < 900, (first, table)
+
+
+def test_report_text_is_clean_and_has_summary_and_appendix(chile_full):
+    html = (chile_full.path / "report.html").read_text()
+    for bad in ("years = None", "attrs[", " ..", ".;", "No description has been provided", "<script",
+                "cdnjs", "mathjax", "require.js", "NaN", "&lt;NA&gt;"):
+        assert bad not in html, bad
+    assert html.index('class="headline"') < html.index("1. The intervention")
+    for needle in ("Methods appendix", "Data sources", "CC BY 4.0", "Timing variant used", "Deviations from "
+                   "reference software", "Grading rubric", "How to rerun", "ogimpact report country CHL "
+                   "--intervention rti_law", "image/svg+xml"):
+        assert needle in html, needle
+    man = json.loads((chile_full.path / "manifest.json").read_text())
+    secs = man["timings"]["sections"]
+    assert any(k.startswith("3. Single-country") for k in secs) and all(v >= 0 for v in secs.values())
+
+
 def test_a_timing_variant_gets_its_own_report_folder():
     base = CountryParams(country="CHL", intervention="ogp_member").validate()
     alt = CountryParams(country="CHL", intervention="ogp_member", variant="first_action_plan").validate()
