@@ -140,3 +140,17 @@ def test_rerun_command_is_exact():
                                     "designs": ["synth"], "years": None, "variant": None, "donor_rule": "registry",
                                     "placebo": False, "seed": 0})
     assert cmd == "ogimpact report country AUS --intervention rti_law --measures wgi.cc --designs synth --no-placebo"
+
+
+def test_make_lab_takes_host_port_no_browser_and_works_as_root():
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make not installed")
+    out = subprocess.run(["make", "-n", "-C", str(ROOT), "lab", "LAB_HOST=0.0.0.0", "LAB_PORT=9999", "LAB_BROWSER=no"],
+                         capture_output=True, text=True, timeout=60).stdout
+    line = next(ln for ln in out.splitlines() if "jupyter lab notebooks/" in ln)
+    assert "--ip=0.0.0.0" in line and "--port=9999" in line and "--no-browser" in line
+    assert ("--allow-root" in line) == (os.geteuid() == 0)

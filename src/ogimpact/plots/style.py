@@ -107,6 +107,7 @@ def legend_outside(ax, **kw) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
+    kw.setdefault("frameon", False)
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
 
 

@@ -121,6 +121,11 @@ def install_figure_display() -> None:
     ip = get_ipython()
     if ip is None:
         return
+    import matplotlib
+
+    # Agg, never the inline backend: matplotlib-inline re-registers PNG for every Figure when pyplot loads
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401 - load pyplot now, so nothing re-registers the formatters later
     from matplotlib.figure import Figure
 
     fmt = ip.display_formatter.formatters

@@ -83,9 +83,12 @@ def notebook_dir() -> Path:
 
 
 def reports_root() -> Path:
-    """The checkout's ``reports/``; from an installed package, ``./reports`` of the working directory."""
+    """``OGIMPACT_REPORTS_DIR``, else the checkout's ``reports/``; from an installed package, ``./reports``."""
     from ..data.paths import checkout_root
 
+    env = os.environ.get("OGIMPACT_REPORTS_DIR")
+    if env:
+        return Path(env)
     root = checkout_root()
     return (root if root is not None else Path.cwd()) / "reports"
 
@@ -272,7 +275,7 @@ def _clean_stale_tmp(dest_parent: Path, slug: str, older_than: float = 6 * 3600)
 
 
 def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
-               progress: bool = False, allow_modified_data: bool = False) -> ReportOutcome:
+               progress: bool = False, allow_modified_data: bool = False, pdf: bool = False) -> ReportOutcome:
     """Execute the notebook of ``params.kind`` with ``params`` and write its report folder.
 
     Parameters
@@ -281,6 +284,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     out_root : folder holding ``<kind>/<slug>/`` (default: the repository's ``reports/``)
     timeout : seconds allowed per notebook cell
     kernel : Jupyter kernel name (the installed environment's ``python3``)
+    pdf : also print ``report.pdf`` with the system Chromium (:func:`ogimpact.reports.html_export.export_pdf`)
 
     Raises
     ------
@@ -369,6 +373,15 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
                 _banner(tmp / "report.html", modified)
         except Exception as exc:  # noqa: BLE001
             error = f"HTML export failed: {type(exc).__name__}: {exc}"
+    if error is None and pdf:
+        try:
+            from .html_export import export_pdf
+
+            export_pdf(tmp / "report.html", tmp / "report.pdf")
+        except OgimpactError as exc:
+            error = f"PDF export failed: {exc}"
+        except Exception as exc:  # noqa: BLE001
+            error = f"PDF export failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.perf_counter() - t0
     manifest.update(
         status="ok" if error is None else "failed",

@@ -205,8 +205,12 @@ def intervention(ctx):
             ctx.add_table("timing", t)
             _md(f"> {pres.country_name(country)} has no row in the {intervention} timing table.")
         else:
-            table(ctx, "timing", t, title=f"Timing of {pres.intervention_words(intervention)} in "
-                  f"{pres.country_name(country)}")
+            ctx.add_table("timing", t)
+            keep = [c for c in ("unit_name", "statute", "adopted", "adopted_date", "in_force", "in_force_date",
+                                "exited", "cohort", "variant", "cohort_basis") if c in t.columns and t[c].notna().any()]
+            table(ctx, "timing_shown", t[keep] if keep else t, title=f"Timing of {pres.intervention_words(intervention)}"
+                  f" in {pres.country_name(country)}", labels={"unit_name": "Country", "cohort": "Cohort (first "
+                  "treated year)", "cohort_basis": "Cohort basis"}, record=False)
             note = sections.variant_note(intervention, country, variant=variant)
             if note:
                 _md(note)
