@@ -154,3 +154,19 @@ def test_make_lab_takes_host_port_no_browser_and_works_as_root():
     line = next(ln for ln in out.splitlines() if "jupyter lab notebooks/" in ln)
     assert "--ip=0.0.0.0" in line and "--port=9999" in line and "--no-browser" in line
     assert ("--allow-root" in line) == (os.geteuid() == 0)
+
+
+def test_country_headline_never_uses_the_pooled_cross_country_att():
+    from ogimpact.reports.context import NotAvailable, ReportContext
+    from ogimpact.reports.presentation import headline_sentences, summary_rows
+
+    ctx = ReportContext(None, kind="country", parameters={"country": "AUS", "intervention": "rti_law"})
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    ctx.add(NotAvailable("synth", why, status="not estimable"), measure="wgi.cc", design="synth", unit="AUS")
+    ctx.entries.append({"measure": "wgi.cc", "design": "cs", "unit": None, "role": "estimate",
+                        "result": {"design": "cs", "estimate": 0.118, "se": 0.061, "ci_low": -0.002, "ci_high": 0.238}})
+    ctx.grades = [{"measure": "wgi.cc", "grade": "Insufficient", "headline": {"design": "none"}}]
+    (s,) = headline_sentences(ctx)
+    assert "0.118" not in s and "always treated in the window" in s and "Insufficient" in s
+    rows = summary_rows(ctx)
+    assert [r["design"] for r in rows] == ["synth", "cs"] and "cross-country" in rows[1]["estimand"]

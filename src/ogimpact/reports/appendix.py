@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -113,7 +114,7 @@ def _fmt_value(v: Any) -> str:
         return ", ".join(map(str, v)) if len(v) <= 12 else f"{len(v)} values ({', '.join(map(str, v[:6]))}, …)"
     if isinstance(v, Mapping):
         return "; ".join(f"{k}: {_fmt_value(x)}" for k, x in v.items())
-    return str(v)
+    return re.sub(r"(?<=[\w)])\.\.(?=[\w(])", " to ", str(v))  # "treat_time..last period" -> "... to ..."
 
 
 def _options_by_design(ctx) -> dict[str, dict]:

@@ -27,11 +27,13 @@ DESIGN_NAMES = {"synth": "synthetic control", "sdid": "synthetic difference-in-d
                 "imputation": "imputation DiD (Borusyak–Jaravel–Spiess)", "twfe": "TWFE event study",
                 "event-study": "TWFE event study", "cs_cohort": "Callaway–Sant'Anna, the country's cohort"}
 
+SINGLE_DESIGNS = ("synth", "sdid", "its", "cs_cohort")
+
 #: what the headline number of each design is, as the report runs it
 ESTIMANDS = {"synth": "average post-adoption gap, treated minus synthetic control",
              "sdid": "ATT of the treated country over the post-adoption years",
              "its": "change in level at adoption against the pre-adoption trend",
-             "cs": "ATT averaged over event times 0+ (not-yet-treated controls)",
+             "cs": "cross-country ATT of all adopters, averaged over event times 0+ (not-yet-treated controls)",
              "sun-abraham": "interaction-weighted ATT over post-adoption event times",
              "imputation": "ATT over all treated country-years (imputed counterfactual)",
              "twfe": "average of the post-adoption event-time coefficients",
@@ -217,13 +219,17 @@ def headline_sentences(ctx) -> list[str]:
             seen.add(m)
             continue
         docs = [x["result"] for x in _estimates(ctx) if x["measure"] == m]
+        if ctx.kind == "country":  # a country report's headline is about the country, never the pooled ATT
+            docs = [d for d in docs if d.get("design") in SINGLE_DESIGNS]
         want = _graded_design(g)
         pick = next((d for d in docs if d.get("design") == want and _f(d.get("estimate")) is not None), None)
         pick = pick or next((d for d in docs if _f(d.get("estimate")) is not None), None)
         if pick is None:
             reasons = [d.get("reason") for d in docs if d.get("reason")]
             why = f" ({reasons[0].rstrip('.')})" if reasons else ""
-            out.append(f"On {measure_words(m)}, no design could estimate an effect{why}.")
+            where = f" for {country_name(country)}" if country else ""
+            grade = f" Evidence grade: {g['grade']}." if g and g.get("grade") else ""
+            out.append(f"On {measure_words(m)}, no design could estimate an effect{where}{why}.{grade}")
         else:
             out.append(fallback_headline(m, pick, grade=(g or {}).get("grade"),
                                          country=country if pick.get("design") in ("synth", "sdid", "its") else None))

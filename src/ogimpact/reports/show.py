@@ -383,7 +383,12 @@ def cohort_in_staggered(ctx):
         sensitivity(ctx, r, measure=m, design="cs", seed=seed)
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
-            if rows.empty:
+            gt_times = [g.get("time") for g in (r.tables.get("group_time") or ()) if g.get("time") is not None]
+            if rows.empty and gt_times and cohort <= min(gt_times):
+                _md(f"> {pres.country_name(country)} adopted in {cohort}, before the {m} panel begins: it is always "
+                    "treated in the window, so the staggered design has no ATT(g,t) for its cohort (always-treated "
+                    "countries are dropped).")
+            elif rows.empty:
                 _md(f"> Cohort {cohort} has no ATT(g,t) in the {m} panel (outside the years, or no comparison).")
             else:
                 table(ctx, f"cohort_{cohort}_{m}", rows, title=f"ATT(g,t) of {pres.country_name(country)}'s "
