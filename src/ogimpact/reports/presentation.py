@@ -186,12 +186,33 @@ def fallback_headline(measure: str, doc: Mapping, *, grade: str | None = None, c
     return s + g
 
 
-def _grades_by_measure(ctx) -> dict[str, Mapping]:
-    return {g.get("measure"): g for g in (getattr(ctx, "grades", None) or []) if g.get("measure")}
+def _intervention_of(e: Mapping) -> str | None:
+    role = str(e.get("role") or "")
+    return role.split(":", 1)[1] if role.startswith("evidence_map:") else None
+
+
+def _key(e: Mapping) -> tuple:
+    """An estimate's row key: (intervention, measure) — the intervention only in an evidence review."""
+    return (_intervention_of(e), e.get("measure"))
+
+
+def _grades_by_measure(ctx) -> dict[tuple, Mapping]:
+    ev = ctx.kind == "evidence"
+    return {(g.get("intervention") if ev else None, g.get("measure")): g
+            for g in (getattr(ctx, "grades", None) or []) if g.get("measure")}
 
 
 def _estimates(ctx) -> list[dict]:
-    return [e for e in ctx.entries if e.get("role", "estimate") == "estimate" and e.get("measure")]
+    ok = ("estimate",) if ctx.kind != "evidence" else ("estimate", "evidence_map:")
+    return [e for e in ctx.entries if str(e.get("role", "estimate")).startswith(ok) and e.get("measure")]
+
+
+def _outcome_words(key: tuple) -> str:
+    iv, m = key
+    if iv:
+        w = intervention_words(iv) or iv
+        return f"{w[0].upper() + w[1:]} → {measure_words(m)}"
+    return measure_words(m)
 
 
 def _graded_design(g: Mapping | None) -> str | None:
@@ -201,7 +222,10 @@ def _graded_design(g: Mapping | None) -> str | None:
         t = g["grade_target"]
         return str(t.get("design") if isinstance(t, Mapping) else t)
     hl = g.get("headline")
-    return str(hl.get("design")) if isinstance(hl, Mapping) and hl.get("design") else None
+    if isinstance(hl, Mapping) and hl.get("design"):
+        return str(hl["design"])
+    d = g.get("design")
+    return str(d) if d and "+" not in str(d) else None
 
 
 def headline_sentences(ctx) -> list[str]:
@@ -210,18 +234,22 @@ def headline_sentences(ctx) -> list[str]:
     country = ctx.parameters.get("country")
     out, seen = [], set()
     for e in _estimates(ctx):
+        k = _key(e)
         m = e["measure"]
-        if m in seen:
+        if k in seen:
             continue
-        g = grades.get(m)
+        g = grades.get(k)
         if g and isinstance(g.get("headline"), str) and g["headline"].strip():
             out.append(g["headline"].strip())
-            seen.add(m)
+            seen.add(k)
             continue
-        docs = [x["result"] for x in _estimates(ctx) if x["measure"] == m]
+        docs = [x["result"] for x in _estimates(ctx) if _key(x) == k]
         if ctx.kind == "country":  # a country report's headline is about the country, never the pooled ATT
             docs = [d for d in docs if d.get("design") in SINGLE_DESIGNS]
         want = _graded_design(g)
+        if want is None and ctx.kind != "country":  # heterogeneity-robust estimators first, TWFE last
+            order = {"cs": 0, "imputation": 1, "sun-abraham": 2}
+            docs = sorted(docs, key=lambda d: order.get(str(d.get("design")), 9))
         pick = next((d for d in docs if d.get("design") == want and _f(d.get("estimate")) is not None), None)
         pick = pick or next((d for d in docs if _f(d.get("estimate")) is not None), None)
         if pick is None:
@@ -229,11 +257,14 @@ def headline_sentences(ctx) -> list[str]:
             why = f" ({reasons[0].rstrip('.')})" if reasons else ""
             where = f" for {country_name(country)}" if country else ""
             grade = f" Evidence grade: {g['grade']}." if g and g.get("grade") else ""
-            out.append(f"On {measure_words(m)}, no design could estimate an effect{where}{why}.{grade}")
+            out.append(f"On {_outcome_words(k)}, no design could estimate an effect{where}{why}.{grade}")
         else:
-            out.append(fallback_headline(m, pick, grade=(g or {}).get("grade"),
-                                         country=country if pick.get("design") in ("synth", "sdid", "its") else None))
-        seen.add(m)
+            s = fallback_headline(m, pick, grade=(g or {}).get("grade"),
+                                  country=country if pick.get("design") in ("synth", "sdid", "its") else None)
+            if k[0]:
+                s = s.replace(f"On {measure_words(m)}", f"On {_outcome_words(k)}", 1)
+            out.append(s)
+        seen.add(k)
     return out
 
 
@@ -244,9 +275,9 @@ def summary_rows(ctx) -> list[dict]:
     rows = []
     for e in _estimates(ctx):
         r, m, d = e["result"], e["measure"], e["design"]
-        g = grades.get(m)
+        g = grades.get(_key(e))
         graded = _graded_design(g) == d
-        rows.append({"measure": m, "design": d, "estimand": estimand(d, g if graded else None),
+        rows.append({"measure": m, "outcome": _outcome_words(_key(e)), "design": d, "estimand": estimand(d, g if graded else None),
                      "estimate": r.get("estimate"), "se": r.get("se"), "ci_low": r.get("ci_low"),
                      "ci_high": r.get("ci_high"), "grade": (g or {}).get("grade") if graded else None,
                      "reason": r.get("reason") if _f(r.get("estimate")) is None else None})
@@ -259,14 +290,14 @@ def summary_table_html(ctx) -> str:
 
     rows = summary_rows(ctx)
     if not rows:
-        return "<p>No estimate was produced.</p>"
+        return ""
     out, notes, reasons = [], [], []
     for r in rows:
         ref = _f(r["se"])
         est = _f(r["estimate"])
         if est is None and r["reason"]:
             reasons.append(r["reason"])
-        out.append({"Outcome": measure_words(r["measure"]), "Design": DESIGN_NAMES.get(r["design"], r["design"]),
+        out.append({"Outcome": r["outcome"], "Design": DESIGN_NAMES.get(r["design"], r["design"]),
                     "Estimand": r["estimand"], "Estimate": format_number(est, ref),
                     "95% CI": format_ci(r["ci_low"], r["ci_high"], ref), "Grade": r["grade"] or DASH})
     import pandas as pd

@@ -404,7 +404,9 @@ def results(ctx):
         return
     f = f.assign(measure=f["measure"].map(pres.measure_words), design=f["design"].map(
         lambda d: pres.DESIGN_NAMES.get(d, d)))
-    f = f.drop(columns=[c for c in ("unit",) if c in f.columns and f[c].isna().all()])
+    f = f.drop(columns=[c for c in f.columns if f[c].isna().all()])
+    if "status" in f.columns and (f["status"] == "ok").all():
+        f = f.drop(columns=["status"])
     table(ctx, "results", f, title="Every estimate in this report", labels={"status": "Status"})
 
 
