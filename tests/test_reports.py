@@ -262,6 +262,29 @@ def test_report_text_is_clean_and_has_summary_and_appendix(chile_full):
     assert any(k.startswith("3. Single-country") for k in secs) and all(v >= 0 for v in secs.values())
 
 
+def test_table_of_a_report_results_json_in_every_format(chile_full, tmp_path):
+    import shutil
+
+    from ogimpact.cli import main
+
+    res = chile_full.path / "results.json"
+    for fmt in ("latex", "md", "html", "docx"):
+        assert main(["table", str(res), "--format", fmt, "--out", str(tmp_path / f"t.{fmt}")]) == 0
+    md = (tmp_path / "t.md").read_text()
+    assert "Synthetic control — wgi.cc (CHL)" in md and "[−" in md
+    import docx
+
+    assert len(docx.Document(str(tmp_path / "t.docx")).tables[0].rows) >= 10
+    if shutil.which("pdflatex"):
+        body = (tmp_path / "t.latex").read_text()
+        doc = tmp_path / "doc.tex"
+        doc.write_text("\\documentclass{article}\\usepackage{booktabs,longtable,caption}\\usepackage[utf8]{inputenc}"
+                       "\\begin{document}\n" + body + "\n\\end{document}\n")
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout[-800:]
+
+
 def test_a_timing_variant_gets_its_own_report_folder():
     base = CountryParams(country="CHL", intervention="ogp_member").validate()
     alt = CountryParams(country="CHL", intervention="ogp_member", variant="first_action_plan").validate()

@@ -130,7 +130,7 @@ def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
     d = _decimals(se, est)
     lo, hi = _num(r.get("ci_low")), _num(r.get("ci_high"))
     ci = DASH if lo is None or hi is None else f"[{_fmt(lo, d)}, {_fmt(hi, d)}]"
-    return {label_col: label, "Estimate": _fmt(est, d), "Std. error": _fmt(se, d), "95% CI": ci,
+    return {label_col: label, "Estimate": format_number(est, se), "Std. error": _fmt(se, d), "95% CI": ci,
             "p-value": _p(r.get("p_value"))}
 
 
@@ -220,10 +220,16 @@ def _from_assess(doc: Mapping) -> PubTable:
 
 def _from_results_list(items) -> PubTable:
     rows = []
-    for r in items:
-        if not isinstance(r, Mapping):
+    for item in items:
+        if not isinstance(item, Mapping):
             continue
-        label = f"{_design_label(r)} — {r.get('outcome', '')}".strip(" —")
+        # a report's results.json lists entries {measure, design, unit, role, result}: the result is inside
+        r = item.get("result") if isinstance(item.get("result"), Mapping) else item
+        if "design" not in r and item.get("design"):
+            r = {**r, "design": item["design"]}
+        outcome = item.get("measure") or r.get("outcome", "")
+        where = f" ({item['unit']})" if item.get("unit") else ""
+        label = f"{_design_label(r)} — {outcome}{where}".strip(" —")
         if r.get("estimate") is None and r.get("reason"):
             rows.append({"Term": label, "Estimate": DASH, "Std. error": DASH, "95% CI": DASH, "p-value": DASH})
         else:
