@@ -83,8 +83,9 @@ def time_label(unit: str = "year") -> str:
     return {"year": "Year", "period": "Period"}.get(unit, unit.capitalize())
 
 
-def measure_label(measure: str | None, *, effect: bool = False) -> str:
-    """Axis label of a catalogue measure: label, scale/unit and direction (``effect``: a difference in it)."""
+def measure_label(measure: str | None, *, effect: bool = False, prefix: str = "Effect on") -> str:
+    """Axis label of a catalogue measure: label, scale/unit and direction (``effect``: a difference in it,
+    introduced by ``prefix``)."""
     if not measure:
         return "Effect" if effect else "Outcome"
     try:
@@ -92,13 +93,13 @@ def measure_label(measure: str | None, *, effect: bool = False) -> str:
 
         m = ms.get(measure)
     except Exception:  # noqa: BLE001 - a CSV column, not a catalogue measure
-        return f"Effect on {measure}" if effect else str(measure)
+        return f"{prefix} {measure}" if effect else str(measure)
     scale = str(m.scale or "").split(",")[0].split("(")[0].strip()
     direction = "higher is better" if m.higher_is_better else "lower is better"
     if m.higher_is_better is None:
         direction = ""
     bits = ", ".join(b for b in (scale, direction) if b)
-    head = f"Effect on {m.label}" if effect else m.label
+    head = f"{prefix} {m.label}" if effect else m.label
     return f"{head}\n({bits})" if bits else head
 
 

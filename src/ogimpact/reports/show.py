@@ -238,7 +238,7 @@ def warnings_note(res, *, design: str | None = None) -> str | None:
     entries = (getattr(res, "diagnostics", None) or {}).get("warnings") or []
     if not entries:
         return None
-    head = f"Warnings on **{design}**" if design else "Warnings"
+    head = f"Warnings on the **{pres.DESIGN_NAMES.get(design, design)}** estimate" if design else "Warnings"
     items = "\n".join(f"> - {e['message']} (`{e['code']}`)" for e in entries)
     return f"> {head}:\n{items}"
 
@@ -274,7 +274,8 @@ def _styled(ax_or_fig, *, kind: str, measure: str, country=None):
     _finish_fig(ax, title=_TITLES.get(kind, "{m}").format(m=pres.measure_words(measure),
                                                          c=pres.country_name(country) or "the treated unit"),
                 xlabel=None if kind == "event_study" else time_label(),
-                ylabel=measure_label(measure, effect=effect), source=_source_of(measure))
+                ylabel=measure_label(measure, effect=effect, prefix="Gap in" if kind in ("gaps", "placebo")
+                                     else "Effect on"), source=_source_of(measure))
     return fig
 
 
