@@ -239,6 +239,16 @@ def test_report_in_a_real_browser_offline(chile_full):
     assert first["y"] < 900 and table["y"] < 900, (first, table)
 
 
+@pytest.mark.skipif(_playwright() is None, reason="playwright or a system Chromium missing (.ci/run installs them)")
+def test_report_prints_to_pdf_with_chromium(chile_full, tmp_path):
+    from ogimpact.reports.html_export import export_pdf
+
+    out = tmp_path / "report.pdf"
+    export_pdf(chile_full.path / "report.html", out)
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 50_000 and data.count(b"/Type /Page") >= 3
+
+
 def test_report_text_is_clean_and_has_summary_and_appendix(chile_full):
     html = (chile_full.path / "report.html").read_text()
     for bad in ("years = None", "attrs[", "No description has been provided", "<script",

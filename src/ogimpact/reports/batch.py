@@ -175,8 +175,6 @@ def _run_one(params, out_root, timeout):
 def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_root=None, timeout: int = 600,
               progress: bool = True) -> list[dict]:
     """Run every entry of a batch spec; returns one summary dict per entry (in spec order)."""
-    from .runner import reports_root
-
     entries, doc = load_spec(spec_path)
     _refuse_shared_folders(entries)
     root = batch_root(doc, out_root)

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 __all__ = ["question", "country_name", "intervention_words", "measure_words", "clean_prose", "figure_html",
            "install_figure_display", "estimand", "fallback_headline", "headline_sentences", "summary_rows",
-           "summary_table_html", "key_caveats", "DESIGN_NAMES"]
+           "summary_table_html", "key_caveats", "DESIGN_NAMES", "param_text", "summary_markup"]
 
 DESIGN_NAMES = {"synth": "synthetic control", "sdid": "synthetic difference-in-differences",
                 "its": "interrupted time series", "cs": "Callaway–Sant'Anna DiD", "sun-abraham": "Sun–Abraham DiD",
@@ -340,3 +340,46 @@ def key_caveats(ctx, *, limit: int = 6) -> list[str]:
 
 def as_list(items: Iterable[str]) -> str:
     return "".join(f"<li>{_html.escape(i)}</li>" for i in items)
+
+
+def param_text(ctx) -> str:
+    """The parameters in words: no ``None``, no code."""
+    p = ctx.parameters
+    out = []
+    if p.get("country"):
+        out.append(f"Country: {country_name(p['country'])} ({p['country']})")
+    if p.get("intervention"):
+        out.append(f"Intervention: {intervention_words(p['intervention'])} ({p['intervention']})")
+    if "measures" in p:
+        ms = p.get("measures") or []
+        out.append("Outcomes: " + (", ".join(f"{measure_words(m)} ({m})" for m in ms) if ms else
+                                   "every catalogue measure"))
+    if "years" in p:
+        y = p.get("years")
+        out.append(f"Years: {y[0]}–{y[1]}" if y else "Years: every year the data cover")
+    if p.get("designs"):
+        out.append("Designs: " + ", ".join(DESIGN_NAMES.get(d, d) for d in p["designs"]))
+    if "variant" in p:
+        out.append(f"Timing variant: {p.get('variant') or 'the registry default'}")
+    if p.get("donor_rule"):
+        out.append(f"Donor rule: {p['donor_rule']}")
+    if "placebo" in p:
+        out.append(f"Placebo inference: {'yes' if p.get('placebo') else 'no'}")
+    if "seed" in p:
+        out.append(f"Seed: {p.get('seed')}")
+    return "; ".join(out) + "."
+
+
+def summary_markup(ctx, placeholder: bool = False) -> str:
+    """The executive summary block (a placeholder until the report has run to its end)."""
+    if placeholder:
+        return ('<section class="ogi-summary"><h2>Summary</h2><p class="headline">The summary appears here when '
+                'the report has run to its end.</p></section>')
+    lines = headline_sentences(ctx) or ["No estimate was produced."]
+    cav = key_caveats(ctx)
+    return ('<section class="ogi-summary"><h2>Summary</h2>'
+            + "".join(f'<p class="headline">{_html.escape(t)}</p>' for t in lines)
+            + summary_table_html(ctx)
+            + (f'<h3>Key caveats</h3><ul class="ogi-caveats">{as_list(cav)}</ul>' if cav else "")
+            + '<p class="ogi-note">Methods, data sources and the command to rerun this report are in the '
+              'methods appendix at the end.</p></section>')

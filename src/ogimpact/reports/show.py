@@ -10,12 +10,12 @@ and plain-language notes.  Nothing here computes a statistic of its own.
 from __future__ import annotations
 
 import html as _html
-import time as _time
 
 import pandas as pd
 
 from ..results import Estimate
 from . import presentation as pres
+from .figures import source_of, styled
 from . import sections
 from .context import NotAvailable, ReportContext
 
@@ -39,7 +39,6 @@ def start(kind: str, *, output_dir=None, **parameters) -> ReportContext:
     """The report context of a notebook run; figures display as SVG with alt text from here on."""
     pres.install_figure_display()
     ctx = ReportContext(output_dir, kind=kind, parameters=parameters)
-    ctx.timings = {}
     return ctx
 
 
@@ -109,61 +108,19 @@ def _not_available(design: str, na: dict, *, measure: str | None = None):
         f"{na.get('reason', '')}")
 
 
-def _param_text(ctx) -> str:
-    """The parameters in words: no ``None``, no code."""
-    p = ctx.parameters
-    out = []
-    if p.get("country"):
-        out.append(f"Country: {pres.country_name(p['country'])} ({p['country']})")
-    if p.get("intervention"):
-        out.append(f"Intervention: {pres.intervention_words(p['intervention'])} ({p['intervention']})")
-    if "measures" in p:
-        ms = p.get("measures") or []
-        out.append("Outcomes: " + (", ".join(f"{pres.measure_words(m)} ({m})" for m in ms) if ms else
-                                   "every catalogue measure"))
-    if "years" in p:
-        y = p.get("years")
-        out.append(f"Years: {y[0]}–{y[1]}" if y else "Years: every year the data cover")
-    if p.get("designs"):
-        out.append("Designs: " + ", ".join(pres.DESIGN_NAMES.get(d, d) for d in p["designs"]))
-    if "variant" in p:
-        out.append(f"Timing variant: {p.get('variant') or 'the registry default'}")
-    if p.get("donor_rule"):
-        out.append(f"Donor rule: {p['donor_rule']}")
-    if "placebo" in p:
-        out.append(f"Placebo inference: {'yes' if p.get('placebo') else 'no'}")
-    if "seed" in p:
-        out.append(f"Seed: {p.get('seed')}")
-    return "; ".join(out) + "."
-
-
 def title_block(ctx):
     """The question as H1, then the parameters in words."""
     import ogimpact
 
     _md(f"# {pres.question(ctx.kind, ctx.parameters)}\n\n"
-        f"*ogimpact {ogimpact.__version__} {ctx.kind} report.* {_param_text(ctx)}")
+        f"*ogimpact {ogimpact.__version__} {ctx.kind} report.* {pres.param_text(ctx)}")
     _display_summary(ctx, placeholder=True)
-
-
-def _summary_markup(ctx, placeholder: bool = False) -> str:
-    if placeholder:
-        return ('<section class="ogi-summary"><h2>Summary</h2><p class="headline">The summary appears here when '
-                'the report has run to its end.</p></section>')
-    lines = pres.headline_sentences(ctx) or ["No estimate was produced."]
-    cav = pres.key_caveats(ctx)
-    return ('<section class="ogi-summary"><h2>Summary</h2>'
-            + "".join(f'<p class="headline">{_html.escape(t)}</p>' for t in lines)
-            + pres.summary_table_html(ctx)
-            + (f'<h3>Key caveats</h3><ul class="ogi-caveats">{pres.as_list(cav)}</ul>' if cav else "")
-            + '<p class="ogi-note">Methods, data sources and the command to rerun this report are in the '
-              'methods appendix at the end.</p></section>')
 
 
 def _display_summary(ctx, *, placeholder: bool) -> None:
     from IPython.display import HTML, display, update_display
 
-    markup = _summary_markup(ctx, placeholder=placeholder)
+    markup = pres.summary_markup(ctx, placeholder=placeholder)
     if placeholder:
         display(HTML(markup), display_id=SUMMARY_ID)
     else:
@@ -227,7 +184,7 @@ def trends(ctx):
             fig = sections.trend_figure(m, country, intervention, years=p.get("years"), variant=p.get("variant"))
             ax = fig.axes[0]
             _finish_fig(ax, title=f"{pres.measure_words(m)}: {pres.country_name(country)}, its region and the "
-                        "donor pool", xlabel=time_label(), ylabel=measure_label(m), source=_source_of(m))
+                        "donor pool", xlabel=time_label(), ylabel=measure_label(m), source=source_of(m))
             _fig(fig)
         except Exception as exc:  # noqa: BLE001 - shown, not hidden
             _md(f"> Trend figure for {m} not available: {' '.join(str(exc).split())}")
@@ -247,36 +204,6 @@ def _show_warnings(res, *, design=None):
     note = warnings_note(res, design=design)
     if note:
         _md(note)
-
-
-def _source_of(measure: str | None) -> str:
-    try:
-        from .. import measures as ms
-
-        m = ms.get(measure)
-        return f"{m.citation} Licence {m.licence}."
-    except Exception:  # noqa: BLE001 - a CSV column
-        return "ogimpact"
-
-
-_TITLES = {"paths": "{m}: {c} and its synthetic control", "gaps": "{m}: gap between {c} and its synthetic control",
-           "placebo": "{m}: placebo gaps of every donor (grey) and {c}", "sdid": "{m}: synthetic DiD, {c} and its "
-           "weighted control", "its": "{m}: interrupted time series for {c}", "event_study": "{m}: event study"}
-
-
-def _styled(ax_or_fig, *, kind: str, measure: str, country=None):
-    from ..plots.style import figure_of, measure_label, time_label
-    from ..plots.style import finish as _finish_fig
-
-    fig = figure_of(ax_or_fig)
-    ax = fig.axes[0]
-    effect = kind in ("gaps", "placebo", "event_study")
-    _finish_fig(ax, title=_TITLES.get(kind, "{m}").format(m=pres.measure_words(measure),
-                                                         c=pres.country_name(country) or "the treated unit"),
-                xlabel=None if kind == "event_study" else time_label(),
-                ylabel=measure_label(measure, effect=effect, prefix="Gap in" if kind in ("gaps", "placebo")
-                                     else "Effect on"), source=_source_of(measure))
-    return fig
 
 
 def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "gaps")):
@@ -306,7 +233,7 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
             ax = res.plot(kind=kind)
         except Exception:  # noqa: BLE001 - a figure the design does not produce
             continue
-        _fig(_styled(ax, kind=kind, measure=measure, country=unit))
+        _fig(styled(ax, kind=kind, measure=measure, country=unit))
     if design == "synth" and res.tables.get("weights"):
         w = res.table("weights")
         w = w[w["weight"] > 0.001].sort_values("weight", ascending=False).reset_index(drop=True)
@@ -458,7 +385,7 @@ def staggered(ctx):
                 ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value)
                 headline_done = True
         if n:
-            _fig(_styled(ax, kind="event_study", measure=m))
+            _fig(styled(ax, kind="event_study", measure=m))
         else:
             plt.close(fig)
         if rows:
@@ -551,7 +478,7 @@ def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed:
         ax = sens.plot()
         _finish_fig(ax, title=f"{pres.measure_words(measure)}: robust confidence sets as M̄ grows",
                     xlabel="M̄ (post-period violations relative to the largest pre-period one)",
-                    ylabel=measure_label(measure, effect=True), source=_source_of(measure))
+                    ylabel=measure_label(measure, effect=True), source=source_of(measure))
         _fig(ax)
     except Exception:  # noqa: BLE001
         pass
