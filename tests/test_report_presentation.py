@@ -128,9 +128,10 @@ def test_self_contained_html_drops_scripts_and_sets_title():
     from ogimpact.reports.html_export import make_self_contained
 
     out = make_self_contained('<html><head><title>Notebook</title><script src="https://cdn/x.js"></script>'
-                              '</head><body><img src="data:,"><script>MathJax={}</script></body></html>',
+                              '</head><body><!-- Load mathjax --><img src="data:,"><script>MathJax={}</script></body></html>',
                               title="Did X change Y?")
     assert "<script" not in out and "<title>Did X change Y?</title>" in out and 'alt="Figure' in out
+    assert "mathjax" not in out.lower()
 
 
 def test_rerun_command_is_exact():

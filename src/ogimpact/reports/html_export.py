@@ -38,11 +38,13 @@ details.ogi-long-table > summary { cursor: pointer; color: #0072B2; margin: 6px 
 
 def make_self_contained(markup: str, *, title: str | None = None) -> str:
     """Drop every script, set the title, inline the report stylesheet, give images an alt text."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(markup, features="html.parser")
     for s in soup.find_all("script"):
         s.decompose()
+    for c in soup.find_all(string=lambda t: isinstance(t, Comment)):  # "Load mathjax" etc.: template notes
+        c.extract()
     for link in soup.find_all("link"):
         href = link.get("href") or ""
         if href.startswith(("http:", "https:", "//")):
