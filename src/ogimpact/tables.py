@@ -108,7 +108,11 @@ def frame_table(frame: pd.DataFrame, *, title: str, labels: Mapping[str, str] | 
         elif c in numeric_like:
             out[name] = [format_number(v, s) for v, s in zip(f[c], se)]
         elif pd.api.types.is_float_dtype(f[c]):
-            out[name] = [format_number(v, None) for v in f[c]]
+            vals = f[c].dropna()
+            if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 1e12:  # counts held as floats
+                out[name] = [DASH if pd.isna(v) else f"{int(v):d}" for v in f[c]]
+            else:
+                out[name] = [format_number(v, None) for v in f[c]]
         else:
             out[name] = [DASH if v is None or (isinstance(v, float) and not math.isfinite(v)) or
                          (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else str(v) for v in f[c]]
@@ -122,7 +126,10 @@ _LABELS = {"estimate": "Estimate", "se": "Std. error", "p_value": "p-value", "pl
            "pretrend_wald_p": "Pre-trend test p", "n_units": "Units", "n_treated_units": "Treated units",
            "n_obs": "Observations", "event_time": "Event time", "group": "Cohort", "time": "Year",
            "design": "Design", "measure": "Outcome", "unit": "Country", "status": "Status", "cohort": "Cohort",
-           "units": "Countries", "weight": "Weight", "grade": "Grade", "reasons": "Reasons"}
+           "units": "Countries", "weight": "Weight", "grade": "Grade", "reasons": "Reasons",
+           "intervention": "Intervention", "domain": "Domain", "tau2": "τ²", "i2": "I² (%)", "q_p": "Q-test p",
+           "k": "Studies (k)", "pi_low": "Prediction interval low", "pi_high": "Prediction interval high",
+           "n_studies": "Studies", "synthesised": "Synthesised", "method": "Method", "n_clusters": "Clusters"}
 
 
 def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
@@ -285,7 +292,9 @@ def _gt(t: PubTable, *, ascii_minus: bool = False):
         notes = tuple(n.replace("\u2212", "-") for n in notes)
     # a content-derived id (great_tables draws a random one): same table, same bytes
     tid = "ogi" + hashlib.sha256((title + frame.to_csv()).encode()).hexdigest()[:10]
-    g = GT(frame, id=tid).tab_header(title=title)
+    g = GT(frame, id=tid)
+    if title:
+        g = g.tab_header(title=title)
     for n in notes:
         g = g.tab_source_note(n)
     return g.tab_source_note(f"Source: {t.source}.")

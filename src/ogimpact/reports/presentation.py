@@ -130,10 +130,24 @@ def install_figure_display() -> None:
     import matplotlib.pyplot  # noqa: F401 - load pyplot now, so nothing re-registers the formatters later
     from matplotlib.figure import Figure
 
+    import pandas as pd
+
     fmt = ip.display_formatter.formatters
     fmt["text/html"].for_type(Figure, figure_html)
+    # any frame a section displays (also those of the evidence map) is a publication table, not raw pandas
+    fmt["text/html"].for_type(pd.DataFrame, frame_html)
     fmt["image/png"].for_type(Figure, lambda fig: None)
     fmt["text/plain"].for_type(Figure, lambda fig, p, cycle: p.text("figure: " + _alt(fig)))
+
+
+def frame_html(frame) -> str:
+    """A DataFrame as a publication table (:func:`ogimpact.tables.frame_table`): labels, digits, "—"."""
+    import pandas as pd
+
+    from ..tables import frame_table, render
+
+    f = frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index()
+    return render(frame_table(f, title=""), "html").decode("utf-8")
 
 
 def _alt(fig) -> str:
