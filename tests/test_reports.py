@@ -139,15 +139,28 @@ def test_cross_country_notebook_executes(tmp_path):
                    out_root=tmp_path)
     res = json.loads((o.path / "results.json").read_text())
     assert {e["design"] for e in res["results"]} >= {"cs", "twfe"}
+    html = (o.path / "report.html").read_text()
+    assert "<title>Across countries, did adopting a national right-to-information" in html and "<script" not in html
+    # the headline of a cross-country report is the heterogeneity-robust estimator's, not TWFE's
+    head = html[html.index('class="headline"'):][:400]
+    assert "Callaway–Sant'Anna" in head and "Methods appendix" in html
+    import re
+
+    from bs4 import BeautifulSoup
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    assert not re.search(r"\b(nan|NaN|None|<NA>)\b", text.split("Methods appendix")[0])
 
 
-def test_batch_continues_on_error_and_writes_index(tmp_path):
+def test_batch_continues_on_error_and_writes_index(tmp_path, capsys):
     spec = tmp_path / "batch.yaml"
     spec.write_text(
         "defaults: {kind: country, intervention: rti_law, measures: [wgi.cc], designs: [its]}\n"
         "runs:\n  - {country: CHL}\n  - {country: MEX}\n  - {country: ZZZ}\n"
     )
-    out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=False)
+    out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=True)
+    err = capsys.readouterr().err
+    assert "[" in err and "2/2 ok" in err and "country/mex-rti_law" in err  # one progress line per report
     status = {r["slug"]: r["status"] for r in out}
     assert status["chl-rti_law"] == "ok" and status["mex-rti_law"] == "ok"
     assert sum(1 for r in out if r["status"] != "ok") == 1
@@ -293,6 +306,20 @@ def test_table_of_a_report_results_json_in_every_format(chile_full, tmp_path):
         proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout[-800:]
+
+
+def test_batch_help_documents_the_spec_and_out_sets_the_index_path(tmp_path, capsys):
+    from ogimpact.cli import main
+    from ogimpact.reports.batch import batch_root
+
+    with pytest.raises(SystemExit):
+        main(["report", "batch", "--help"])
+    text = capsys.readouterr().out
+    for needle in ("out:", "defaults:", "runs:", "kind:", "examples/batch.yaml"):
+        assert needle in text, needle
+    spec = tmp_path / "b.yaml"
+    spec.write_text("out: elsewhere/r\nruns:\n  - {country: CHL, intervention: rti_law}\n")
+    assert batch_root(spec) == Path("elsewhere/r") and batch_root(spec, tmp_path / "x") == tmp_path / "x"
 
 
 def test_a_timing_variant_gets_its_own_report_folder():
