@@ -171,3 +171,14 @@ def test_country_headline_never_uses_the_pooled_cross_country_att():
     assert "0.118" not in s and "always treated in the window" in s and "Insufficient" in s
     rows = summary_rows(ctx)
     assert [r["design"] for r in rows] == ["synth", "cs"] and "cross-country" in rows[1]["estimand"]
+
+
+def test_appendix_options_read_as_words():
+    from ogimpact.reports.appendix import _fmt_value
+    from ogimpact.reports.presentation import clean_prose
+
+    assert clean_prose("the Holy See are excluded and listed in attrs['excluded'].") == "the Holy See are excluded."
+    s = _fmt_value({"name": "untreated", "related": "", "window": [1996, 2023], "eta": 0.16506307815162732,
+                    "excluded": [{"unit": "AFG", "reason": "treated_in_window"}] * 3, "headline": "gap over t..last"})
+    assert s == ("name: untreated; window: 1996–2023; eta: 0.1651; excluded: 3 rows (treated_in_window: 3); "
+                 "headline: gap over t to last")

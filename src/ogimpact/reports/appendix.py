@@ -106,14 +106,26 @@ def data_sources(files: list[str] | None = None) -> list[dict]:
 
 
 def _fmt_value(v: Any) -> str:
+    """An option value in words: no empty fields, ranges as "A–B", rows of excluded units counted by reason."""
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if v is None:
+    if v is None or (isinstance(v, (str, list, tuple, dict)) and len(v) == 0):
         return "none"
+    if isinstance(v, float):
+        return f"{v:.4g}"
     if isinstance(v, (list, tuple)):
-        return ", ".join(map(str, v)) if len(v) <= 12 else f"{len(v)} values ({', '.join(map(str, v[:6]))}, …)"
+        if len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+            return f"{v[0]}–{v[1]}"
+        if all(isinstance(x, Mapping) for x in v):
+            reasons = [str(x.get("reason") or x.get("status") or "listed") for x in v]
+            counts = {r: reasons.count(r) for r in dict.fromkeys(reasons)}
+            return f"{len(v)} rows (" + ", ".join(f"{k}: {n}" for k, n in counts.items()) + ")"
+        items = [_fmt_value(x) for x in v]
+        return ", ".join(items) if len(items) <= 12 else f"{len(items)} values ({', '.join(items[:6])}, …)"
     if isinstance(v, Mapping):
-        return "; ".join(f"{k}: {_fmt_value(x)}" for k, x in v.items())
+        parts = [f"{k}: {_fmt_value(x)}" for k, x in v.items()
+                 if not (x is None or (isinstance(x, (str, list, tuple, dict)) and len(x) == 0))]
+        return "; ".join(parts) or "none"
     return re.sub(r"(?<=[\w)])\.\.(?=[\w(])", " to ", str(v))  # "treat_time..last period" -> "... to ..."
 
 

@@ -94,7 +94,8 @@ def question(kind: str, parameters: Mapping[str, Any]) -> str:
 
 def clean_prose(text: str) -> str:
     """Registry prose for readers: no code references (``attrs[...]``), no doubled or clashing stops."""
-    t = re.sub(r"\s*(?:and\s+)?(?:are\s+)?listed in attrs\[[^\]]*\]", " are listed as excluded", text)
+    t = re.sub(r"\s+and\s+(?:are\s+)?listed in attrs\[[^\]]*\]", "", text)  # "are excluded and listed in attrs[..]"
+    t = re.sub(r"(?:are\s+)?listed in attrs\[[^\]]*\]", "are listed as excluded", t)
     t = re.sub(r"attrs\[[^\]]*\]", "the registry's notes", t)
     t = re.sub(r"\.\s*\.", ".", t)
     t = re.sub(r"\.\s*;", ";", t)
