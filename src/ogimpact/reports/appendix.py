@@ -16,8 +16,8 @@ __all__ = ["appendix_markdown", "rerun_command", "data_sources", "manifest_sha25
 
 #: known departures of the report's runs from the reference packages (design -> sentence)
 DEVIATIONS = {
-    "synth": "Synthetic control is the outcome-only SCM (augsynth's / scpi's default) with the report's donor rule; "
-             "inference is the placebo-in-space rank p-value (Abadie et al. 2010), not a confidence interval.",
+    "synth": "Synthetic control is {synth_kind} with the report's donor rule; inference is the placebo-in-space "
+             "rank p-value (Abadie et al. 2010), not a confidence interval.",
     "sdid": "Synthetic DiD standard errors use the placebo method of R synthdid with {reps} placebo draws "
             "(synthdid's vcov default is 200) to keep a report within minutes.",
     "its": "Interrupted time series intervals use AR(1) REML with a Satterthwaite t reference "
@@ -171,14 +171,17 @@ def appendix_markdown(ctx) -> str:
         lines += ["### Every option of every design (defaults included)", ""]
         for d, o in opts.items():
             shown = {k: v for k, v in o.items() if k not in ("donor_rule",)}
-            lines.append(f"- **{DESIGN_NAMES.get(d, d)}**: " + "; ".join(f"{k} = {_fmt_value(v)}"
-                                                                      for k, v in shown.items()))
+            lines.append(f"- **{DESIGN_NAMES.get(d, d)}**: " + "; ".join(
+                f"{k} = {_fmt_value(v)}".replace("*", "\\*") for k, v in shown.items()))  # "b1*t" is not emphasis
         lines.append("")
     # deviations
     devs = []
     for d, o in opts.items():
         if d in DEVIATIONS:
-            devs.append(f"- {DEVIATIONS[d].format(reps=o.get('placebo_reps', o.get('reps', 50)))}")
+            kind = ("the outcome-only SCM (augsynth's / scpi's default: every pre-period outcome, equal V)"
+                    if o.get("predictors") in (None, "", "none") else
+                    f"Stata synth's predictor-based fit (predictors {_fmt_value(o.get('predictors'))})")
+            devs.append(f"- {DEVIATIONS[d].format(reps=o.get('placebo_reps', o.get('reps', 50)), synth_kind=kind)}")
     if devs:
         lines += ["### Deviations from reference software", "", *devs, ""]
     # rubric
