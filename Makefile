@@ -46,9 +46,17 @@ validity: install
 manifest:
 	$(PYTHON) scripts/make_manifest.py
 
+## JupyterLab on notebooks/: make lab [LAB_HOST=127.0.0.1] [LAB_PORT=8888] [LAB_BROWSER=no]; as root
+## (containers) it adds --allow-root, which Jupyter otherwise refuses to start without
+LAB_HOST    ?= 127.0.0.1
+LAB_PORT    ?= 8888
+LAB_BROWSER ?= yes
+LAB_FLAGS    = --ip=$(LAB_HOST) --port=$(LAB_PORT) $(if $(filter no,$(LAB_BROWSER)),--no-browser) \
+               $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
 	$(PIP) install --quiet -e ".[lab]"
-	$(VENV)/bin/jupyter lab notebooks/
+	@echo "JupyterLab on http://$(LAB_HOST):$(LAB_PORT)/ (stop with Ctrl-C)$(if $(filter 0,$(shell id -u)), - running as root: --allow-root)"
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_FLAGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -24,24 +24,10 @@ def code(s, tags=()):
 
 
 SETUP = """
-import warnings
-from ogimpact.errors import OgimpactWarning
-# warnings are data: each estimate's diagnostics.warnings is shown beside it (reports.show), not as a stderr line
-warnings.simplefilter("ignore", OgimpactWarning)
-import matplotlib
-matplotlib.use("Agg")
-%matplotlib inline
-import pandas as pd
-from IPython.display import Markdown, display
-import ogimpact
-from ogimpact.reports import sections, show
-from ogimpact.reports.context import ReportContext
-pd.set_option("display.precision", 4)
-pd.set_option("display.width", 160)
+from ogimpact.reports import show
 """
 
 COUNTRY = [
-    md("# ogimpact country report"),
     code("""
 # Parameters (Papermill injects the values of a run below this cell)
 country = "CHL"
@@ -56,46 +42,28 @@ seed = 0
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-params = dict(country=country, intervention=intervention, measures=measures, years=years, designs=designs,
-              variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
-ctx = ReportContext(output_dir, kind="country", parameters=params)
-show.title_block(ctx, country=country, intervention=intervention)
+ctx = show.start("country", output_dir=output_dir, country=country, intervention=intervention, measures=measures,
+                 years=years, designs=designs, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
+show.title_block(ctx)
 """),
     md("## 1. The intervention and its timing"),
-    code("""
-show.intervention(ctx, intervention=intervention, country=country, variant=variant)
-"""),
+    code("show.intervention(ctx)"),
     md("## 2. Outcome trends: the country, its region and the donor pool"),
-    code("""
-show.trends(ctx, country=country, intervention=intervention, measures=measures, years=years, variant=variant)
-"""),
+    code("show.trends(ctx)"),
     md("## 3. Single-country designs: synthetic control (with placebo inference), synthetic DiD, interrupted time series"),
-    code("""
-single = show.single_country(ctx, country=country, intervention=intervention, measures=measures, designs=designs,
-                             years=years, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
-"""),
+    code("single = show.single_country(ctx)"),
     md("## 4. The country's cohort in the cross-country staggered estimates"),
-    code("""
-show.cohort_in_staggered(ctx, country=country, intervention=intervention, measures=measures, designs=designs,
-                         years=years, variant=variant, seed=seed)
-"""),
+    code("show.cohort_in_staggered(ctx)"),
     md("## 5. Results across outcomes"),
-    code("""
-show.results(ctx)
-"""),
+    code("show.results(ctx)"),
     md("## 6. Graded evidence"),
-    code("""
-show.grades(ctx, country=country, intervention=intervention, measures=measures)
-"""),
+    code("show.grades(ctx)"),
     md("## 7. Caveats from the data"),
-    code("""
-show.caveats(ctx, country=country, measures=measures)
-ctx.save();
-"""),
+    code("show.caveats(ctx)"),
+    code("show.methods_appendix(ctx)\nshow.finish(ctx);"),
 ]
 
 CROSS = [
-    md("# ogimpact cross-country report"),
     code("""
 # Parameters (Papermill injects the values of a run below this cell)
 intervention = "rti_law"
@@ -107,37 +75,24 @@ seed = 0
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-params = dict(intervention=intervention, measures=measures, years=years, designs=designs, variant=variant, seed=seed)
-ctx = ReportContext(output_dir, kind="cross-country", parameters=params)
-show.title_block(ctx, country=None, intervention=intervention)
+ctx = show.start("cross-country", output_dir=output_dir, intervention=intervention, measures=measures, years=years,
+                 designs=designs, variant=variant, seed=seed)
+show.title_block(ctx)
 """),
     md("## 1. The intervention and its adoption cohorts"),
-    code("""
-show.intervention(ctx, intervention=intervention, country=None, variant=variant)
-show.cohorts(ctx, intervention=intervention, variant=variant)
-"""),
+    code("show.intervention(ctx)\nshow.cohorts(ctx)"),
     md("## 2. Event studies side by side (CS, Sun–Abraham, imputation, TWFE) and pre-trend tests"),
-    code("""
-show.staggered(ctx, intervention=intervention, measures=measures, designs=designs, years=years, variant=variant,
-               seed=seed)
-"""),
+    code("show.staggered(ctx)"),
     md("## 3. Heterogeneity by region and income group"),
-    code("""
-show.heterogeneity(ctx, intervention=intervention, measures=measures, years=years, variant=variant)
-"""),
+    code("show.heterogeneity(ctx)"),
     md("## 4. Results across outcomes"),
-    code("""
-show.results(ctx)
-"""),
+    code("show.results(ctx)"),
     md("## 5. Caveats from the data"),
-    code("""
-show.caveats(ctx, country=None, measures=measures)
-ctx.save();
-"""),
+    code("show.caveats(ctx)"),
+    code("show.methods_appendix(ctx)\nshow.finish(ctx);"),
 ]
 
 EVIDENCE = [
-    md("# ogimpact evidence review"),
     code("""
 # Parameters (Papermill injects the values of a run below this cell)
 measures = []
@@ -145,32 +100,37 @@ seed = 0
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-ctx = ReportContext(output_dir, kind="evidence", parameters=dict(measures=measures, seed=seed))
-show.title_block(ctx, country=None, intervention=None)
+ctx = show.start("evidence", output_dir=output_dir, measures=measures, seed=seed)
+show.title_block(ctx)
 """),
     md("## Evidence map and pooled estimates for every intervention x measure"),
-    code("""
-show.evidence_review(ctx, measures=measures, seed=seed)
-ctx.save();
-"""),
+    code("show.evidence_review(ctx)"),
+    code("show.methods_appendix(ctx)\nshow.finish(ctx);"),
 ]
 
 
-def write(name, cells):
-    nb = nbf.v4.new_notebook()
-    nb.cells = cells
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    path = ROOT / "notebooks" / name
-    path.parent.mkdir(exist_ok=True)
-    # deterministic cell ids
-    for i, c in enumerate(nb.cells):
-        c["id"] = f"cell-{i:02d}"
-    nbf.write(nb, str(path))
-    print("wrote", path.relative_to(ROOT))
+def notebooks() -> dict:
+    """{file name: notebook node} of every report notebook (what ``write`` puts in notebooks/)."""
+    out = {}
+    for name, cells in (("country_report.ipynb", COUNTRY), ("cross_country.ipynb", CROSS),
+                        ("evidence_review.ipynb", EVIDENCE)):
+        nb = nbf.v4.new_notebook()
+        nb.cells = [nbf.from_dict(dict(c)) for c in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        for i, c in enumerate(nb.cells):  # deterministic cell ids
+            c["id"] = f"cell-{i:02d}"
+        out[name] = nb
+    return out
+
+
+def write() -> None:
+    for name, nb in notebooks().items():
+        path = ROOT / "notebooks" / name
+        path.parent.mkdir(exist_ok=True)
+        nbf.write(nb, str(path))
+        print("wrote", path.relative_to(ROOT))
 
 
 if __name__ == "__main__":
-    write("country_report.ipynb", COUNTRY)
-    write("cross_country.ipynb", CROSS)
-    write("evidence_review.ipynb", EVIDENCE)
+    write()

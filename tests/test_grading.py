@@ -261,15 +261,14 @@ def test_evidence_gap_map_marks_gaps():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from ogimpact.plots_evidence import evidence_gap_map
+    from ogimpact.plots.evidence import evidence_gap_map
 
     cells = pd.DataFrame([
         {"intervention": "rti_law", "domain": "access to information", "grade": "Low", "n_studies": 3, "synthesised": False},
         {"intervention": "ogp_member", "domain": "participation", "grade": "Very low", "n_studies": 1},
     ])
-    fig = evidence_gap_map(cells, interventions=["rti_law", "ogp_member", "open_up_guide"],
-                           domains=["participation", "public services", "access to information"])
-    ax = fig.axes[0]
+    ax = evidence_gap_map(cells, interventions=["rti_law", "ogp_member", "open_up_guide"],
+                          domains=["participation", "public services", "access to information"])
     gaps = [ln for ln in ax.lines if ln.get_marker() == "x" and len(ln.get_xdata())]
     assert len(gaps) == 9 - 2  # 3 x 3 cells, two with studies
     plt.close("all")

@@ -146,7 +146,7 @@ def test_short_segment_warning_and_plot():
     import matplotlib
 
     matplotlib.use("Agg")
-    from ogimpact.plots_its import plot_its
+    from ogimpact.plots.its import plot_its
 
     df, _ = _ar1_series(n=12, start=2000)
     r = fit_its(_panel(df), treat_time=2006)

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ogimpact import plots_single as ps  # noqa: E402
+from ogimpact.plots import single as ps  # noqa: E402
 from ogimpact.estimation import estimate  # noqa: E402
 from ogimpact.errors import DesignError, OgimpactError  # noqa: E402
 from ogimpact.inference.placebo import rank_p_value  # noqa: E402

@@ -141,15 +141,28 @@ def test_cross_country_notebook_executes(tmp_path):
                    out_root=tmp_path)
     res = json.loads((o.path / "results.json").read_text())
     assert {e["design"] for e in res["results"]} >= {"cs", "twfe"}
+    html = (o.path / "report.html").read_text()
+    assert "<title>Across countries, did adopting a national right-to-information" in html and "<script" not in html
+    # the headline of a cross-country report is the heterogeneity-robust estimator's, not TWFE's
+    head = html[html.index('class="headline"'):][:400]
+    assert "Callaway–Sant'Anna" in head and "Methods appendix" in html
+    import re
+
+    from bs4 import BeautifulSoup
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    assert not re.search(r"\b(nan|NaN|None|<NA>)\b", text.split("Methods appendix")[0])
 
 
-def test_batch_continues_on_error_and_writes_index(tmp_path):
+def test_batch_continues_on_error_and_writes_index(tmp_path, capsys):
     spec = tmp_path / "batch.yaml"
     spec.write_text(
         "defaults: {kind: country, intervention: rti_law, measures: [wgi.cc], designs: [its]}\n"
         "runs:\n  - {country: CHL}\n  - {country: MEX}\n  - {country: ZZZ}\n"
     )
-    out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=False)
+    out = run_batch(spec, workers=2, out_root=tmp_path / "r", progress=True)
+    err = capsys.readouterr().err
+    assert "[" in err and "2/2 ok" in err and "country/mex-rti_law" in err  # one progress line per report
     status = {r["slug"]: r["status"] for r in out}
     chl = CountryParams(country="CHL", measures=("wgi.cc",), designs=("its",)).validate().slug
     mex = CountryParams(country="MEX", measures=("wgi.cc",), designs=("its",)).validate().slug
@@ -190,6 +203,128 @@ def test_report_renders_in_headless_chromium_without_console_errors(chile_full, 
     assert dom.count("<img") >= 4 and "<table" in dom
     console_errors = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("Error" in ln or "error" in ln)]
     assert not console_errors, console_errors[:5]
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: F401
+    except ImportError:
+        return None
+    return _chromium()
+
+
+@pytest.mark.skipif(_playwright() is None, reason="playwright or a system Chromium missing (.ci/run installs them)")
+def test_report_in_a_real_browser_offline(chile_full):
+    """The report loads with the network blocked: no console error, no failed request, every image described,
+    the title states the question, the headline and the summary table are on the first screen."""
+    from playwright.sync_api import sync_playwright
+
+    html = chile_full.path / "report.html"
+    errors, failed, external = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed.append(r.url))
+
+            def block(route):
+                if route.request.url.startswith(("file:", "data:")):
+                    route.continue_()
+                else:
+                    external.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", block)
+            page.goto(html.as_uri(), wait_until="load")
+            page.wait_for_timeout(300)
+            title = page.title()
+            alts = page.evaluate("Array.from(document.images).map(i => i.alt || '')")
+            heads = page.locator(".headline")
+            assert heads.count() >= 1
+            first = heads.first.bounding_box()
+            table = page.locator(".ogi-summary table").first.bounding_box()
+        finally:
+            browser.close()
+    assert not errors, errors[:5]
+    assert not failed and not external, (failed + external)[:5]
+    assert "Chile" in title and "right-to-information" in title and title != "Notebook"
+    assert len(alts) >= 10
+    bad = [a for a in alts if len(a) < 40 or a.startswith("No description") or "no description" in a]
+    assert not bad, bad[:3]
+    assert first["y"] < 900 and table["y"] < 900, (first, table)
+
+
+@pytest.mark.skipif(_playwright() is None, reason="playwright or a system Chromium missing (.ci/run installs them)")
+def test_report_prints_to_pdf_with_chromium(chile_full, tmp_path):
+    from ogimpact.reports.html_export import export_pdf
+
+    out = tmp_path / "report.pdf"
+    export_pdf(chile_full.path / "report.html", out)
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 50_000 and data.count(b"/Type /Page") >= 3
+
+
+def test_report_text_is_clean_and_has_summary_and_appendix(chile_full):
+    html = (chile_full.path / "report.html").read_text()
+    for bad in ("years = None", "attrs[", "No description has been provided", "<script",
+                "cdnjs", "mathjax", "require.js", "NaN", "&lt;NA&gt;"):
+        assert bad not in html, bad
+    import re
+
+    from bs4 import BeautifulSoup
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    stray = [text[max(0, m.start() - 50):m.end() + 10] for m in
+             re.finditer(r"(?<![.\d])\.\.(?![.\d])|\.\s*;", text)]  # ".." or ".;" (an ellipsis "..." is fine)
+    assert not stray, stray[:3]
+    assert html.index('class="headline"') < html.index("1. The intervention")
+    for needle in ("Methods appendix", "Data sources", "CC BY 4.0", "Timing variant used", "Deviations from "
+                   "reference software", "Grading rubric", "How to rerun", "ogimpact report country CHL "
+                   "--intervention rti_law", "image/svg+xml"):
+        assert needle in html, needle
+    man = json.loads((chile_full.path / "manifest.json").read_text())
+    secs = man["timings"]["sections"]
+    assert any(k.startswith("3. Single-country") for k in secs) and all(v >= 0 for v in secs.values())
+
+
+def test_table_of_a_report_results_json_in_every_format(chile_full, tmp_path):
+    import shutil
+
+    from ogimpact.cli import main
+
+    res = chile_full.path / "results.json"
+    for fmt in ("latex", "md", "html", "docx"):
+        assert main(["table", str(res), "--format", fmt, "--out", str(tmp_path / f"t.{fmt}")]) == 0
+    md = (tmp_path / "t.md").read_text()
+    assert "Synthetic control — wgi.cc (CHL)" in md and "[−" in md
+    import docx
+
+    assert len(docx.Document(str(tmp_path / "t.docx")).tables[0].rows) >= 10
+    if shutil.which("pdflatex"):
+        body = (tmp_path / "t.latex").read_text()
+        doc = tmp_path / "doc.tex"
+        doc.write_text("\\documentclass{article}\\usepackage{booktabs,longtable,caption}\\usepackage[utf8]{inputenc}"
+                       "\\begin{document}\n" + body + "\n\\end{document}\n")
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout[-800:]
+
+
+def test_batch_help_documents_the_spec_and_out_sets_the_index_path(tmp_path, capsys):
+    from ogimpact.cli import main
+    from ogimpact.reports.batch import batch_root
+
+    with pytest.raises(SystemExit):
+        main(["report", "batch", "--help"])
+    text = capsys.readouterr().out
+    for needle in ("out:", "defaults:", "runs:", "kind:", "examples/batch.yaml"):
+        assert needle in text, needle
+    spec = tmp_path / "b.yaml"
+    spec.write_text("out: elsewhere/r\nruns:\n  - {country: CHL, intervention: rti_law}\n")
+    assert batch_root(spec) == Path("elsewhere/r") and batch_root(spec, tmp_path / "x") == tmp_path / "x"
 
 
 def test_a_timing_variant_gets_its_own_report_folder():

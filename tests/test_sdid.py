@@ -241,7 +241,7 @@ def test_plot_sdid(fits):
     import matplotlib
 
     matplotlib.use("Agg")
-    from ogimpact.plots_its import plot_sdid
+    from ogimpact.plots.its import plot_sdid
 
     ax = plot_sdid(fits["sdid"])
     assert len(ax.lines) >= 2

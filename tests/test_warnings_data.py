@@ -150,6 +150,6 @@ def test_report_shows_warnings_beside_the_estimate():
     p = panel_from_csv("twfe", _frame(), unit="id", time="year", outcome="y", treat="d")
     r = estimate("twfe", p)
     note = warnings_note(r, design="twfe")
-    assert note.startswith("> Warnings on **twfe**") and "`few_clusters`" in note
+    assert note.startswith("> Warnings on the **Two-way fixed effects** estimate") and "`few_clusters`" in note
     r40 = estimate("twfe", panel_from_csv("twfe", _frame(n_units=40), unit="id", time="year", outcome="y", treat="d"))
     assert warnings_note(r40) is None

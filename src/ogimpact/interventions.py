@@ -20,6 +20,8 @@ and listed in ``DataFrame.attrs["excluded"]``.
 """
 from __future__ import annotations
 
+import copy
+
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -542,4 +544,16 @@ def timing(intervention_id: str, variant: str | None = None) -> pd.DataFrame:
         raise OgimpactError(
             f"unknown variant {v!r} for intervention {intv.id}; use one of: {', '.join(intv.variants)}."
         )
-    return intv.timing(v)
+    # built once per (intervention, variant, data folder), as the data readers are cached: a report asks ~20 times
+    from .data import data_dir
+
+    key = (intv.id, v, str(data_dir()))
+    if key not in _TIMING_CACHE:
+        _TIMING_CACHE[key] = intv.timing(v)
+    cached = _TIMING_CACHE[key]
+    out = cached.copy()
+    out.attrs = copy.deepcopy(cached.attrs)
+    return out
+
+
+_TIMING_CACHE: dict[tuple, pd.DataFrame] = {}

@@ -21,7 +21,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 __all__ = [
     "EventStudy",
@@ -72,6 +71,8 @@ def ci_and_p(
         return (float("nan"),) * 3
     normal = df is None or not np.isfinite(df)
     # scipy.special directly: a frozen scipy.stats distribution costs ~1 ms to build, per term
+    from scipy import special  # lazy: scipy costs ~0.3 s to import, `--help` needs none of it
+
     crit = float(special.ndtri(1 - alpha / 2) if normal else special.stdtrit(df, 1 - alpha / 2))
     if se == 0:
         p = 0.0 if estimate != 0 else float("nan")
@@ -265,6 +266,8 @@ class EventStudy:
         if rank == 0:
             return {"stat": None, "df": 0, "p_value": None, "test": None}
         W = float(b @ Vi @ b)
+        from scipy import stats  # lazy (see ci_and_p)
+
         d2 = df2 if df2 is not None else self.df
         if d2 is not None and np.isfinite(d2) and d2 > 0:
             return {"stat": W, "df": rank, "p_value": float(stats.f.sf(W / rank, rank, float(d2))),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import DataError, UsageError
 
-__all__ = ["PubTable", "from_result", "render", "FORMATS"]
+__all__ = ["PubTable", "from_result", "render", "FORMATS", "format_number", "format_ci", "frame_table", "DASH"]
 
 FORMATS = ("html", "latex", "md", "docx")
 DASH = "\u2014"
@@ -69,12 +69,75 @@ def _p(x) -> str:
     return "< 0.001" if v < 0.001 else f"{v:.3f}"
 
 
+def format_number(x, ref=None) -> str:
+    """A number to meaningful digits (two significant digits of ``ref``, e.g. its standard error); "—" if missing."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    d = _decimals(_num(ref), v)
+    if v != 0 and float(f"{abs(v):.{d}f}") == 0:  # never print a non-zero estimate as 0.00
+        d = min(6, 1 - math.floor(math.log10(abs(v))))
+    return _fmt(v, d)
+
+
+def format_ci(lo, hi, ref=None) -> str:
+    """An interval as "[a, b]" at the digits of ``ref``; "—" when either bound is missing."""
+    a, b = _num(lo), _num(hi)
+    if a is None or b is None:
+        return DASH
+    d = _decimals(_num(ref), _num(ref) or max(abs(a), abs(b)) or None)
+    return f"[{_fmt(a, d)}, {_fmt(b, d)}]"
+
+
+def frame_table(frame: pd.DataFrame, *, title: str, labels: Mapping[str, str] | None = None,
+                notes: tuple[str, ...] = (), source: str = "ogimpact", ci: bool = True) -> PubTable:
+    """A :class:`PubTable` from any result frame: human labels, estimates to the digits of their standard error,
+    ``ci_low``/``ci_high`` merged into "[a, b]", p-values to three decimals, missing cells as "—" with a footnote."""
+    f = frame.reset_index(drop=True).copy()
+    se = f["se"] if "se" in f.columns else pd.Series([None] * len(f))
+    out = pd.DataFrame(index=f.index)
+    numeric_like = {"estimate", "se", "ci_low", "ci_high", "treated", "synthetic", "gap", "weight", "att"}
+    for c in f.columns:
+        if c in ("ci_high",) and ci and "ci_low" in f.columns:
+            continue
+        name = (labels or {}).get(c) or _LABELS.get(c) or c.replace("_", " ").capitalize()
+        if c == "ci_low" and ci and "ci_high" in f.columns:
+            out["95% CI"] = [format_ci(a, b, s) for a, b, s in zip(f["ci_low"], f["ci_high"], se)]
+        elif c in ("p_value", "placebo_p", "pretrend_wald_p") or c.endswith("_p"):
+            out[name] = [_p(v) for v in f[c]]
+        elif c in numeric_like:
+            out[name] = [format_number(v, s) for v, s in zip(f[c], se)]
+        elif pd.api.types.is_float_dtype(f[c]):
+            vals = f[c].dropna()
+            if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 1e12:  # counts held as floats
+                out[name] = [DASH if pd.isna(v) else f"{int(v):d}" for v in f[c]]
+            else:
+                out[name] = [format_number(v, None) for v in f[c]]
+        else:
+            out[name] = [DASH if v is None or (isinstance(v, float) and not math.isfinite(v)) or
+                         (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else str(v) for v in f[c]]
+    nts = list(notes)
+    if (out == DASH).any().any():
+        nts.append(MISSING_NOTE)
+    return PubTable(out, title=title, notes=tuple(nts), source=source)
+
+
+_LABELS = {"estimate": "Estimate", "se": "Std. error", "p_value": "p-value", "placebo_p": "Placebo p",
+           "pretrend_wald_p": "Pre-trend test p", "n_units": "Units", "n_treated_units": "Treated units",
+           "n_obs": "Observations", "event_time": "Event time", "group": "Cohort", "time": "Year",
+           "design": "Design", "measure": "Outcome", "unit": "Country", "status": "Status", "cohort": "Cohort",
+           "units": "Countries", "weight": "Weight", "grade": "Grade", "reasons": "Reasons",
+           "intervention": "Intervention", "domain": "Domain", "tau2": "τ²", "i2": "I² (%)", "q_p": "Q-test p",
+           "k": "Studies (k)", "pi_low": "Prediction interval low", "pi_high": "Prediction interval high",
+           "n_studies": "Studies", "synthesised": "Synthesised", "method": "Method", "n_clusters": "Clusters"}
+
+
 def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
     est, se = _num(r.get("estimate")), _num(r.get("se"))
     d = _decimals(se, est)
     lo, hi = _num(r.get("ci_low")), _num(r.get("ci_high"))
     ci = DASH if lo is None or hi is None else f"[{_fmt(lo, d)}, {_fmt(hi, d)}]"
-    return {label_col: label, "Estimate": _fmt(est, d), "Std. error": _fmt(se, d), "95% CI": ci,
+    return {label_col: label, "Estimate": format_number(est, se), "Std. error": _fmt(se, d), "95% CI": ci,
             "p-value": _p(r.get("p_value"))}
 
 
@@ -165,10 +228,16 @@ def _from_assess(doc: Mapping) -> PubTable:
 
 def _from_results_list(items) -> PubTable:
     rows = []
-    for r in items:
-        if not isinstance(r, Mapping):
+    for item in items:
+        if not isinstance(item, Mapping):
             continue
-        label = f"{_design_label(r)} — {r.get('outcome', '')}".strip(" —")
+        # a report's results.json lists entries {measure, design, unit, role, result}: the result is inside
+        r = item.get("result") if isinstance(item.get("result"), Mapping) else item
+        if "design" not in r and item.get("design"):
+            r = {**r, "design": item["design"]}
+        outcome = item.get("measure") or r.get("outcome", "")
+        where = f" ({item['unit']})" if item.get("unit") else ""
+        label = f"{_design_label(r)} — {outcome}{where}".strip(" —")
         if r.get("estimate") is None and r.get("reason"):
             rows.append({"Term": label, "Estimate": DASH, "Std. error": DASH, "95% CI": DASH, "p-value": DASH})
         else:
@@ -224,7 +293,9 @@ def _gt(t: PubTable, *, ascii_minus: bool = False):
         notes = tuple(n.replace("\u2212", "-") for n in notes)
     # a content-derived id (great_tables draws a random one): same table, same bytes
     tid = "ogi" + hashlib.sha256((title + frame.to_csv()).encode()).hexdigest()[:10]
-    g = GT(frame, id=tid).tab_header(title=title)
+    g = GT(frame, id=tid)
+    if title:
+        g = g.tab_header(title=title)
     for n in notes:
         g = g.tab_source_note(n)
     return g.tab_source_note(f"Source: {t.source}.")

@@ -41,11 +41,18 @@ def register(sub) -> None:
     _common(e)
     e.set_defaults(func=run_evidence)
 
-    b = rsub.add_parser("batch", help="many reports from a YAML spec (process pool or Dask)")
+    import argparse
+
+    from ..reports.batch import SPEC_HELP
+
+    b = rsub.add_parser("batch", help="many reports from a YAML spec (process pool or Dask)",
+                        description="Run many reports from a YAML spec, in a local process pool or on a Dask "
+                                    "cluster, and write index.html beside them.",
+                        epilog=SPEC_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("spec", metavar="SPEC.yaml")
     b.add_argument("--workers", type=int, default=1, metavar="N")
     b.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
-    b.add_argument("--out", metavar="DIR")
+    b.add_argument("--out", metavar="DIR", help="reports folder [the spec's out:, else reports/]")
     b.add_argument("--timeout", type=int, default=600, metavar="S")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=run_batch)
@@ -57,6 +64,8 @@ def _common(p):
     p.add_argument("--out", metavar="DIR", help="reports folder [reports/]")
     p.add_argument("--timeout", type=int, default=600, metavar="S", help="seconds per notebook cell")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("--format", choices=["html", "pdf"], default="html",
+                   help="html, or pdf: report.html and report.pdf (Chromium print-to-PDF via playwright) [html]")
     p.add_argument("--allow-modified-data", action="store_true",
                    help="build the report even if bundled data differ from data/manifest.csv (recorded)")
 
@@ -64,12 +73,13 @@ def _common(p):
 def _finish(params, args) -> int:
     from ..reports import run_report
 
+    pdf = getattr(args, "format", "html") == "pdf"
     o = run_report(params, out_root=args.out, timeout=args.timeout,
-                   allow_modified_data=getattr(args, "allow_modified_data", False))
+                   allow_modified_data=getattr(args, "allow_modified_data", False), pdf=pdf)
     if args.json:
         emit_json(o.to_dict())
     else:
-        print(f"report written: {o.path / 'report.html'}  ({o.seconds:.1f} s)")
+        print(f"report written: {o.path / ('report.pdf' if pdf else 'report.html')}  ({o.seconds:.1f} s)")
     return 0
 
 
@@ -113,6 +123,7 @@ def run_evidence(args) -> int:
 
 
 def run_batch(args) -> int:
+    from ..reports.batch import batch_root
     from ..reports.batch import run_batch as _run
 
     if args.workers < 1:
@@ -126,5 +137,5 @@ def run_batch(args) -> int:
         for r in out:
             extra = f"  {r.get('error')}" if r.get("error") else ""
             print(f"{r.get('status'):8s} {r.get('kind'):14s} {r.get('slug')}{extra}")
-        print(f"{len(out) - n_bad} of {len(out)} reports ok; index: {args.out or 'reports'}/index.html")
+        print(f"{len(out) - n_bad} of {len(out)} reports ok; index: {batch_root(args.spec, args.out) / 'index.html'}")
     return 0 if n_bad == 0 else 1

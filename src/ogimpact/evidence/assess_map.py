@@ -245,7 +245,7 @@ def evidence_map(
     interventions : ids (default: the whole registry).
     measures : measure ids overriding the default measure of their domain.
     years, variant, seed, mie, rubric : as :func:`ogimpact.evidence.assess.assess`.
-    figure : draw the gap map (:func:`ogimpact.plots_evidence.evidence_gap_map`).
+    figure : draw the gap map (:func:`ogimpact.plots.evidence.evidence_gap_map`).
 
     Returns
     -------
@@ -268,10 +268,10 @@ def evidence_map(
                                              "se", "ci_low", "ci_high", "tau2", "i2", "q_p", "pi_low", "pi_high"])
     fig = None
     if figure:
-        from ..plots_evidence import evidence_gap_map
+        from ..plots.evidence import evidence_gap_map
 
         fig = evidence_gap_map(cells, interventions=ids, domains=list(MAP_DOMAINS),
-                               title="Evidence gap map (screening grades; bubble = adopting units)")
+                               title="Evidence gap map (screening grades; bubble = adopting units)").figure
     return EvidenceMap(cells=cells, pooled=pooled_f, figure=fig, meta=metas, results=results, grades=tuple(grades),
                        seconds=round(time.perf_counter() - t0, 2))
 
@@ -401,10 +401,10 @@ def show_evidence_review(ctx, *, measures: Sequence[str] | None, seed: int = 0) 
                      "comparison units, so the pooled SE is optimistic — read it for heterogeneity: tau², I², "
                      "prediction interval)."))
     display(em.pooled)
-    from ..plots_evidence import forest_plot
+    from ..plots.evidence import forest_plot
 
     for (i, m), meta in list(em.meta.items())[:4]:
-        fig = forest_plot(meta, title=f"{i} on {m}: cohort ATTs (k={meta.k}, I²={meta.i2:.0f}%)")
+        fig = forest_plot(meta, title=f"{i} on {m}: cohort ATTs (k={meta.k}, I²={meta.i2:.0f}%)").figure
         display(fig)
         plt.close(fig)
     return em

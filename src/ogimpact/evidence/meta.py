@@ -200,8 +200,8 @@ class MetaResult:
         return self.summary()
 
     def plot(self, ax=None, *, transform=None, title: str | None = None):
-        """Forest plot (see :func:`ogimpact.plots_evidence.forest_plot`)."""
-        from ..plots_evidence import forest_plot
+        """Forest plot (see :func:`ogimpact.plots.evidence.forest_plot`)."""
+        from ..plots.evidence import forest_plot
 
         return forest_plot(self, ax=ax, transform=transform, title=title)
 

@@ -29,7 +29,37 @@ from ..atomic import atomic_write_text
 from ..errors import OgimpactError
 from .params import params_from_dict
 
-__all__ = ["load_spec", "run_batch", "write_index", "BatchEntry"]
+__all__ = ["load_spec", "run_batch", "write_index", "BatchEntry", "batch_root", "SPEC_HELP"]
+
+#: the batch spec format, shown by ``ogimpact report batch --help`` (and docs/batch.md)
+SPEC_HELP = """\
+A batch spec is a YAML file with up to three keys:
+
+  out: reports/batch-example     # optional: where the reports and index.html go, relative to the
+                                 # working directory (--out overrides it) [the checkout's reports/]
+  defaults:                      # optional: parameters every run takes unless it sets its own
+    kind: country                # country | cross-country | evidence [country]
+    intervention: rti_law
+    seed: 0
+  runs:                          # required: one mapping per report
+    - {country: CHL}
+    - {country: MEX, measures: [wgi.cc], designs: [its, sdid]}
+    - {kind: cross-country, intervention: ogp_member}
+    - {kind: evidence}
+
+Run parameters (as on `ogimpact report country|cross-country|evidence`):
+  country:       ISO3 code (country reports)
+  intervention:  id from `ogimpact interventions`
+  measures:      list of ids from `ogimpact measures` [the intervention's defaults]
+  designs:       country: synth, sdid, its, cs; cross-country: twfe, cs, sun-abraham, imputation [all]
+  years:         "A:B" [every year]      variant: timing variant [the registry default]
+  donor_rule:    registry | all          placebo: true | false      seed: integer [0]
+
+Every entry is validated before anything runs; an invalid entry is listed as invalid and the others still
+run. Two entries that would write the same folder are refused. A progress line is printed per finished
+report; the index page links every report with its status and headline numbers.
+An example: examples/batch.yaml.
+"""
 
 
 
@@ -145,11 +175,9 @@ def _run_one(params, out_root, timeout):
 def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_root=None, timeout: int = 600,
               progress: bool = True) -> list[dict]:
     """Run every entry of a batch spec; returns one summary dict per entry (in spec order)."""
-    from .runner import reports_root
-
     entries, doc = load_spec(spec_path)
     _refuse_shared_folders(entries)
-    root = Path(out_root or doc.get("out") or reports_root())
+    root = batch_root(doc, out_root)
     from .runner import _clean_stale_tmp
 
     for kind_dir in (root / k for k in ("country", "cross-country", "evidence")):
@@ -165,13 +193,19 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
             todo.append(e)
     done = 0
 
+    t_start = time.perf_counter()
+
     def tick(r):
         nonlocal done
         done += 1
         if progress:
-            bar = "#" * int(20 * done / max(1, len(todo)))
-            print(f"\r[{bar:<20}] {done}/{len(todo)} {r.get('slug')}: {r.get('status')}", end="", file=sys.stderr,
-                  flush=True)
+            n = max(1, len(todo))
+            bar = "#" * int(20 * done / n)
+            secs = r.get("seconds")
+            line = (f"[{bar:<20}] {done}/{n} {str(r.get('status')):7s} {r.get('kind')}/{r.get('slug')}"
+                    + (f" ({secs:.1f} s)" if isinstance(secs, (int, float)) else "")
+                    + f"  elapsed {time.perf_counter() - t_start:.0f} s")
+            print(line, file=sys.stderr, flush=True)
 
     if scheduler:
         try:
@@ -206,11 +240,17 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
                 r = fut.result()
                 results[e.index] = r
                 tick(r)
-    if progress and todo:
-        print(file=sys.stderr)
     out = [r for r in results if r is not None]
     write_index(root, out)
     return out
+
+
+def batch_root(doc_or_spec, out_root=None) -> Path:
+    """The folder a batch writes to: ``out_root`` (``--out``), else the spec's ``out:``, else ``reports/``."""
+    from .runner import reports_root
+
+    doc = doc_or_spec if isinstance(doc_or_spec, dict) else load_spec(doc_or_spec)[1]
+    return Path(out_root or doc.get("out") or reports_root())
 
 
 def write_index(root: Path, runs: list[dict]) -> Path:

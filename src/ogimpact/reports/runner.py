@@ -83,9 +83,12 @@ def notebook_dir() -> Path:
 
 
 def reports_root() -> Path:
-    """The checkout's ``reports/``; from an installed package, ``./reports`` of the working directory."""
+    """``OGIMPACT_REPORTS_DIR``, else the checkout's ``reports/``; from an installed package, ``./reports``."""
     from ..data.paths import checkout_root
 
+    env = os.environ.get("OGIMPACT_REPORTS_DIR")
+    if env:
+        return Path(env)
     root = checkout_root()
     return (root if root is not None else Path.cwd()) / "reports"
 
@@ -154,17 +157,40 @@ def _umask() -> int:
     return mask
 
 
-def _export_html(nb_path: Path, html_path: Path) -> None:
+def _export_html(nb_path: Path, html_path: Path, *, title: str | None = None) -> None:
+    """report.ipynb -> a self-contained, offline report.html (see :mod:`ogimpact.reports.html_export`)."""
+    from .html_export import export_html
+
+    export_html(nb_path, html_path, title=title)
+
+
+def _section_timings(nb_path: Path) -> dict:
+    """Seconds per report section, from the executed notebook's per-cell papermill durations."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    exp = HTMLExporter()
-    exp.exclude_input = True
-    exp.exclude_input_prompt = True
-    exp.exclude_output_prompt = True
-    body, _ = exp.from_notebook_node(nb)
-    html_path.write_text(body, encoding="utf-8")
+    out: dict[str, float] = {}
+    section = "setup"
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            head = next((ln.lstrip("#").strip() for ln in c.source.splitlines() if ln.startswith("#")), None)
+            if head:
+                section = head
+            continue
+        if "parameters" in c.metadata.get("tags", []) or "injected-parameters" in c.metadata.get("tags", []):
+            continue
+        d = (c.metadata.get("papermill") or {}).get("duration")
+        if d is not None:
+            key = "methods appendix and summary" if "show.finish(" in c.source else section
+            out[key] = round(out.get(key, 0.0) + float(d), 3)
+    return out
+
+
+def _safe_timings(nb_path: Path) -> dict:
+    try:
+        return _section_timings(nb_path) if nb_path.exists() else {}
+    except Exception:  # noqa: BLE001 - timings never fail a report
+        return {}
 
 
 def _redirect_stderr(path: Path):
@@ -308,7 +334,7 @@ def _clean_stale_tmp(dest_parent: Path, slug: str | None = None, older_than: flo
 
 
 def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
-               progress: bool = False, allow_modified_data: bool = False) -> ReportOutcome:
+               progress: bool = False, allow_modified_data: bool = False, pdf: bool = False) -> ReportOutcome:
     """Execute the notebook of ``params.kind`` with ``params`` and write its report folder.
 
     Parameters
@@ -317,6 +343,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     out_root : folder holding ``<kind>/<slug>/`` (default: the repository's ``reports/``)
     timeout : seconds allowed per notebook cell
     kernel : Jupyter kernel name (the installed environment's ``python3``)
+    pdf : also print ``report.pdf`` with the system Chromium (:func:`ogimpact.reports.html_export.export_pdf`)
 
     Raises
     ------
@@ -398,18 +425,29 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         error = "the notebook did not write results.json (it must call ReportContext.save())"
     if error is None:
         try:
-            _export_html(tmp / "report.ipynb", tmp / "report.html")
+            from .presentation import question
+
+            _export_html(tmp / "report.ipynb", tmp / "report.html", title=question(kind, params.notebook_parameters()))
             if modified:
                 _banner(tmp / "report.html", modified)
         except Exception as exc:  # noqa: BLE001
             error = f"HTML export failed: {type(exc).__name__}: {exc}"
+    if error is None and pdf:
+        try:
+            from .html_export import export_pdf
+
+            export_pdf(tmp / "report.html", tmp / "report.pdf")
+        except OgimpactError as exc:
+            error = f"PDF export failed: {exc}"
+        except Exception as exc:  # noqa: BLE001
+            error = f"PDF export failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.perf_counter() - t0
     manifest.update(
         status="ok" if error is None else "failed",
         finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         seconds=round(seconds, 2),
         error=error,
-        timings={"total_seconds": round(seconds, 2)},
+        timings={"total_seconds": round(seconds, 2), "sections": _safe_timings(tmp / "report.ipynb")},
     )
     (tmp / "manifest.json").write_text(dumps(manifest, indent=1) + "\n", encoding="utf-8")
     if error is None and kernel_log.exists():

@@ -308,7 +308,7 @@ def heterogeneity(intervention: str, measure: str, *, by: str = "wb_region", yea
                          "ci_low": res.ci_low, "ci_high": res.ci_high, "status": "ok"})
         except Exception as exc:  # noqa: BLE001
             rows.append({by: g, "n_units": len(units), "estimate": np.nan, "se": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "status": " ".join(str(exc).split())[:120]})
+                         "ci_high": np.nan, "status": " ".join(str(exc).split())})
     return pd.DataFrame(rows)
 
 

@@ -1,22 +1,75 @@
 """Display helpers for the report notebooks: compute a section, record it, show it.
 
-Each function calls :mod:`ogimpact.reports.sections` (which calls the
-designs), records every estimate in the :class:`ReportContext`, and displays
-tables, figures and plain-language notes.  Nothing here computes a statistic
-of its own.
+Each function takes the :class:`ReportContext` (its ``parameters`` are the
+report's parameters, given once by :func:`start`), calls
+:mod:`ogimpact.reports.sections` (which calls the designs), records every
+estimate in the context, and displays tables (through :mod:`ogimpact.tables`),
+figures (SVG with generated alt text, one style: :mod:`ogimpact.plots.style`)
+and plain-language notes.  Nothing here computes a statistic of its own.
 """
 from __future__ import annotations
+
+import html as _html
 
 import pandas as pd
 
 from ..results import Estimate
+from . import presentation as pres
+from .figures import source_of, styled
 from . import sections
-from .context import NotAvailable
+from .context import NotAvailable, ReportContext
 
 __all__ = [
-    "title_block", "intervention", "trends", "single_country", "cohort_in_staggered", "results", "caveats",
-    "cohorts", "staggered", "heterogeneity", "grades", "evidence_review", "sensitivity",
+    "start", "title_block", "executive_summary", "finish", "intervention", "trends", "single_country",
+    "cohort_in_staggered", "results", "caveats", "cohorts", "staggered", "heterogeneity", "grades",
+    "evidence_review", "sensitivity", "methods_appendix", "table",
 ]
+
+SUMMARY_ID = "ogimpact-executive-summary"
+LONG_TABLE = 12  # rows shown inline; longer tables are collapsed, with a CSV beside the report
+
+
+def _html_out(markup: str):
+    from IPython.display import HTML
+
+    _display(HTML(markup))
+
+
+def start(kind: str, *, output_dir=None, **parameters) -> ReportContext:
+    """The report context of a notebook run; figures display as SVG with alt text from here on."""
+    pres.install_figure_display()
+    ctx = ReportContext(output_dir, kind=kind, parameters=parameters)
+    return ctx
+
+
+def _p(ctx, key, default=None):
+    return ctx.parameters.get(key, default)
+
+
+def table(ctx, key: str, frame, *, title: str, labels=None, notes=(), record: bool = True):
+    """Show a result frame as a publication table; record it; long tables collapse with a CSV beside the report."""
+    from ..tables import frame_table, render
+
+    if record:
+        ctx.add_table(key, frame)
+    if frame is None or len(frame) == 0:
+        return
+    f = pd.DataFrame(frame)
+    csv_note = ""
+    if len(f) > LONG_TABLE and ctx.output_dir is not None:
+        from ..atomic import atomic_write_text
+
+        name = f"tables/{key.replace('/', '_').replace(' ', '_')}.csv"
+        (ctx.output_dir / "tables").mkdir(parents=True, exist_ok=True)
+        atomic_write_text(ctx.output_dir / name, f.to_csv(index=False))
+        csv_note = f' Full table as CSV: <a href="{_html.escape(name)}">{_html.escape(name)}</a>.'
+    t = frame_table(f, title=title, labels=labels, notes=tuple(notes))
+    body = render(t, "html").decode("utf-8")
+    if len(f) > LONG_TABLE:
+        _html_out(f"<details class=\"ogi-long-table\"><summary>{_html.escape(title)} — {len(f)} rows (click to "
+                  f"expand).{csv_note}</summary>{body}</details>")
+    else:
+        _html_out(body)
 
 
 def _display(obj):
@@ -34,10 +87,10 @@ def _md(text: str):
 def _fig(fig):
     """Display a figure (plot functions may return a Figure or an Axes) and close it."""
     import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
 
-    if not isinstance(fig, Figure):
-        fig = fig.get_figure() if hasattr(fig, "get_figure") else fig.figure
+    from ..plots.style import figure_of
+
+    fig = figure_of(fig)
     _display(fig)
     plt.close(fig)
 
@@ -50,48 +103,89 @@ def _fmt(x, nd=3):
 
 
 def _not_available(design: str, na: dict, *, measure: str | None = None):
-    where = f" for {measure}" if measure else ""
-    _md(f"> **{design}{where}: {na.get('status', 'not available')}.** {na.get('reason', '')}")
+    where = f" on {pres.measure_words(measure)}" if measure else ""
+    _md(f"> **{pres.DESIGN_NAMES.get(design, design).capitalize()}{where}: {na.get('status', 'not available')}.** "
+        f"{na.get('reason', '')}")
 
 
-def title_block(ctx, *, country: str | None, intervention: str | None):
+def title_block(ctx):
+    """The question as H1, then the parameters in words."""
     import ogimpact
 
-    bits = []
-    if country:
-        bits.append(f"**Country:** {country}")
-    if intervention:
-        bits.append(f"**Intervention:** `{intervention}`")
-    bits.append(f"**ogimpact** {ogimpact.__version__}")
-    p = ", ".join(f"`{k}` = `{v}`" for k, v in ctx.parameters.items())
-    _md(" · ".join(bits) + f"\n\nParameters: {p}")
+    _md(f"# {pres.question(ctx.kind, ctx.parameters)}\n\n"
+        f"*ogimpact {ogimpact.__version__} {ctx.kind} report.* {pres.param_text(ctx)}")
+    _display_summary(ctx, placeholder=True)
 
 
-def intervention(ctx, *, intervention: str, country: str | None, variant: str | None):
+def _display_summary(ctx, *, placeholder: bool) -> None:
+    from IPython.display import HTML, display, update_display
+
+    markup = pres.summary_markup(ctx, placeholder=placeholder)
+    if placeholder:
+        display(HTML(markup), display_id=SUMMARY_ID)
+    else:
+        update_display(HTML(markup), display_id=SUMMARY_ID)
+
+
+def executive_summary(ctx):
+    """Fill the summary under the title (headline sentences, summary table, key caveats)."""
+    _display_summary(ctx, placeholder=False)
+
+
+def finish(ctx):
+    """Fill the summary at the top, then write results.json (the last call of every report notebook)."""
+    executive_summary(ctx)
+    return ctx.save()
+
+
+def methods_appendix(ctx):
+    from .appendix import appendix_markdown
+
+    _md(appendix_markdown(ctx))
+
+
+def intervention(ctx):
+    p = ctx.parameters
+    intervention, country, variant = p["intervention"], p.get("country"), p.get("variant")
     ov = sections.intervention_overview(intervention, variant=variant)
-    lines = [f"**{ov['label']}** (`{ov['id']}`, {ov['unit_level']} level) — {ov['definition']}"]
+    lines = [f"**{ov['label']}** ({ov['unit_level']} level). {pres.clean_prose(ov['definition'])}"]
     if ov["variants"]:
-        lines.append("\nTiming variants: " + "; ".join(f"`{k}`: {v}" for k, v in ov["variants"].items())
-                     + f". Used here: `{ov['variant']}`.")
+        lines.append("\nTiming variants:\n" + "\n".join(
+            f"- **{k}**{' (used here)' if k == ov['variant'] else ''}: {pres.clean_prose(v)}"
+            for k, v in ov["variants"].items()))
     if ov["citations"]:
-        lines.append("\nSources: " + "; ".join(ov["citations"]))
+        lines.append("\nSources:\n" + "\n".join(f"- {pres.clean_prose(c)}" for c in ov["citations"]))
     _md("\n".join(lines))
     if country:
         t = sections.country_timing(intervention, country, variant=variant)
-        ctx.add_table("timing", t)
         if t.empty:
-            _md(f"> {country} has no row in the `{intervention}` timing table.")
+            ctx.add_table("timing", t)
+            _md(f"> {pres.country_name(country)} has no row in the {intervention} timing table.")
         else:
-            _display(t)
+            ctx.add_table("timing", t)
+            keep = [c for c in ("unit_name", "statute", "adopted", "adopted_date", "in_force", "in_force_date",
+                                "exited", "cohort", "variant", "cohort_basis") if c in t.columns and t[c].notna().any()]
+            table(ctx, "timing_shown", t[keep] if keep else t, title=f"Timing of {pres.intervention_words(intervention)}"
+                  f" in {pres.country_name(country)}", labels={"unit_name": "Country", "cohort": "Cohort (first "
+                  "treated year)", "cohort_basis": "Cohort basis"}, record=False)
             note = sections.variant_note(intervention, country, variant=variant)
             if note:
                 _md(note)
 
 
-def trends(ctx, *, country, intervention, measures, years, variant):
-    for m in measures:
+def trends(ctx):
+    from ..plots.style import finish as _finish_fig
+    from ..plots.style import measure_label, time_label
+
+    p = ctx.parameters
+    country, intervention = p["country"], p["intervention"]
+    for m in p["measures"]:
         try:
-            _fig(sections.trend_figure(m, country, intervention, years=years, variant=variant))
+            fig = sections.trend_figure(m, country, intervention, years=p.get("years"), variant=p.get("variant"))
+            ax = fig.axes[0]
+            _finish_fig(ax, title=f"{pres.measure_words(m)}: {pres.country_name(country)}, its region and the "
+                        "donor pool", xlabel=time_label(), ylabel=measure_label(m), source=source_of(m))
+            _fig(fig)
         except Exception as exc:  # noqa: BLE001 - shown, not hidden
             _md(f"> Trend figure for {m} not available: {' '.join(str(exc).split())}")
 
@@ -101,7 +195,7 @@ def warnings_note(res, *, design: str | None = None) -> str | None:
     entries = (getattr(res, "diagnostics", None) or {}).get("warnings") or []
     if not entries:
         return None
-    head = f"Warnings on **{design}**" if design else "Warnings"
+    head = f"Warnings on the **{pres.DESIGN_NAMES.get(design, design)}** estimate" if design else "Warnings"
     items = "\n".join(f"> - {e['message']} (`{e['code']}`)" for e in entries)
     return f"> {head}:\n{items}"
 
@@ -119,8 +213,13 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
         return
     ctx.add(res, measure=measure, design=design, unit=unit)
     lvl = int(round((1 - res.alpha) * 100))
-    line = (f"**{design}** on `{measure}`: estimate **{_fmt(res.estimate)}**"
-            f" (se {_fmt(res.se)}; {lvl}% CI [{_fmt(res.ci_low)}, {_fmt(res.ci_high)}]; p {_fmt(res.p_value)})")
+    from ..tables import format_ci, format_number
+
+    ci = format_ci(res.ci_low, res.ci_high, res.se)
+    line = (f"**{pres.DESIGN_NAMES.get(design, design)}** on {pres.measure_words(measure)} "
+            f"({pres.estimand(design)}): **{format_number(res.estimate, res.se)}**"
+            + (f" (standard error {format_number(res.se, res.se)}; {lvl}% CI {ci}; p {_fmt(res.p_value)})"
+               if ci != "—" else ""))
     if res.placebo:
         line += (f"; placebo-in-space p = {_fmt(res.placebo.get('p_value'))}"
                  f" over {res.placebo.get('n_placebos')} placebos")
@@ -131,24 +230,41 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
     _show_warnings(res, design=design)
     for kind in figures:
         try:
-            _fig(res.plot(kind=kind))
+            ax = res.plot(kind=kind)
         except Exception:  # noqa: BLE001 - a figure the design does not produce
-            pass
+            continue
+        _fig(styled(ax, kind=kind, measure=measure, country=unit))
     if design == "synth" and res.tables.get("weights"):
         w = res.table("weights")
-        _display(w[w["weight"] > 0.001].reset_index(drop=True))
+        w = w[w["weight"] > 0.001].sort_values("weight", ascending=False).reset_index(drop=True)
+        table(ctx, f"synth_weights_{measure}", w, title=f"Donor weights of the synthetic {pres.country_name(unit)}"
+              f" ({pres.measure_words(measure)}; weights above 0.001)", labels={"unit": "Donor"}, record=False)
 
 
-def single_country(ctx, *, country, intervention, measures, designs, years, variant, donor_rule, placebo, seed):
-    wanted = [d for d in designs if d in ("synth", "sdid", "its")]
+def single_country(ctx):
+    from .empty_states import single_country_reason
+
+    p = ctx.parameters
+    country, intervention, years, variant = p["country"], p["intervention"], p.get("years"), p.get("variant")
+    wanted = [d for d in p["designs"] if d in ("synth", "sdid", "its")]
     out = {}
     first = True
     headline_done = False
-    for m in measures:
-        _md(f"### {m}")
-        res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
-                                              variant=variant, donor_rule=donor_rule,
-                                              placebo=placebo, seed=seed)
+    for m in p["measures"]:
+        _md(f"### {pres.measure_words(m)} ({m})")
+        why = single_country_reason(country, intervention, m, years=years, variant=variant)
+        if why:
+            res = {d: NotAvailable(d, why, status="not estimable") for d in wanted}
+        else:
+            res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
+                                                  variant=variant, donor_rule=p.get("donor_rule", "registry"),
+                                                  placebo=p.get("placebo", True), seed=p.get("seed", 0))
+        if why and wanted:
+            for d in wanted:
+                ctx.add(res[d], measure=m, design=d, unit=country)
+            _md(f"> **Not estimable:** {why}")
+            out[m] = res
+            continue
         for d, r in res.items():
             figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
@@ -166,8 +282,8 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
         # the data cannot answer: say exactly why, as the headline (the report still exits 0)
         why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items() if not isinstance(r, Estimate)}
         ctx.set_headline(finding="not estimable", reasons=why)
-        _md("> **Headline: no single-country design could be estimated.** " +
-            "; ".join(f"`{k}`: {v}" for k, v in why.items()))
+        distinct = list(dict.fromkeys(why.values()))
+        _md("> **No single-country design could be estimated.** " + " ".join(distinct[:3]))
     return out
 
 
@@ -178,7 +294,10 @@ def _reason(r) -> str:
     return str(getattr(r, "reason", None) or r)
 
 
-def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years, variant, seed):
+def cohort_in_staggered(ctx):
+    p = ctx.parameters
+    country, intervention, measures, designs = p["country"], p["intervention"], p["measures"], p["designs"]
+    years, variant, seed = p.get("years"), p.get("variant"), p.get("seed", 0)
     if "cs" not in designs:
         _md("> The staggered design (`cs`) was not requested.")
         return
@@ -187,51 +306,67 @@ def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years,
     for m in measures[:2]:
         res = sections.staggered_designs(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed)
         r = res["cs"]
+        _md(f"### {pres.measure_words(m)} ({m})")
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
         sensitivity(ctx, r, measure=m, design="cs", seed=seed)
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
-            if rows.empty:
-                _md(f"> Cohort {cohort} has no ATT(g,t) in the `{m}` panel (outside the years, or no comparison).")
+            gt_times = [g.get("time") for g in (r.tables.get("group_time") or ()) if g.get("time") is not None]
+            if rows.empty and gt_times and cohort <= min(gt_times):
+                _md(f"> {pres.country_name(country)} adopted in {cohort}, before the {m} panel begins: it is always "
+                    "treated in the window, so the staggered design has no ATT(g,t) for its cohort (always-treated "
+                    "countries are dropped).")
+            elif rows.empty:
+                _md(f"> Cohort {cohort} has no ATT(g,t) in the {m} panel (outside the years, or no comparison).")
             else:
-                _md(f"ATT(g,t) of {country}'s adoption cohort **{cohort}** (all countries adopting that year):")
-                _display(rows)
-                ctx.add_table(f"cohort_{cohort}_{m}", rows)
+                table(ctx, f"cohort_{cohort}_{m}", rows, title=f"ATT(g,t) of {pres.country_name(country)}'s "
+                      f"adoption cohort {cohort} (all countries adopting that year), {pres.measure_words(m)}",
+                      labels={"group": "Cohort", "time": "Year", "estimate": "ATT(g,t)"})
 
 
 def results(ctx):
-    f = sections.results_table(ctx)
-    ctx.add_table("results", f)
+    f = ctx.summary_frame()  # report order: as the sections above show them
     if f.empty:
+        ctx.add_table("results", f)
         _md("> No estimates were produced.")
-    else:
-        _display(f)
+        return
+    f = f.assign(measure=f["measure"].map(pres.measure_words), design=f["design"].map(
+        lambda d: pres.DESIGN_NAMES.get(d, d)))
+    f = f.drop(columns=[c for c in f.columns if f[c].isna().all()])
+    if "status" in f.columns and (f["status"] == "ok").all():
+        f = f.drop(columns=["status"])
+    table(ctx, "results", f, title="Every estimate in this report", labels={"status": "Status"})
 
 
-def caveats(ctx, *, country, measures):
+def caveats(ctx):
+    country, measures = ctx.parameters.get("country"), ctx.parameters.get("measures") or []
     items = sections.caveats(country, measures)
     ctx.add_table("caveats", [{"caveat": c} for c in items])
     _md("\n".join(f"- {c}" for c in items) if items else "No recorded caveats for these measures.")
 
 
-def cohorts(ctx, *, intervention, variant):
-    t = sections.cohort_table(intervention, variant=variant)
+def cohorts(ctx):
+    t = sections.cohort_table(ctx.parameters["intervention"], variant=ctx.parameters.get("variant"))
     ctx.add_table("cohorts", t)
     _md(f"{int(t.loc[t['cohort'] > 0, 'units'].sum())} adopting units in {int((t['cohort'] > 0).sum())} cohorts; "
         f"{int(t.loc[t['cohort'] == 0, 'units'].sum())} never-treated units.")
-    _display(t[t["cohort"] > 0].tail(30).reset_index(drop=True))
+    table(ctx, "cohorts_adopting", t[t["cohort"] > 0].reset_index(drop=True), title="Adoption cohorts",
+          labels={"cohort": "Adoption year", "units": "Countries"}, record=False)
 
 
-def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
+def staggered(ctx):
+    p = ctx.parameters
+    intervention, measures, designs = p["intervention"], p["measures"], p["designs"]
+    years, variant, seed = p.get("years"), p.get("variant"), p.get("seed", 0)
     import matplotlib.pyplot as plt
 
-    from ..plots import plot_event_study
+    from ..plots import new_axes, plot_event_study
 
     headline_done = False
     for m in measures:
-        _md(f"### {m}")
+        _md(f"### {pres.measure_words(m)} ({m})")
         res = sections.staggered_designs(intervention, m, designs=designs, years=years, variant=variant, seed=seed)
-        fig, ax = plt.subplots(figsize=(8, 4.5))
+        fig, ax = new_axes()
         n = 0
         rows = []
         for i, (d, r) in enumerate(res.items()):
@@ -250,14 +385,13 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
                 ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value)
                 headline_done = True
         if n:
-            ax.set_title(f"Event studies: {m}")
-            _fig(fig)
+            _fig(styled(ax, kind="event_study", measure=m))
         else:
             plt.close(fig)
         if rows:
             tab = pd.DataFrame(rows)
-            ctx.add_table(f"staggered_{m}", tab)
-            _display(tab)
+            table(ctx, f"staggered_{m}", tab.assign(design=tab["design"].map(lambda d: pres.DESIGN_NAMES.get(d, d))),
+                  title=f"Staggered designs on {pres.measure_words(m)}")
         for d, r in res.items():
             if isinstance(r, Estimate):
                 _show_warnings(r, design=d)
@@ -266,19 +400,30 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
                 sensitivity(ctx, res[d], measure=m, design=d, seed=seed)
 
 
-def heterogeneity(ctx, *, intervention, measures, years, variant):
+def heterogeneity(ctx):
+    from .empty_states import heterogeneity_view
+
+    p = ctx.parameters
+    m = p["measures"][0]
+    names = {"wb_region": "World Bank region", "wb_income_group": "World Bank income group"}
     for by in ("wb_region", "wb_income_group"):
         try:
-            t = sections.heterogeneity(intervention, measures[0], by=by, years=years, variant=variant)
+            t = sections.heterogeneity(p["intervention"], m, by=by, years=p.get("years"), variant=p.get("variant"))
         except Exception as exc:  # noqa: BLE001
-            _md(f"> Heterogeneity by {by} not available: {' '.join(str(exc).split())}")
+            _md(f"> Heterogeneity by {names[by]} not available: {' '.join(str(exc).split())}")
             continue
         ctx.add_table(f"heterogeneity_{by}", t)
-        _md(f"Callaway–Sant'Anna ATT on `{measures[0]}` by `{by}` (not-yet-treated controls):")
-        _display(t)
+        ran, sentences = heterogeneity_view(t, by=by)
+        _md(f"#### By {names[by]}: Callaway–Sant'Anna ATT on {pres.measure_words(m)} (not-yet-treated controls)")
+        if len(ran):
+            table(ctx, f"heterogeneity_{by}_ran", ran, title=f"ATT by {names[by]}", labels={by: names[by]},
+                  record=False)
+        if sentences:
+            _md("\n".join(f"- {s}" for s in sentences))
 
 
-def grades(ctx, *, country, intervention, measures):
+def grades(ctx):
+    country, intervention = ctx.parameters.get("country"), ctx.parameters["intervention"]
     try:
         from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
@@ -293,11 +438,14 @@ def grades(ctx, *, country, intervention, measures):
     for g in tab:
         ctx.add_grade(g)
     if tab:
-        _display(pd.DataFrame([{k: g.get(k) for k in ("measure", "design", "grade")} | {
-            "reasons": "; ".join(g.get("reasons", []))} for g in tab]))
+        f = pd.DataFrame([{"measure": pres.measure_words(g.get("measure")), "design": " + ".join(
+            pres.DESIGN_NAMES.get(d, d) for d in str(g.get("design", "")).split("+")), "grade": g.get("grade"),
+            "reasons": "; ".join(g.get("reasons", []))} for g in tab])
+        table(ctx, "grades", f, title="Graded evidence (rubric og-evidence-grade)", record=False)
 
 
-def evidence_review(ctx, *, measures, seed):
+def evidence_review(ctx):
+    measures, seed = ctx.parameters.get("measures") or [], ctx.parameters.get("seed", 0)
     try:
         from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
@@ -318,12 +466,20 @@ def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed:
     d = sens.to_dict()
     ctx.add_table(f"sensitivity_{design}_{measure}", d)
     bd = d.get("breakdown")
-    _md(f"HonestDiD (relative magnitudes, Rambachan & Roth 2023) for the average effect over event times 0..{window[1]} "
-        f"of **{design}** on `{measure}`: breakdown M̄* = **{d.get('breakdown_note') or ('none on the grid' if bd is None else _fmt(bd, 2))}** "
+    _md(f"HonestDiD (relative magnitudes, Rambachan & Roth 2023) for the average effect over event times 0 to "
+        f"{window[1]} of the {pres.DESIGN_NAMES.get(design, design)} estimate on {pres.measure_words(measure)}: "
+        f"breakdown M̄* = **{d.get('breakdown_note') or ('none on the grid' if bd is None else _fmt(bd, 2))}** "
         "(the smallest M̄ at which the robust CI includes 0; M̄ = 1 allows post-period violations as large as the "
         "largest pre-period one).")
     try:
-        _fig(sens.plot().figure)
+        from ..plots.style import finish as _finish_fig
+        from ..plots.style import measure_label
+
+        ax = sens.plot()
+        _finish_fig(ax, title=f"{pres.measure_words(measure)}: robust confidence sets as M̄ grows",
+                    xlabel="M̄ (post-period violations relative to the largest pre-period one)",
+                    ylabel=measure_label(measure, effect=True), source=source_of(measure))
+        _fig(ax)
     except Exception:  # noqa: BLE001
         pass
     return sens

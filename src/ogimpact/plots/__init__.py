@@ -1,8 +1,11 @@
-"""Figures for the result family (matplotlib, no global state).
+"""Figures for the result family (matplotlib, no global state), all in one style (``plots.style``).
 
 ``plot_result`` dispatches on what a result holds; the single-unit figures
-(paths, gaps, placebos, leave-one-out) live in ``plots_single``, ITS/SDID in
-``plots_its``, forest plots and the evidence map in ``plots_evidence``.
+(paths, gaps, placebos, leave-one-out) live in ``plots.single``, ITS/SDID in
+``plots.its``, the dose response in ``plots.dose``, forest plots and the evidence map in
+``plots.evidence``.  Every function returns the matplotlib ``Axes`` it drew on
+(``ax.figure`` is the figure); ``plots.style.export`` writes SVG or 300-dpi PNG and
+``plots.style.alt_text`` describes a figure from its content.
 """
 from __future__ import annotations
 
@@ -10,20 +13,9 @@ import importlib
 
 import numpy as np
 
-__all__ = ["plot_event_study", "plot_terms", "plot_result", "new_axes"]
+from .style import alt_text, export, finish, new_axes, time_label
 
-
-def new_axes(ax=None, *, figsize=(7, 4)):
-    """Return ``(fig, ax)``: the given axes' figure, or a new figure."""
-    import matplotlib
-
-    matplotlib.use(matplotlib.get_backend())  # respect MPLBACKEND (Agg in tests/reports)
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
+__all__ = ["plot_event_study", "plot_terms", "plot_result", "new_axes", "finish", "export", "alt_text"]
 
 
 def plot_event_study(es, ax=None, *, title: str | None = None, label: str | None = None, offset: float = 0.0,
@@ -49,12 +41,12 @@ def plot_event_study(es, ax=None, *, title: str | None = None, label: str | None
         ax.plot([es.ref + offset], [0.0], marker="o", mfc="white", color=line[0].get_color())
     ax.axhline(0, color="0.4", lw=0.8)
     ax.axvline(-0.5, color="0.6", lw=0.8, ls="--")
-    ax.set_xlabel("event time (periods since adoption)")
-    ax.set_ylabel("effect")
+    ax.set_xlabel(f"Event time ({time_label().lower()}s since adoption; 0 = first treated)")
+    ax.set_ylabel("Effect")
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize=8)
-    return fig
+    finish(ax)
+    return ax
 
 
 def plot_terms(result, ax=None, *, title: str | None = None):
@@ -68,20 +60,22 @@ def plot_terms(result, ax=None, *, title: str | None = None):
                 fmt="o", capsize=3)
     ax.set_yticks(y, f["term"].astype(str))
     ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlabel("Estimate")
     ax.set_title(title or f"{result.design}: {result.outcome}")
-    return fig
+    finish(ax, legend=False)
+    return ax
 
 
 #: figure kind -> (module, function) for figures of single-unit designs
 _KINDS = {
-    "paths": ("ogimpact.plots_single", "plot_paths"),
-    "gaps": ("ogimpact.plots_single", "plot_gaps"),
-    "placebo": ("ogimpact.plots_single", "plot_placebo_gaps"),
-    "rmspe": ("ogimpact.plots_single", "plot_rmspe_ratios"),
-    "loo": ("ogimpact.plots_single", "plot_loo"),
-    "its": ("ogimpact.plots_its", "plot_its"),
-    "sdid": ("ogimpact.plots_its", "plot_sdid"),
-    "dose_response": ("ogimpact.plots_dose", "plot_dose_response"),
+    "paths": ("ogimpact.plots.single", "plot_paths"),
+    "gaps": ("ogimpact.plots.single", "plot_gaps"),
+    "placebo": ("ogimpact.plots.single", "plot_placebo_gaps"),
+    "rmspe": ("ogimpact.plots.single", "plot_rmspe_ratios"),
+    "loo": ("ogimpact.plots.single", "plot_loo"),
+    "its": ("ogimpact.plots.its", "plot_its"),
+    "sdid": ("ogimpact.plots.its", "plot_sdid"),
+    "dose_response": ("ogimpact.plots.dose", "plot_dose_response"),
 }
 
 

@@ -15,16 +15,15 @@ def plot_dose_response(result: Any, ax=None, *, title: str | None = None):
         raise ValueError("this result has no dose_response rows (run the 'continuous' design with --aggregate dose)")
     opts = dict(result.options) if hasattr(result, "options") else dict(result.get("options") or {})
     df = pd.DataFrame(rows)
-    if ax is None:
-        import matplotlib.pyplot as plt
+    from .style import PALETTE, finish, new_axes
 
-        _, ax = plt.subplots(figsize=(7, 4))
-    ax.fill_between(df["dose"], df["ci_low"], df["ci_high"], alpha=0.25, color="C0", label="pointwise CI")
-    ax.plot(df["dose"], df["estimate"], color="C0", label="estimate")
+    _, ax = new_axes(ax)
+    ax.fill_between(df["dose"], df["ci_low"], df["ci_high"], alpha=0.25, color=PALETTE[4], label="pointwise CI")
+    ax.plot(df["dose"], df["estimate"], color=PALETTE[4], label="estimate")
     ax.axhline(0, color="grey", lw=0.8)
     target = str(opts.get("target", "att")).upper()
     ax.set_xlabel(str(opts.get("dose", "dose")))
     ax.set_ylabel(f"{target}(d)")
     ax.set_title(title or f"Dose response: {target}(d)")
-    ax.legend(frameon=False)
+    finish(ax)
     return ax

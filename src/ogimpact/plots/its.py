@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from .style import PALETTE, finish, time_label
+
 __all__ = ["plot_its", "plot_sdid"]
 
 
@@ -21,11 +23,9 @@ def _doc(result: Any) -> tuple[dict, dict, dict]:
 
 
 def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
+    from .style import new_axes
 
-        _, ax = plt.subplots(figsize=(7, 4))
-    return ax
+    return new_axes(ax)[1]
 
 
 def plot_its(result: Any, ax=None):
@@ -54,16 +54,16 @@ def plot_its(result: Any, ax=None):
     if "level_change" in terms:
         post = ~pre
         fitted[post] = fitted[post] + terms["level_change"] + terms.get("slope_change", 0.0) * (g["time"][post] - T0)
-    ax.plot(g["time"][pre], fitted[pre], color="C0", lw=2, label="fitted (pre)")
-    ax.plot(g["time"][~pre], fitted[~pre], color="C3", lw=2, label="fitted (post)")
-    ax.plot(g["time"][~pre], g["synthetic"][~pre], "--", color="C0", lw=1.5, label="counterfactual (pre-trend)")
+    ax.plot(g["time"][pre], fitted[pre], color=PALETTE[4], lw=2, label="fitted (pre)")
+    ax.plot(g["time"][~pre], fitted[~pre], color=PALETTE[5], lw=2, label="fitted (post)")
+    ax.plot(g["time"][~pre], g["synthetic"][~pre], "--", color=PALETTE[4], lw=1.5, label="counterfactual (pre-trend)")
     if T0 is not None:
         ax.axvline(T0 - 0.5, color="0.5", ls=":", lw=1)
     label = "treated minus comparison mean" if opts.get("series") == "comparative" else "outcome"
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label())
     ax.set_ylabel(label)
     ax.set_title("Interrupted time series")
-    ax.legend(frameon=False, fontsize=8)
+    finish(ax)
     return ax
 
 
@@ -89,10 +89,10 @@ def plot_sdid(result: Any, ax=None):
         raise ValueError("this result has no 'gaps' table; plot_sdid needs the result of fit_sdid.")
     ax = _axes(ax)
     T0 = opts.get("treat_time")
-    ax.plot(g["time"], g["treated"], color="C3", lw=2, label="treated")
-    ax.plot(g["time"], g["synthetic"], color="C0", lw=2, ls="--", label=f"weighted control ({opts.get('method', 'sdid')})")
+    ax.plot(g["time"], g["treated"], color=PALETTE[5], lw=2, label="treated")
+    ax.plot(g["time"], g["synthetic"], color=PALETTE[4], lw=2, ls="--", label=f"weighted control ({opts.get('method', 'sdid')})")
     post = g["time"] >= T0 if T0 is not None else g["time"] == g["time"]
-    ax.fill_between(g["time"][post], g["treated"][post], g["synthetic"][post], color="C3", alpha=0.12)
+    ax.fill_between(g["time"][post], g["treated"][post], g["synthetic"][post], color=PALETTE[5], alpha=0.12)
     tw = pd.DataFrame(tables.get("time_weights", []))
     if not tw.empty and tw["weight"].sum() > 0:
         lo, hi = ax.get_ylim()
@@ -102,8 +102,8 @@ def plot_sdid(result: Any, ax=None):
         ax.set_ylim(lo, hi)
     if T0 is not None:
         ax.axvline(T0 - 0.5, color="0.5", ls=":", lw=1)
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label())
     ax.set_ylabel("outcome")
     ax.set_title("Synthetic difference-in-differences")
-    ax.legend(frameon=False, fontsize=8)
+    finish(ax)
     return ax

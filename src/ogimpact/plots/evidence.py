@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import OgimpactError
+from ..errors import OgimpactError
 
 __all__ = ["forest_plot", "evidence_gap_map", "GRADE_COLOURS"]
 
@@ -30,11 +30,9 @@ GRADE_COLOURS = {
 
 
 def _ax(ax, size):
-    import matplotlib.pyplot as plt
+    from .style import new_axes
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size)
-    return ax.figure, ax
+    return new_axes(ax, figsize=size)
 
 
 def forest_plot(result, ax=None, *, transform: Callable | str | None = None, title: str | None = None):
@@ -51,7 +49,7 @@ def forest_plot(result, ax=None, *, transform: Callable | str | None = None, tit
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib Axes (``ax.figure`` is the figure)
     """
     f = np.exp if transform == "exp" else (transform or (lambda x: x))
     rows = list(result.studies)
@@ -85,7 +83,7 @@ def forest_plot(result, ax=None, *, transform: Callable | str | None = None, tit
     ax.annotate(f"{f(result.estimate):.2f} [{f(result.ci_low):.2f}, {f(result.ci_high):.2f}]", (1.02, yd),
                 xycoords=("axes fraction", "data"), va="center", fontsize=8, weight="bold")
     fig.tight_layout()
-    return fig
+    return ax
 
 
 def evidence_gap_map(
@@ -111,7 +109,7 @@ def evidence_gap_map(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib Axes (``ax.figure`` is the figure)
         Cells with no study carry an "absolute gap" cross; cells with two or
         more studies but no synthesis are hatched ("synthesis gap").
     """
@@ -156,4 +154,4 @@ def evidence_gap_map(
               title="grade (bubble size = country studies)", title_fontsize=8)
     ax.set_title(title or "Evidence gap map")
     fig.tight_layout()
-    return fig
+    return ax

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import OgimpactError
-from .results import Estimate
+from ..errors import OgimpactError
+from ..results import Estimate
 
 __all__ = ["plot_paths", "plot_gaps", "plot_placebo_gaps", "plot_rmspe_ratios", "plot_loo"]
 
-_TREATED = "#1f1f1f"
-_SYNTH = "#d1495b"
-_GREY = "#b0b0b0"
+from .style import COUNTERFACTUAL as _SYNTH
+from .style import GREY as _GREY
+from .style import TREATED as _TREATED
+from .style import finish, new_axes, time_label
 
 
 def _ax(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7, 4.2))
-    return ax
+    return new_axes(ax)[1]
 
 
 def _gaps(result: Estimate):
@@ -50,9 +47,10 @@ def plot_paths(result: Estimate, ax=None):
     ax.plot(t, y, color=_TREATED, lw=2, label=str(result.options.get("treated", "treated")))
     ax.plot(t, s, color=_SYNTH, lw=2, ls="--", label="synthetic")
     _treat_line(ax, result)
-    ax.set_xlabel("period")
+    ax.set_xlabel(time_label())
     ax.set_ylabel(result.outcome)
-    ax.legend(frameon=False)
+    ax.set_title("Treated unit and its synthetic control")
+    finish(ax)
     return ax
 
 
@@ -63,8 +61,10 @@ def plot_gaps(result: Estimate, ax=None):
     ax.plot(t, y - s, color=_TREATED, lw=2)
     ax.axhline(0, color="0.4", lw=0.8)
     _treat_line(ax, result)
-    ax.set_xlabel("period")
+    ax.set_xlabel(time_label())
     ax.set_ylabel(f"gap in {result.outcome}")
+    ax.set_title("Gap: treated minus synthetic control")
+    finish(ax, legend=False)
     return ax
 
 
@@ -83,9 +83,10 @@ def plot_placebo_gaps(result: Estimate, ax=None, *, kept_only: bool = True):
     ax.plot(t, y - s, color=_TREATED, lw=2.2, zorder=3, label=str(result.options.get("treated", "treated")))
     ax.axhline(0, color="0.4", lw=0.8, zorder=2)
     _treat_line(ax, result)
-    ax.set_xlabel("period")
+    ax.set_xlabel(time_label())
     ax.set_ylabel(f"gap in {result.outcome}")
-    ax.legend(frameon=False)
+    ax.set_title("Placebo gaps: every donor as if treated (grey) and the treated unit")
+    finish(ax)
     return ax
 
 
@@ -101,7 +102,7 @@ def plot_rmspe_ratios(result: Estimate, ax=None, *, bins: int = 20):
     ax.axvline(pl["rmspe_ratio"], color=_SYNTH, lw=2, label=f"treated (p = {pl['p_value']:.3g})")
     ax.set_xlabel("post/pre-period RMSPE ratio")
     ax.set_ylabel("placebos")
-    ax.legend(frameon=False)
+    finish(ax)
     return ax
 
 
@@ -117,7 +118,7 @@ def plot_loo(result: Estimate, ax=None):
     ax.plot(t, y, color=_TREATED, lw=2, label=str(result.options.get("treated", "treated")), zorder=3)
     ax.plot(t, s, color=_SYNTH, lw=2, ls="--", label="synthetic", zorder=2)
     _treat_line(ax, result)
-    ax.set_xlabel("period")
+    ax.set_xlabel(time_label())
     ax.set_ylabel(result.outcome)
-    ax.legend(frameon=False)
+    finish(ax)
     return ax

@@ -1,0 +1,242 @@
+"""The one figure style of ogimpact: palette, sizes, labels, source line, legends, export, alt text.
+
+Every plotting function in :mod:`ogimpact.plots` draws on axes made by :func:`new_axes` and
+returns the ``Axes``; reports then call :func:`finish` to put the measure's label (with its unit
+and direction, from the measure catalogue), the title and a source line on it.
+
+Palette: Okabe & Ito (2008), "Color Universal Design" — eight colours distinguishable under the
+common colour-vision deficiencies.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Iterable
+
+__all__ = ["PALETTE", "TREATED", "COUNTERFACTUAL", "GREY", "RC", "new_axes", "finish", "measure_label",
+           "time_label", "legend_outside", "figure_of", "export", "svg_bytes", "alt_text"]
+
+#: Okabe-Ito colour-blind-safe palette (black first: the treated unit / the main series)
+PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+TREATED = "#000000"
+COUNTERFACTUAL = "#D55E00"
+GREY = "#B0B0B0"
+FIGSIZE = (9.0, 4.2)
+
+RC = {
+    "axes.prop_cycle": None,  # filled in by _rc()
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+    "svg.fonttype": "none",  # text stays text in SVG: small, searchable, read by screen readers
+    "svg.hashsalt": "ogimpact",  # deterministic SVG ids
+    "font.family": "sans-serif",
+}
+
+
+def _rc() -> dict:
+    from cycler import cycler
+
+    return {**RC, "axes.prop_cycle": cycler(color=list(PALETTE))}
+
+
+def new_axes(ax=None, *, figsize=FIGSIZE):
+    """``(fig, ax)``: the given axes' figure, or a new figure in the ogimpact style."""
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib
+
+    matplotlib.use(matplotlib.get_backend())  # respect MPLBACKEND (Agg in tests and reports)
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(_rc()):
+        fig, ax = plt.subplots(figsize=figsize)
+    for k in ("top", "right"):
+        ax.spines[k].set_visible(False)
+    ax.title.set_fontweight("bold")
+    return fig, ax
+
+
+def figure_of(obj):
+    """The Figure of an Axes, a Figure, or an object with ``.figure``."""
+    from matplotlib.figure import Figure
+
+    if isinstance(obj, Figure):
+        return obj
+    fig = obj.get_figure() if hasattr(obj, "get_figure") else getattr(obj, "figure", None)
+    while fig is not None and not isinstance(fig, Figure) and hasattr(fig, "get_figure"):
+        fig = fig.get_figure()
+    return fig
+
+
+def time_label(unit: str = "year") -> str:
+    """The x-axis label of every time axis."""
+    return {"year": "Year", "period": "Period"}.get(unit, unit.capitalize())
+
+
+def measure_label(measure: str | None, *, effect: bool = False, prefix: str = "Effect on") -> str:
+    """Axis label of a catalogue measure: label, scale/unit and direction (``effect``: a difference in it,
+    introduced by ``prefix``)."""
+    if not measure:
+        return "Effect" if effect else "Outcome"
+    try:
+        from .. import measures as ms
+
+        m = ms.get(measure)
+    except Exception:  # noqa: BLE001 - a CSV column, not a catalogue measure
+        return f"{prefix} {measure}" if effect else str(measure)
+    scale = str(m.scale or "").split(",")[0].split("(")[0].strip()
+    direction = "higher is better" if m.higher_is_better else "lower is better"
+    if m.higher_is_better is None:
+        direction = ""
+    bits = ", ".join(b for b in (scale, direction) if b)
+    head = f"{prefix} {m.label}" if effect else m.label
+    return f"{head}\n({bits})" if bits else head
+
+
+def legend_outside(ax, **kw) -> None:
+    """A legend to the right of the plotting area, so it never covers data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    kw.setdefault("frameon", False)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
+def finish(ax, *, title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
+           source: str | None = None, legend: bool = True):
+    """Apply title, labels, the legend outside the axes and a source line under the figure; returns ``ax``."""
+    if title:
+        ax.set_title("")  # one title, left-aligned (drop a centred one a plot function set)
+        ax.set_title(title, loc="left", fontweight="bold", fontsize=11)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if legend:
+        legend_outside(ax)
+    fig = figure_of(ax)
+    if source:
+        for t in list(fig.texts):
+            if getattr(t, "_ogimpact_source", False):
+                t.remove()
+        txt = fig.text(0.01, 0.005, f"Source: {source}", fontsize=7.5, color="0.35", ha="left", va="bottom")
+        txt._ogimpact_source = True
+    fig.tight_layout(rect=(0, 0.04 if source else 0, 1, 1))
+    return ax
+
+
+def svg_bytes(obj) -> bytes:
+    """The figure as SVG (text kept as text, deterministic ids)."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ogimpact"}):
+        figure_of(obj).savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def export(obj, path, *, dpi: int = 300) -> None:
+    """Write the figure to ``path``: ``.png`` at ``dpi`` (300 = print quality), ``.svg`` or ``.pdf`` as vectors."""
+    from pathlib import Path
+
+    from ..atomic import atomic_write_bytes
+
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower() or "png"
+    buf = io.BytesIO()
+    figure_of(obj).savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight",
+                           metadata={"Date": None} if fmt == "svg" else None)
+    atomic_write_bytes(p, buf.getvalue())
+
+
+# --------------------------------------------------------------------------- alt text
+def _num(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _span(values: Iterable[float]) -> tuple[float, float] | None:
+    import numpy as np
+
+    a = np.asarray([v for v in values], float)
+    a = a[np.isfinite(a)]
+    return (float(a.min()), float(a.max())) if a.size else None
+
+
+def _clean(s: str) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()
+
+
+def alt_text(obj) -> str:
+    """A description of a figure generated from what it draws: kind, title, axes, ranges and series.
+
+    Written for a screen reader and for the report's text-only readers; never empty.
+    """
+    import numpy as np
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import ErrorbarContainer
+
+    fig = figure_of(obj)
+    parts = []
+    for ax in fig.axes:
+        if not ax.get_visible() or (not ax.lines and not ax.collections and not ax.patches):
+            continue
+        title = _clean(ax.get_title("left") or ax.get_title())
+        xl, yl = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
+        kinds = []
+        series = []
+        xs, ys = [], []
+        for ln in ax.lines:
+            x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+            lab = ln.get_label()
+            if len(x) == 2 and np.allclose(x, x[0]) and not lab.startswith("_"):
+                series.append(f"{lab} (vertical line at {_num(x[0])})")
+                continue
+            if len(x) < 2 or lab.startswith("_"):
+                continue
+            xs.extend(x), ys.extend(y)
+            fin = np.isfinite(y)
+            last = f", last value {_num(y[fin][-1])} at {_num(x[fin][-1])}" if fin.any() else ""
+            series.append(f"{lab}{last}")
+        if any(isinstance(c, ErrorbarContainer) for c in ax.containers):
+            kinds.append("point estimates with confidence intervals")
+            for c in ax.containers:
+                if isinstance(c, ErrorbarContainer) and c.lines and c.lines[0] is not None:
+                    d = c.lines[0]
+                    x, y = np.asarray(d.get_xdata(), float), np.asarray(d.get_ydata(), float)
+                    xs.extend(x), ys.extend(y)
+                    sp = _span(y)
+                    lab = c.get_label()
+                    if sp and not str(lab).startswith("_"):
+                        series.append(f"{lab}: {len(x)} estimates from {_num(sp[0])} to {_num(sp[1])}")
+        if ax.patches:
+            kinds.append("bars")
+        if any(isinstance(c, PolyCollection) for c in ax.collections):
+            kinds.append("shaded bands")
+        if ax.lines:
+            kinds.insert(0, "line chart")
+        desc = (kinds[0] + (" with " + ", ".join(kinds[1:]) if len(kinds) > 1 else "")) if kinds else "chart"
+        bits = [desc[0].upper() + desc[1:]]
+        if title:
+            bits.append(f"titled “{title}”")
+        sx, sy = _span(xs), _span(ys)
+        if xl:
+            bits.append(f"x axis: {xl}" + (f" from {_num(sx[0])} to {_num(sx[1])}" if sx else ""))
+        if yl:
+            bits.append(f"y axis: {yl}" + (f", values from {_num(sy[0])} to {_num(sy[1])}" if sy else ""))
+        if series:
+            bits.append("series: " + "; ".join(series[:8]) + (f"; and {len(series) - 8} more" if len(series) > 8 else ""))
+        parts.append(", ".join(bits) + ".")
+    src = [t.get_text() for t in fig.texts if getattr(t, "_ogimpact_source", False)]
+    if src:
+        parts.append(_clean(src[0]) + ".")
+    return " ".join(parts) or "Empty figure."

@@ -1,0 +1,184 @@
+"""Report presentation: notebooks regenerate from their generator, honest empty states, clean prose, alt text.
+
+Fast tests (no notebook execution); the rendered report is checked in tests/test_reports.py.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "scripts" / "make_notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_committed_notebooks_are_what_the_generator_writes():
+    for name, nb in _generator().notebooks().items():
+        committed = (ROOT / "notebooks" / name).read_text(encoding="utf-8")
+        assert nbformat.writes(nb) + "\n" == committed or nbformat.writes(nb) == committed, (
+            f"notebooks/{name} differs from scripts/make_notebooks.py; run `python scripts/make_notebooks.py`")
+
+
+def test_notebook_setup_is_thin_and_silences_no_warning():
+    for name, nb in _generator().notebooks().items():
+        src = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "simplefilter" not in src and "filterwarnings" not in src, name
+        assert "import pandas" not in src and "matplotlib" not in src, name
+        calls = [ln for ln in src.splitlines() if ln.startswith("show.") and "start(" not in ln]
+        assert calls and all(ln.split("(", 1)[1].startswith("ctx") for ln in calls), calls
+
+
+def test_always_treated_country_gets_the_true_reason():
+    from ogimpact.reports.empty_states import single_country_reason
+
+    # Australia's Freedom of Information Act 1982 (rti_laws.csv) predates WGI's first year (1996)
+    why = single_country_reason("AUS", "rti_law", "wgi.cc")
+    assert why and "always treated" in why and "1982" in why and "1996" in why
+    assert "no data" not in why
+    assert single_country_reason("CHL", "rti_law", "wgi.cc") is None
+
+
+def test_heterogeneity_view_says_why_a_subgroup_cannot_run():
+    import pandas as pd
+
+    from ogimpact.reports.empty_states import heterogeneity_view
+
+    t = pd.DataFrame([{"wb_region": "South Asia", "n_units": 8, "estimate": None, "status": "cohort 2005 has one "
+                       "treated unit and no not-yet-treated comparison"},
+                      {"wb_region": "Europe & Central Asia", "n_units": 50, "estimate": 0.1, "se": 0.05,
+                       "ci_low": 0.0, "ci_high": 0.2, "status": "ok"}])
+    ran, sentences = heterogeneity_view(t, by="wb_region")
+    assert list(ran["wb_region"]) == ["Europe & Central Asia"] and "status" not in ran
+    assert len(sentences) == 1 and sentences[0].startswith("South Asia (8 countries): not estimated")
+    assert "comparison" in sentences[0]
+
+
+def test_registry_prose_is_cleaned_for_readers():
+    from ogimpact.reports.presentation import clean_prose
+
+    s = clean_prose("the Holy See are excluded and listed in attrs['excluded']. Next.. and x.; y")
+    assert "attrs[" not in s and ".." not in s and ".;" not in s
+
+
+def test_question_names_country_and_intervention_in_words():
+    from ogimpact.reports.presentation import question
+
+    q = question("country", {"country": "CHL", "intervention": "rti_law"})
+    assert "Chile" in q and "right-to-information" in q and q.endswith("?")
+
+
+def test_fallback_headline_states_estimate_interval_and_design():
+    from ogimpact.reports.presentation import fallback_headline
+
+    s = fallback_headline("wgi.cc", {"design": "sdid", "estimate": -0.0965, "se": 0.26, "ci_low": -0.61,
+                                     "ci_high": 0.42}, grade="Very low", country="CHL")
+    assert s.startswith("On WGI Control of Corruption in Chile, the synthetic difference-in-differences estimate")
+    assert "[−0.61, 0.42]" in s and "includes zero" in s and "Very low" in s
+
+
+def test_alt_text_describes_the_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ogimpact.plots.style import alt_text, finish, new_axes
+
+    fig, ax = new_axes()
+    ax.plot([2000, 2001, 2002], [1.0, 1.5, 1.2], label="Chile")
+    ax.axvline(2001, label="adoption")
+    finish(ax, title="Control of corruption", xlabel="Year", ylabel="WGI estimate", source="World Bank WGI")
+    a = alt_text(ax)
+    for needle in ("Line chart", "Control of corruption", "Year from 2000 to 2002", "WGI estimate", "Chile",
+                   "adoption (vertical line at 2001)", "World Bank WGI"):
+        assert needle in a, (needle, a)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_figures_export_at_300_dpi(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ogimpact.plots.style import export, new_axes
+
+    fig, ax = new_axes()
+    ax.plot([0, 1], [0, 1])
+    export(ax, tmp_path / "f.png")
+    export(ax, tmp_path / "f.svg")
+    from PIL import Image
+
+    with Image.open(tmp_path / "f.png") as im:
+        assert round(im.info["dpi"][0]) == 300
+    assert (tmp_path / "f.svg").read_text().lstrip().startswith("<?xml")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_self_contained_html_drops_scripts_and_sets_title():
+    from ogimpact.reports.html_export import make_self_contained
+
+    out = make_self_contained('<html><head><title>Notebook</title><script src="https://cdn/x.js"></script>'
+                              '</head><body><!-- Load mathjax --><img src="data:,"><script>MathJax={}</script></body></html>',
+                              title="Did X change Y?")
+    assert "<script" not in out and "<title>Did X change Y?</title>" in out and 'alt="Figure' in out
+    assert "mathjax" not in out.lower()
+
+
+def test_rerun_command_is_exact():
+    from ogimpact.reports.appendix import rerun_command
+
+    cmd = rerun_command("country", {"country": "AUS", "intervention": "rti_law", "measures": ["wgi.cc"],
+                                    "designs": ["synth"], "years": None, "variant": None, "donor_rule": "registry",
+                                    "placebo": False, "seed": 0})
+    assert cmd == "ogimpact report country AUS --intervention rti_law --measures wgi.cc --designs synth --no-placebo"
+
+
+def test_make_lab_takes_host_port_no_browser_and_works_as_root():
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make not installed")
+    out = subprocess.run(["make", "-n", "-C", str(ROOT), "lab", "LAB_HOST=0.0.0.0", "LAB_PORT=9999", "LAB_BROWSER=no"],
+                         capture_output=True, text=True, timeout=60).stdout
+    line = next(ln for ln in out.splitlines() if "jupyter lab notebooks/" in ln)
+    assert "--ip=0.0.0.0" in line and "--port=9999" in line and "--no-browser" in line
+    assert ("--allow-root" in line) == (os.geteuid() == 0)
+
+
+def test_country_headline_never_uses_the_pooled_cross_country_att():
+    from ogimpact.reports.context import NotAvailable, ReportContext
+    from ogimpact.reports.presentation import headline_sentences, summary_rows
+
+    ctx = ReportContext(None, kind="country", parameters={"country": "AUS", "intervention": "rti_law"})
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    ctx.add(NotAvailable("synth", why, status="not estimable"), measure="wgi.cc", design="synth", unit="AUS")
+    ctx.entries.append({"measure": "wgi.cc", "design": "cs", "unit": None, "role": "estimate",
+                        "result": {"design": "cs", "estimate": 0.118, "se": 0.061, "ci_low": -0.002, "ci_high": 0.238}})
+    ctx.grades = [{"measure": "wgi.cc", "grade": "Insufficient", "headline": {"design": "none"}}]
+    (s,) = headline_sentences(ctx)
+    assert "0.118" not in s and "always treated in the window" in s and "Insufficient" in s
+    rows = summary_rows(ctx)
+    assert [r["design"] for r in rows] == ["synth", "cs"] and "cross-country" in rows[1]["estimand"]
+
+
+def test_appendix_options_read_as_words():
+    from ogimpact.reports.appendix import _fmt_value
+    from ogimpact.reports.presentation import clean_prose
+
+    assert clean_prose("the Holy See are excluded and listed in attrs['excluded'].") == "the Holy See are excluded."
+    s = _fmt_value({"name": "untreated", "related": "", "window": [1996, 2023], "eta": 0.16506307815162732,
+                    "excluded": [{"unit": "AFG", "reason": "treated_in_window"}] * 3, "headline": "gap over t..last"})
+    assert s == ("name: untreated; window: 1996–2023; eta: 0.1651; excluded: 3 rows (treated_in_window: 3); "
+                 "headline: gap over t to last")
