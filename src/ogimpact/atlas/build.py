@@ -29,6 +29,7 @@ from ..atomic import atomic_write_text
 from ..errors import UsageError
 from .cache import CellCache, canonical_json, cell_key, code_sha, data_version, key_components
 from .cells import CROSS, PARAM_DEFAULTS, cell_id, plan_cells, run_cell
+from .site import write_if_changed as _write_if_changed
 
 __all__ = ["build_atlas", "rebuild_command", "CSV_COLUMNS", "cell_row"]
 
@@ -278,15 +279,6 @@ def build_atlas(
     }
     atomic_write_text(root / "manifest.json", canonical_json(manifest) + "\n")
     return manifest
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except OSError:
-        pass
-    atomic_write_text(path, text)
 
 
 def clear_site(root: Path) -> None:  # pragma: no cover - helper for users who want a clean folder

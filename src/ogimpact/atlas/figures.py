@@ -14,7 +14,7 @@ __all__ = ["GRADE_COLOURS", "GRADES", "event_study_svg", "gaps_svg", "bubble_svg
 GRADES = ("High", "Moderate", "Low", "Very low", "Insufficient")
 GRADE_COLOURS = {"High": "#1a9850", "Moderate": "#91cf60", "Low": "#fee08b", "Very low": "#fc8d59",
                  "Insufficient": "#bdbdbd", None: "#eeeeee"}
-W, H, PAD = 520, 260, 44
+W, H, PAD, LEFT = 540, 260, 44, 70
 
 
 def _f(x) -> float | None:
@@ -41,16 +41,16 @@ class _Frame:
         self.y0, self.y1 = self.y0 - pad, self.y1 + pad
 
     def x(self, v: float) -> float:
-        return PAD + (W - 2 * PAD) * (v - self.x0) / (self.x1 - self.x0)
+        return LEFT + (W - LEFT - PAD) * (v - self.x0) / (self.x1 - self.x0)
 
     def y(self, v: float) -> float:
         return H - PAD + (2 * PAD - H) * (v - self.y0) / (self.y1 - self.y0)
 
     def axes(self, xlabel: str, ylabel: str) -> list[str]:
-        out = [f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#555"/>',
-               f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#555"/>']
+        out = [f'<line x1="{LEFT}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#555"/>',
+               f'<line x1="{LEFT}" y1="{PAD}" x2="{LEFT}" y2="{H - PAD}" stroke="#555"/>']
         for v in (self.y0, (self.y0 + self.y1) / 2, self.y1):
-            out.append(f'<text x="{PAD - 4}" y="{_n(self.y(v) + 4)}" text-anchor="end" font-size="10">{v:.3g}</text>')
+            out.append(f'<text x="{LEFT - 4}" y="{_n(self.y(v) + 4)}" text-anchor="end" font-size="10">{v:.3g}</text>')
         for v in (self.x0, (self.x0 + self.x1) / 2, self.x1):
             out.append(f'<text x="{_n(self.x(v))}" y="{H - PAD + 14}" text-anchor="middle" font-size="10">'
                        f'{v:.4g}</text>')
@@ -75,7 +75,7 @@ def event_study_svg(rows: Sequence[Mapping], title: str = "event study") -> str 
     ys = [0.0] + [v for p in pts for v in p[1:] if v is not None]
     fr = _Frame([p[0] for p in pts], ys)
     body = fr.axes("years since adoption", "effect")
-    body.append(f'<line x1="{PAD}" y1="{_n(fr.y(0))}" x2="{W - PAD}" y2="{_n(fr.y(0))}" stroke="#999" '
+    body.append(f'<line x1="{LEFT}" y1="{_n(fr.y(0))}" x2="{W - PAD}" y2="{_n(fr.y(0))}" stroke="#999" '
                 'stroke-dasharray="4 3"/>')
     if fr.x0 <= -0.5 <= fr.x1:
         body.append(f'<line x1="{_n(fr.x(-0.5))}" y1="{PAD}" x2="{_n(fr.x(-0.5))}" y2="{H - PAD}" stroke="#c33" '

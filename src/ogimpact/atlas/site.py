@@ -15,10 +15,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from ..atomic import atomic_write_text
 from .cells import CROSS
 from .figures import GRADE_COLOURS, GRADES, bubble_svg, figure_for
 
-__all__ = ["write_site", "domain_slug"]
+__all__ = ["write_site", "write_if_changed", "domain_slug"]
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 7px;font-size:.9em;vertical-align:top}
@@ -233,11 +234,20 @@ def _country_page(iso, cs, meta, labels, names) -> str:
     return _page(f"{names.get(iso, iso)}", body, meta, 1)
 
 
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` atomically unless the file already holds exactly it (unchanged files keep their bytes)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    atomic_write_text(path, text)
+
+
 def write_site(root: str | Path, cells: Sequence[Mapping], meta: Mapping) -> list[Path]:
     """Write every page under ``root`` (unchanged pages keep their bytes; stale pages are removed)."""
     from .. import interventions as iv
     from .. import measures as ms
-    from .build import _write_if_changed
 
     root = Path(root)
     labels = {"iv": {i: iv.get(i).label for i in {c["spec"]["intervention"] for c in cells}},
@@ -260,7 +270,7 @@ def write_site(root: str | Path, cells: Sequence[Mapping], meta: Mapping) -> lis
         pages[f"countries/{iso}.html"] = _country_page(iso, cs, meta, labels, names)
     written = []
     for rel, text in sorted(pages.items()):
-        _write_if_changed(root / rel, text)
+        write_if_changed(root / rel, text)
         written.append(root / rel)
     for sub in ("cells", "gap", "countries"):
         d = root / sub
