@@ -18,6 +18,7 @@ A cell that fails does not stop the build; failed cells are listed at the end an
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import os
 import shutil
 import sys
@@ -128,7 +129,12 @@ def _engine_dask(todo, scheduler: str, tick) -> dict[str, dict]:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                    silence_logs=logging.ERROR)
         try:
-            with Client(cluster if cluster is not None else scheduler) as client:
+            try:
+                client = Client(cluster if cluster is not None else scheduler, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise UsageError(f"cannot reach the Dask scheduler at {scheduler!r} ({' '.join(str(exc).split())[:200]}); "
+                                 "start it (`dask scheduler`) or check the address, e.g. tcp://host:8786.") from None
+            with client:
                 futs = {client.submit(_run_checked, spec, key, key=f"atlas-cell-{key}", pure=False): (spec, key)
                         for spec, key in todo}
                 for fut in as_completed(list(futs)):
@@ -142,6 +148,28 @@ def _engine_dask(todo, scheduler: str, tick) -> dict[str, dict]:
         finally:
             if cluster is not None:
                 cluster.close()
+    return out
+
+
+def _source_versions(cells) -> list[dict]:
+    """The bundled sources the cells read, each with its title and the sha256 over its manifest rows."""
+    from .. import interventions as iv
+    from .. import measures as ms
+    from ..data.manifest import SOURCE_INFO, read_manifest
+
+    used = {ms.get(c["spec"]["measure"]).source for c in cells} | {"country_reference"}
+    man = read_manifest()
+    out = []
+    for src in sorted(used):
+        rows = man[man["source"] == src].sort_values("path")
+        sha = hashlib.sha256(canonical_json([[a, b] for a, b in zip(rows["path"], rows["sha256"])]).encode()).hexdigest()
+        out.append({"source": src, "title": SOURCE_INFO.get(src, {}).get("title", src), "sha256": sha,
+                    "files": int(len(rows))})
+    ivs = sorted({c["spec"]["intervention"] for c in cells})
+    for i in ivs:
+        out.append({"source": f"timing:{i}", "title": f"timing table of {i} ({iv.get(i).label})",
+                    "sha256": (cells[[c["spec"]["intervention"] for c in cells].index(i)]["components"]["timing"]),
+                    "files": None})
     return out
 
 
@@ -257,9 +285,8 @@ def build_atlas(
     meta = {"format": ATLAS_FORMAT, "package": __version__, "code": code_sha(), "data_version": data_version(),
             "rubric": {"name": rub.data.get("rubric"), "version": rub.version, "sha256": rub.sha256},
             "command": rebuild_command(list(dict.fromkeys(interventions)), measures, country_measures, countries, p),
-            "interventions": list(dict.fromkeys(interventions)), "params": p}
-    import hashlib
-
+            "interventions": list(dict.fromkeys(interventions)), "params": p,
+            "sources": _source_versions(cells)}
     meta["atlas_version"] = hashlib.sha256(canonical_json([c["key"] for c in cells]).encode()).hexdigest()[:12]
     index = {**meta, "cells": [{k: v for k, v in c.items() if k != "result"} for c in cells]}
     _write_if_changed(root / "data" / "atlas.json", canonical_json(index) + "\n")

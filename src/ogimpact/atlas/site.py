@@ -57,11 +57,11 @@ def _grade(g) -> str:
     return f'<span class="g" style="background:{GRADE_COLOURS.get(g, "#eee")}">{_e(g)}</span>'
 
 
-def _footer(meta: Mapping) -> str:
+def _footer(meta: Mapping, depth: int = 0) -> str:
     r = meta["rubric"]
     return (f"<footer>Atlas version <b>{_e(meta['atlas_version'])}</b> · ogimpact {_e(meta['package'])} "
             f"(code sha256 {_e(meta['code'][:12])}) · data version (sha256 of data/manifest.csv entries) "
-            f"{_e(meta['data_version'][:12])} · rubric {_e(r.get('name'))} v{_e(r['version'])} (sha256 "
+            f"{_e(meta['data_version'][:12])} (per source on the <a href=\"{'../' * depth}index.html\">home page</a>) · rubric {_e(r.get('name'))} v{_e(r['version'])} (sha256 "
             f"{_e(r['sha256'][:12])})<br>Rebuild: <code>{_e(meta['command'])}</code> "
             "(add <code>--out DIR</code>; engine and cache do not change a byte of the data files).</footer>")
 
@@ -73,7 +73,7 @@ def _page(title: str, body: str, meta: Mapping, depth: int, script: str = "") ->
     js = f"<script>{script}</script>" if script else ""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{_CSS}</style></head>\n<body>{nav}<h1>{_e(title)}</h1>\n{body}\n{_footer(meta)}{js}</body></html>\n")
+            f"<style>{_CSS}</style></head>\n<body>{nav}<h1>{_e(title)}</h1>\n{body}\n{_footer(meta, depth)}{js}</body></html>\n")
 
 
 def _names() -> dict[str, str]:
@@ -171,6 +171,14 @@ def _studies(cells) -> list:
     return [c for c in cells if c["spec"].get("country") and (c.get("summary") or {}).get("estimate") is not None]
 
 
+def _sources_table(meta: Mapping) -> str:
+    rows = "".join(f"<tr><td>{_e(s['source'])}</td><td>{_e(s['title'])}</td><td><code>{_e(s['sha256'][:16])}</code></td></tr>"
+                   for s in meta.get("sources") or [])
+    return ("<details><summary>Data versions (sha256 over each source's files in data/manifest.csv; timing tables "
+            "as canonical CSV)</summary><table><thead><tr><th>source</th><th>title</th><th>sha256</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>")
+
+
 def _index(cells, meta, labels, names, groups, domains) -> str:
     n_max = max([len(_studies(v)) for v in groups.values()] + [1])
     head = "".join(f"<th>{_e(d)}</th>" for d in domains)
@@ -196,7 +204,7 @@ def _index(cells, meta, labels, names, groups, domains) -> str:
     grade_opts = "".join(f'<option value="{_e(g)}">{_e(g)} ({counts.get(g, 0)})</option>' for g in GRADES)
     body = (f"<p>{len(cells)} graded findings: every intervention × country-level measure across countries "
             "(staggered designs) and every adopting country with enough pre-adoption years (single-country designs). "
-            "Each grade is a transparent summary with its reasons, not a verdict.</p>"
+            "Each grade is a transparent summary with its reasons, not a verdict.</p>" + _sources_table(meta) +
             "<h2>Evidence gap map</h2><p>Bubble area: number of single-country studies with an estimate; colour: the "
             f"best grade of the cross-country findings in the cell. {legend}</p>"
             f"<table class='gap'><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>"
@@ -230,7 +238,10 @@ def _country_page(iso, cs, meta, labels, names) -> str:
                         f"{_e(labels['iv'][s['intervention']])} on {_e(labels['m'][s['measure']])} across countries</a></li>")
     body = (f"<p>ISO3 {_e(iso)}. Single-country findings (synthetic control with in-space placebos, synthetic DiD, "
             "interrupted time series and the country's adoption cohort):</p>" + _rows(cs, labels, names, 1)
-            + "<h2>Cross-country findings of the same intervention and measure</h2><ul>" + "".join(by_cross) + "</ul>")
+            + "<h2>Cross-country findings of the same intervention and measure</h2><ul>" + "".join(by_cross) + "</ul>"
+            + "<h2>Country reports</h2><p>The full report of this country (notebook, figures, every estimate): "
+            + ", ".join(f"<code>ogimpact report country {_e(iso)} --intervention {_e(i)}</code>"
+                        for i in sorted({c['spec']['intervention'] for c in cs})) + ".</p>")
     return _page(f"{names.get(iso, iso)}", body, meta, 1)
 
 

@@ -88,7 +88,10 @@ def run_build(args) -> int:
         print(f"atlas {m['atlas_version']}: {m['n_cells']} cells ({m['n_computed']} computed, {m['n_reused']} reused "
               f"from the cache, {m['n_not_estimable']} not estimable, {m['n_failed']} failed) in "
               f"{m['seconds']['total']:.1f} s with {m['engine']}")
-        print(f"site: {args.out}/index.html · tidy CSV: {args.out}/data/atlas.csv · manifest: {args.out}/manifest.json")
+        from pathlib import Path
+
+        o = Path(args.out)
+        print(f"site: {o / 'index.html'} · tidy CSV: {o / 'data' / 'atlas.csv'} · manifest: {o / 'manifest.json'}")
         print(f"cache: {c['dir']} ({c['cells']} cells, {c['bytes'] / 1e6:.1f} MB)")
         if m["failures"]:
             print("\nfailed cells (not cached; the next build retries them):")
