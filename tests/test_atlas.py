@@ -317,3 +317,33 @@ def test_site_in_headless_chromium_offline(small_atlas):
         finally:
             browser.close()
     assert errors == [] and remote == []
+
+
+def test_the_adapter_passes_the_cell_spec_to_the_assessment(monkeypatch):
+    import ogimpact.evidence.assess as assess_mod
+
+    seen = []
+
+    class _T:
+        def to_dict(self):
+            return {"assessments": [{"grade": "Low", "headline": None, "reasons": []}],
+                    "options": {"seconds": {"total": 1.0}}}
+
+    monkeypatch.setattr(assess_mod, "assess", lambda iv, **kw: (seen.append((iv, kw)), _T())[1])
+    spec = {**plan_cells(["rti_law"], **SMALL)[1], "seed": 7}
+    r = run_cell(spec)
+    iv, kw = seen[0]
+    assert iv == "rti_law" and kw["measures"] == ["wgi.cc"] and kw["country"] == "MEX" and kw["seed"] == 7
+    assert kw["window"] == (-5, 5) and kw["sdid_reps"] == 50
+    assert "seconds" not in r["result"]["options"]  # timings never enter the data files
+    assert r["summary"]["headline"] == "Low: no estimate of the effect on WGI Control of Corruption."
+
+
+def test_rebuild_command_names_only_what_differs_from_the_defaults():
+    from ogimpact.atlas.build import rebuild_command
+    from ogimpact.atlas.cells import PARAM_DEFAULTS
+
+    assert rebuild_command(["rti_law", "ogp_member"], None, None, None, PARAM_DEFAULTS) == \
+        "ogimpact atlas build --interventions rti_law,ogp_member"
+    assert rebuild_command(["rti_law"], ["wgi.cc"], [], ["MEX"], {**PARAM_DEFAULTS, "seed": 3}) == \
+        "ogimpact atlas build --interventions rti_law --measures wgi.cc --country-measures none --countries MEX --seed 3"

@@ -20,11 +20,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..atomic import atomic_write_text
 from ..errors import UsageError
@@ -307,7 +306,3 @@ def build_atlas(
     atomic_write_text(root / "manifest.json", canonical_json(manifest) + "\n")
     return manifest
 
-
-def clear_site(root: Path) -> None:  # pragma: no cover - helper for users who want a clean folder
-    for sub in ("cells", "countries", "gap"):
-        shutil.rmtree(root / sub, ignore_errors=True)
