@@ -56,13 +56,15 @@ def test_plan_cells_keeps_adopters_with_enough_pre_periods():
     assert not ({s["country"] for s in plan} & never)
 
 
-def test_plan_defaults_every_country_measure_and_the_headline_country_measure():
+def test_plan_defaults_every_country_measure_and_one_country_measure_per_domain():
     from ogimpact import measures as ms
 
     plan = plan_cells(["ogp_member"])
     cross = [s for s in plan if s["country"] is None]
     assert {s["measure"] for s in cross} == {m.id for m in ms.catalogue() if m.unit_level == "country"}
-    assert {s["measure"] for s in plan if s["country"]} == {cells_mod.country_measures_default("ogp_member")[0]}
+    per_country = {s["measure"] for s in plan if s["country"]}
+    assert per_country == set(cells_mod.country_measures_default("ogp_member"))
+    assert sorted(ms.get(m).domain for m in per_country) == sorted(ms.DOMAINS)  # one per domain of the gap map
 
 
 def test_plan_refuses_other_unit_levels():

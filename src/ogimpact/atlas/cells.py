@@ -36,15 +36,16 @@ def cell_id(spec: Mapping) -> str:
 
 
 def country_measures_default(intervention: str) -> list[str]:
-    """The single-country cells' default measures: the intervention's first default (headline) measure.
+    """The single-country cells' default measures: the intervention's domain-balanced default set.
 
-    Every country cell costs a synthetic control with in-space placebos and an SDID placebo SE
-    (about 3 s here), so the default is one measure per adopting country; ``--country-measures all``
-    runs every measure.
+    :func:`ogimpact.evidence.assess.default_measures` — one measure per outcome domain (country level:
+    ``wgi.cc``, ``vdem.v2x_partipdem``, ``wgi.ge``, ``vdem.v2xme_altinf``), so every column of the gap map has
+    country studies.  Each country cell costs a synthetic control with in-space placebos and an SDID placebo
+    SE; ``--country-measures all`` runs every measure (about 16 times as many country cells).
     """
     from ..evidence.assess import default_measures
 
-    return list(default_measures(intervention))[:1]
+    return list(default_measures(intervention))
 
 
 def _adopters(intervention: str, variant: str | None) -> list[tuple[str, int]]:
@@ -70,7 +71,8 @@ def plan_cells(
     ----------
     interventions : registry ids at country level.
     measures : country-level measures of the cross-country cells (default: every catalogued one).
-    country_measures : measures of the single-country cells; ``None`` = :func:`country_measures_default`,
+    country_measures : measures of the single-country cells; ``None`` = :func:`country_measures_default`
+        (one per domain),
         ``"all"`` = ``measures``, ``[]`` = none.
     countries : restrict the single-country cells to these ISO3 codes.
     params : overrides of :data:`PARAM_DEFAULTS` (``min_pre``: pre-periods an adopting country needs in the

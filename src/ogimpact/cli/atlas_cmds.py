@@ -28,8 +28,8 @@ def register(subparsers) -> None:
     b.add_argument("--measures", metavar="ID,...",
                    help="measures of the cross-country cells [every catalogued country-level measure]")
     b.add_argument("--country-measures", metavar="ID,...|all|none",
-                   help="measures of the single-country cells [the intervention's first default measure; "
-                        "'all' = --measures]")
+                   help="measures of the single-country cells [the intervention's default set, one per "
+                        "domain; 'all' = --measures]")
     b.add_argument("--countries", metavar="ISO3,...", help="restrict the single-country cells to these countries")
     b.add_argument("--out", default="atlas", metavar="DIR", help="output folder [atlas]")
     eng = b.add_mutually_exclusive_group()
