@@ -88,6 +88,10 @@ def test_key_components_name_what_changed():
     assert {k for k in COMPONENTS if a[k] != c[k]} == {"data", "params"}  # another source file, another spec
     d = key_components({**s, "intervention": "ogp_member"})
     assert {k for k in COMPONENTS if a[k] != d[k]} == {"timing", "params"}
+    from ogimpact.atlas.cache import environment
+
+    env = environment()
+    assert env["python"].count(".") == 2 and env["numpy"]  # the library versions a cell's numbers depend on
 
 
 # ------------------------------------------------------------------ adapter
@@ -236,6 +240,9 @@ def test_diff_names_the_changed_component(small_atlas, tmp_path):
     d = diff_atlases(base / "atlas", new)
     assert [x["id"] for x in d["changed"]] == ["rti_law__wgi.cc__MEX"]
     assert d["changed"][0]["why"] == ["rubric"] and d["n_unchanged"] == 1
+    c["components"]["environment"] = "2" * 64
+    (new / "data" / "atlas.json").write_text(json.dumps(idx))
+    assert diff_atlases(base / "atlas", new)["changed"][0]["why"] == ["rubric", "software environment"]
     assert diff_atlases(base / "atlas", base / "atlas")["changed"] == []
 
 

@@ -27,7 +27,7 @@ from typing import Callable, Mapping, Sequence
 
 from ..atomic import atomic_write_text
 from ..errors import UsageError
-from .cache import CellCache, canonical_json, cell_key, code_sha, data_version, key_components
+from .cache import CellCache, canonical_json, cell_key, code_sha, data_version, environment, key_components
 from .cells import CROSS, PARAM_DEFAULTS, cell_id, plan_cells, run_cell
 from .site import write_if_changed as _write_if_changed
 
@@ -282,6 +282,7 @@ def build_atlas(
                 f.unlink()
     rub = load_rubric(None)
     meta = {"format": ATLAS_FORMAT, "package": __version__, "code": code_sha(), "data_version": data_version(),
+            "environment": environment(),
             "rubric": {"name": rub.data.get("rubric"), "version": rub.version, "sha256": rub.sha256},
             "command": rebuild_command(list(dict.fromkeys(interventions)), measures, country_measures, countries, p),
             "interventions": list(dict.fromkeys(interventions)), "params": p,

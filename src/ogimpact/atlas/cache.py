@@ -10,7 +10,9 @@ A cell's key is the sha256 of the canonical JSON of its *components*:
 * ``package`` – the ogimpact version;
 * ``code`` – sha256 over the package source that computes a cell (every ``.py``/``.yaml`` of ``ogimpact``
   except the CLI and the atlas's own site/diff/build modules), so an edit without a version bump is not
-  served from a stale cache.
+  served from a stale cache;
+* ``environment`` – sha256 of the Python version and the versions of the numerical libraries a cell runs on
+  (numpy, scipy, pandas, statsmodels, linearmodels, numba): another numpy may move the last digits.
 
 ``ogimpact atlas diff`` names which components changed between two builds.
 
@@ -31,10 +33,10 @@ from typing import Mapping
 
 from ..atomic import atomic_write_bytes
 
-__all__ = ["COMPONENTS", "canonical_json", "key_components", "cell_key", "code_sha", "data_version",
+__all__ = ["COMPONENTS", "canonical_json", "key_components", "cell_key", "code_sha", "data_version", "environment",
            "CellCache", "default_cache_dir"]
 
-COMPONENTS = ("data", "timing", "params", "rubric", "package", "code")
+COMPONENTS = ("data", "timing", "params", "rubric", "package", "code", "environment")
 _CODE_EXCLUDE = ("cli/", "atlas/site.py", "atlas/site_pages.py", "atlas/figures.py", "atlas/diff.py",
                  "atlas/build.py", "atlas/__init__.py")
 
@@ -59,6 +61,21 @@ def code_sha() -> str:
             continue
         h.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def environment() -> dict:
+    """Python and numerical-library versions of this process (the ``environment`` component)."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "numba"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +120,7 @@ def key_components(spec: Mapping) -> dict:
     return {"data": _data_sha(ms.get(spec["measure"]).source),
             "timing": _timing_sha(spec["intervention"], spec.get("variant")),
             "params": _sha(canonical_json(dict(spec))), "rubric": _sha(canonical_json(_rubric())),
-            "package": __version__, "code": code_sha()}
+            "package": __version__, "code": code_sha(), "environment": _sha(canonical_json(environment()))}
 
 
 def cell_key(components: Mapping) -> str:

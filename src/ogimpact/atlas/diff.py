@@ -2,7 +2,8 @@
 
 "Why" is read from the cells' key components (:mod:`.cache`): ``data`` (a bundled file the cell reads
 changed), ``timing`` (the intervention's timing table changed), ``rubric`` (the grading rubric),
-``code`` (the package source or version) and ``parameters`` (the cell's own options).  Cells present in
+``code`` (the package source or version), ``software environment`` (Python / numerical libraries) and
+``parameters`` (the cell's own options).  Cells present in
 only one build are listed as added or removed.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..errors import UsageError
 __all__ = ["load_index", "diff_atlases", "format_diff"]
 
 _WHY = (("data", "data"), ("timing", "timing"), ("rubric", "rubric"), ("code", "code"), ("package", "code"),
-        ("params", "parameters"))
+        ("environment", "software environment"), ("params", "parameters"))
 
 
 def load_index(path: str | Path) -> dict:

@@ -62,7 +62,9 @@ def _footer(meta: Mapping, depth: int = 0) -> str:
     return (f"<footer>Atlas version <b>{_e(meta['atlas_version'])}</b> · ogimpact {_e(meta['package'])} "
             f"(code sha256 {_e(meta['code'][:12])}) · data version (sha256 of data/manifest.csv entries) "
             f"{_e(meta['data_version'][:12])} (per source on the <a href=\"{'../' * depth}index.html\">home page</a>) · rubric {_e(r.get('name'))} v{_e(r['version'])} (sha256 "
-            f"{_e(r['sha256'][:12])})<br>Rebuild: <code>{_e(meta['command'])}</code> "
+            f"{_e(r['sha256'][:12])}) · "
+            + ", ".join(f"{_e(k)} {_e(v)}" for k, v in (meta.get("environment") or {}).items() if v)
+            + f"<br>Rebuild: <code>{_e(meta['command'])}</code> "
             "(add <code>--out DIR</code>; engine and cache do not change a byte of the data files).</footer>")
 
 
