@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "meta_cmds",
     "assess_cmds",
     "report_cmds",
+    "atlas_cmds",
 )
 
 
