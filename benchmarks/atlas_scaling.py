@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 
-from ogimpact.atlas.cells import plan_cells  # noqa: E402
+from ogimpact.reports.atlas.cells import plan_cells  # noqa: E402
 
 MEASURES = ["wgi.cc", "vdem.v2x_partipdem", "wgi.ge"]
 

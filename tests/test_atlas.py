@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ogimpact.atlas import cells as cells_mod
-from ogimpact.atlas.build import CSV_COLUMNS, build_atlas
-from ogimpact.atlas.cache import COMPONENTS, CellCache, cell_key, key_components
-from ogimpact.atlas.cells import CROSS, plan_cells, run_cell, summarise
-from ogimpact.atlas.diff import diff_atlases
+from ogimpact.reports.atlas import cells as cells_mod
+from ogimpact.reports.atlas.build import CSV_COLUMNS, build_atlas
+from ogimpact.reports.atlas.cache import COMPONENTS, CellCache, cell_key, key_components
+from ogimpact.reports.atlas.cells import CROSS, plan_cells, run_cell, summarise
+from ogimpact.reports.atlas.diff import diff_atlases
 from ogimpact.cli import main
 
 SMALL = dict(measures=["wgi.cc"], country_measures=["wgi.cc"], countries=["MEX"])
@@ -88,7 +88,7 @@ def test_key_components_name_what_changed():
     assert {k for k in COMPONENTS if a[k] != c[k]} == {"data", "params"}  # another source file, another spec
     d = key_components({**s, "intervention": "ogp_member"})
     assert {k for k in COMPONENTS if a[k] != d[k]} == {"timing", "params"}
-    from ogimpact.atlas.cache import environment
+    from ogimpact.reports.atlas.cache import environment
 
     env = environment()
     assert env["python"].count(".") == 2 and env["numpy"]  # the library versions a cell's numbers depend on
@@ -349,8 +349,8 @@ def test_the_adapter_passes_the_cell_spec_to_the_assessment(monkeypatch):
 
 
 def test_rebuild_command_names_only_what_differs_from_the_defaults():
-    from ogimpact.atlas.build import rebuild_command
-    from ogimpact.atlas.cells import PARAM_DEFAULTS
+    from ogimpact.reports.atlas.build import rebuild_command
+    from ogimpact.reports.atlas.cells import PARAM_DEFAULTS
 
     assert rebuild_command(["rti_law", "ogp_member"], None, None, None, PARAM_DEFAULTS) == \
         "ogimpact atlas build --interventions rti_law,ogp_member"

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                      help="Dask scheduler tcp://host:port, or local:N for a LocalCluster of N workers")
     b.add_argument("--rebuild", action="store_true", help="recompute every cell (ignore the cache)")
     b.add_argument("--cache", metavar="DIR",
-                   help="cell cache folder [$OGIMPACT_ATLAS_CACHE, else ~/.cache/ogimpact/atlas]")
+                   help="cell cache folder [$OGIMPACT_ATLAS_CACHE, else ~/.cache/ogimpact/reports/atlas]")
     b.add_argument("--seed", type=int, default=0, help="seed of every random step [0]")
     b.add_argument("--min-pre", type=int, default=5, metavar="K",
                    help="pre-adoption years a country needs in a measure's coverage for a single-country cell [5]")
@@ -68,7 +68,7 @@ def _country_measures(text):
 
 
 def run_build(args) -> int:
-    from ..atlas.build import build_atlas
+    from ..reports.atlas.build import build_atlas
 
     if args.min_pre < 1:
         raise UsageError("--min-pre must be at least 1 pre-adoption year.")
@@ -105,7 +105,7 @@ def run_build(args) -> int:
 
 
 def run_diff(args) -> int:
-    from ..atlas.diff import diff_atlases, format_diff
+    from ..reports.atlas.diff import diff_atlases, format_diff
 
     d = diff_atlases(args.old, args.new)
     if args.json:

@@ -43,13 +43,13 @@ def country_measures_default(intervention: str) -> list[str]:
     country studies.  Each country cell costs a synthetic control with in-space placebos and an SDID placebo
     SE; ``--country-measures all`` runs every measure (about 16 times as many country cells).
     """
-    from ..evidence.assess import default_measures
+    from ...evidence.assess import default_measures
 
     return list(default_measures(intervention))
 
 
 def _adopters(intervention: str, variant: str | None) -> list[tuple[str, int]]:
-    from .. import interventions as iv
+    from ... import interventions as iv
 
     t = iv.timing(intervention, variant)
     c = pd.to_numeric(t["cohort"], errors="coerce")
@@ -79,9 +79,9 @@ def plan_cells(
         measure's coverage, i.e. adoption year − first year of the measure ≥ min_pre, and adoption no later
         than its last year).
     """
-    from .. import interventions as iv
-    from .. import measures as ms
-    from ..errors import UsageError
+    from ... import interventions as iv
+    from ... import measures as ms
+    from ...errors import UsageError
 
     p = {**PARAM_DEFAULTS, **(params or {})}
     ivs = list(dict.fromkeys(interventions))
@@ -123,8 +123,8 @@ def plan_cells(
 
 # ------------------------------------------------------------------ the adapter
 def _estimand_text(spec: Mapping, assessment: Mapping) -> str:
-    from .. import interventions as iv
-    from .. import measures as ms
+    from ... import interventions as iv
+    from ... import measures as ms
 
     ilab, mlab = iv.get(spec["intervention"]).label, ms.get(spec["measure"]).label
     if spec.get("country"):
@@ -144,7 +144,7 @@ def _num(h: Mapping, k: str):
 
 
 def _headline_text(spec: Mapping, grade: str, nums: Mapping) -> str:
-    from .. import measures as ms
+    from ... import measures as ms
 
     est = _num(nums, "estimate")
     if est is None:
@@ -191,7 +191,7 @@ def _strip_timings(d: dict) -> dict:
 
 def _assess(spec: Mapping) -> dict:
     """THE call into the assessment (the merge switches this to the answers recipe)."""
-    from ..evidence.assess import assess
+    from ...evidence.assess import assess
 
     kw = {"measures": [spec["measure"]], "variant": spec.get("variant"), "seed": int(spec["seed"]),
           "window": tuple(spec["window"])}
@@ -214,8 +214,8 @@ def run_cell(spec: Mapping) -> dict:
         exception: not cached, retried next build); ``result`` the assessment JSON
         (``{intervention, assessments: [one], rubric, options}``) without timings.
     """
-    from ..errors import OgimpactError
-    from ..parallel import pin_blas_threads
+    from ...errors import OgimpactError
+    from ...parallel import pin_blas_threads
 
     pin_blas_threads(1)
     t0 = time.perf_counter()

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from ..atomic import atomic_write_text
-from ..errors import UsageError
+from ...atomic import atomic_write_text
+from ...errors import UsageError
 from .cache import CellCache, canonical_json, cell_key, code_sha, data_version, environment, key_components
 from .cells import CROSS, PARAM_DEFAULTS, cell_id, plan_cells, run_cell
 from .site import write_if_changed as _write_if_changed
@@ -86,7 +87,7 @@ def _engine_local(todo, workers: int, tick) -> dict[str, dict]:
             out[key] = run_cell(spec)
             tick(out[key], "computed")
         return out
-    from ..parallel import pinned_env, process_pool
+    from ...parallel import pinned_env, process_pool
 
     with pinned_env(), process_pool(min(workers, len(todo)), method="auto") as ex:
         futs = {ex.submit(_run_checked, spec, key): (spec, key) for spec, key in todo}
@@ -111,7 +112,7 @@ def _engine_dask(todo, scheduler: str, tick) -> dict[str, dict]:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed; install it with `pip install ogimpact[atlas]`.") from None
-    from ..parallel import pinned_env
+    from ...parallel import pinned_env
 
     cluster = None
     out: dict[str, dict] = {}
@@ -152,9 +153,9 @@ def _engine_dask(todo, scheduler: str, tick) -> dict[str, dict]:
 
 def _source_versions(cells) -> list[dict]:
     """The bundled sources the cells read, each with its title and the sha256 over its manifest rows."""
-    from .. import interventions as iv
-    from .. import measures as ms
-    from ..data.manifest import SOURCE_INFO, read_manifest
+    from ... import interventions as iv
+    from ... import measures as ms
+    from ...data.manifest import SOURCE_INFO, read_manifest
 
     used = {ms.get(c["spec"]["measure"]).source for c in cells} | {"country_reference"}
     man = read_manifest()
@@ -174,14 +175,21 @@ def _source_versions(cells) -> list[dict]:
 
 def cell_row(cell: Mapping) -> dict:
     """One tidy-CSV row of a cell document."""
-    from .. import measures as ms
+    from ... import measures as ms
 
     s, sm = cell["spec"], cell.get("summary") or {}
     return {"intervention": s["intervention"], "measure": s["measure"], "domain": ms.get(s["measure"]).domain,
             "country": s.get("country") or CROSS, "kind": s.get("kind"), "estimand": sm.get("estimand"),
             "design": sm.get("design"), **{k: sm.get(k) for k in ("estimate", "se", "ci_low", "ci_high", "p_value")},
-            "grade": sm.get("grade"), "grade_target": sm.get("grade_target"), "headline": sm.get("headline"),
+            "grade": sm.get("grade"), "grade_target": _target_text(sm.get("grade_target")), "headline": sm.get("headline"),
             "status": cell.get("status"), "key": cell["key"]}
+
+
+def _target_text(target) -> str | None:
+    """The grade target in words for the tidy CSV ("certainty that there is no effect larger than 0.2")."""
+    if isinstance(target, Mapping):
+        return target.get("text") or canonical_json(target)
+    return target
 
 
 def _csv(rows: Sequence[Mapping]) -> str:
@@ -221,8 +229,8 @@ def build_atlas(
     rebuild : recompute every cell (the cache is overwritten, not read).
     cache_dir : cell cache folder (default :func:`.cache.default_cache_dir`).
     """
-    from .. import __version__
-    from ..evidence.grading import load_rubric
+    from ... import __version__
+    from ...evidence.grading import load_rubric
     from .site import write_site
 
     t0 = time.perf_counter()
@@ -259,6 +267,8 @@ def build_atlas(
         print(file=sys.stderr)
     for key, rec in done.items():
         secs = rec.pop("seconds", 0.0)
+        # one form for computed and reused cells: what the cache would give back (sorted keys, JSON types)
+        rec = json.loads(canonical_json(rec))
         if rec.get("status") != "failed":
             cache.put(key, {"record": rec, "seconds": secs})
         records[key] = {**rec, "seconds": secs}

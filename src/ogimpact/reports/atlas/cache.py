@@ -18,7 +18,7 @@ A cell's key is the sha256 of the canonical JSON of its *components*:
 
 The cache holds one gzip file per key, ``<root>/<key[:2]>/<key>.json.gz`` (gzip header without a time
 stamp, so the files are byte-stable), at ``--cache DIR``, else ``$OGIMPACT_ATLAS_CACHE``, else
-``$XDG_CACHE_HOME/ogimpact/atlas`` (``~/.cache/ogimpact/atlas``).
+``$XDG_CACHE_HOME/ogimpact/reports/atlas`` (``~/.cache/ogimpact/reports/atlas``).
 """
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from ..atomic import atomic_write_bytes
+from ...atomic import atomic_write_bytes
 
 __all__ = ["COMPONENTS", "canonical_json", "key_components", "cell_key", "code_sha", "data_version", "environment",
            "CellCache", "default_cache_dir"]
 
 COMPONENTS = ("data", "timing", "params", "rubric", "package", "code", "environment")
-_CODE_EXCLUDE = ("cli/", "atlas/site.py", "atlas/site_pages.py", "atlas/figures.py", "atlas/diff.py",
-                 "atlas/build.py", "atlas/__init__.py")
+_CODE_EXCLUDE = ("cli/", "reports/atlas/site.py", "reports/atlas/site_pages.py", "reports/atlas/figures.py",
+                 "reports/atlas/diff.py", "reports/atlas/build.py", "reports/atlas/__init__.py")
 
 
 def canonical_json(obj) -> str:
@@ -53,7 +53,7 @@ def _sha(text: str | bytes) -> str:
 @lru_cache(maxsize=1)
 def code_sha() -> str:
     """sha256 over the (relative path, bytes) of the package source a cell depends on."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # the ogimpact package
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
@@ -80,7 +80,7 @@ def environment() -> dict:
 
 @lru_cache(maxsize=1)
 def _manifest_rows() -> tuple[tuple[str, str, str], ...]:
-    from ..data.manifest import read_manifest
+    from ...data.manifest import read_manifest
 
     m = read_manifest()
     return tuple(sorted(zip(m["source"].astype(str), m["path"].astype(str), m["sha256"].astype(str))))
@@ -98,7 +98,7 @@ def _data_sha(source: str) -> str:
 
 @lru_cache(maxsize=64)
 def _timing_sha(intervention: str, variant: str | None) -> str:
-    from .. import interventions as iv
+    from ... import interventions as iv
 
     t = iv.timing(intervention, variant)
     return _sha(t.to_csv(index=False, lineterminator="\n"))
@@ -106,7 +106,7 @@ def _timing_sha(intervention: str, variant: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def _rubric() -> dict:
-    from ..evidence.grading import load_rubric
+    from ...evidence.grading import load_rubric
 
     r = load_rubric(None)
     return {"version": r.version, "sha256": r.sha256}
@@ -114,8 +114,8 @@ def _rubric() -> dict:
 
 def key_components(spec: Mapping) -> dict:
     """The hashed inputs of one cell (see the module docstring)."""
-    from .. import __version__
-    from .. import measures as ms
+    from ... import __version__
+    from ... import measures as ms
 
     return {"data": _data_sha(ms.get(spec["measure"]).source),
             "timing": _timing_sha(spec["intervention"], spec.get("variant")),

@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ..atomic import atomic_write_text
+from ...atomic import atomic_write_text
 from .cells import CROSS
 from .figures import GRADE_COLOURS, GRADES, bubble_svg, figure_for
 
@@ -79,7 +79,7 @@ def _page(title: str, body: str, meta: Mapping, depth: int, script: str = "") ->
 
 
 def _names() -> dict[str, str]:
-    from .. import interventions as iv
+    from ... import interventions as iv
 
     out: dict[str, str] = {}
     for it in iv.registry():
@@ -259,8 +259,8 @@ def write_if_changed(path: Path, text: str) -> None:
 
 def write_site(root: str | Path, cells: Sequence[Mapping], meta: Mapping) -> list[Path]:
     """Write every page under ``root`` (unchanged pages keep their bytes; stale pages are removed)."""
-    from .. import interventions as iv
-    from .. import measures as ms
+    from ... import interventions as iv
+    from ... import measures as ms
 
     root = Path(root)
     labels = {"iv": {i: iv.get(i).label for i in {c["spec"]["intervention"] for c in cells}},

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 __all__ = ["load_index", "diff_atlases", "format_diff"]
 
