@@ -17,26 +17,13 @@ from ..estimation import (
     registry_panel,
     registry_treat_time,
 )
+from ..designs.declarations import DECLARATIONS
 from ..panel import PanelWarning
 from ..parse import id_list, span
 from ._output import emit_json
 
-HELP = {
-    "panel": "linear panel regression (FE / RE / pooled)",
-    "twfe": "static two-way fixed-effects DiD for a 0/1 treatment",
-    "event-study": "dynamic TWFE with leads and lags relative to the cohort",
-    "cs": "Callaway & Sant'Anna (2021) staggered DiD",
-    "sun-abraham": "Sun & Abraham (2021) interaction-weighted event study",
-    "imputation": "Borusyak-Jaravel-Spiess imputation / Gardner two-stage DiD",
-    "synth": "Abadie-Diamond-Hainmueller synthetic control",
-    "sdid": "synthetic difference-in-differences (Arkhangelsky et al. 2021)",
-    "its": "interrupted time series (segmented regression, Newey-West SEs)",
-    "dcdh": "de Chaisemartin & D'Haultfoeuille did_multiplegt_dyn (treatments that switch on/off or vary)",
-    "continuous": "Callaway, Goodman-Bacon & Sant'Anna (2024) continuous-dose DiD",
-    "etwfe": "Wooldridge (2021) extended TWFE: saturated cohort x period effects, aggregated as emfx",
-    "lp-did": "Dube, Girardi, Jorda & Taylor (2023) local-projections DiD with clean controls",
-    "stacked": "stacked DiD with Wing, Freedman & Hollingsworth (2024) corrective weights",
-}
+#: one-line help of each design, from its declaration (ogimpact.designs.declarations)
+HELP = {d.name: d.description for d in DECLARATIONS}
 
 
 def _span(s: str | None, name: str, *, ordered: bool = False):
