@@ -50,14 +50,15 @@ measures = ["wgi.cc", "vdem.v2x_partipdem", "wgi.ge", "vdem.v2xme_altinf"]
 years = None
 designs = ["synth", "sdid", "its", "cs"]
 variant = None
-donor_rule = "registry"
+donor_rule = "similar"
 placebo = True
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
 params = dict(country=country, intervention=intervention, measures=measures, years=years, designs=designs,
-              variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
+              variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed, horizon=horizon)
 ctx = ReportContext(output_dir, kind="country", parameters=params)
 show.title_block(ctx, country=country, intervention=intervention)
 """),
@@ -72,12 +73,13 @@ show.trends(ctx, country=country, intervention=intervention, measures=measures, 
     md("## 3. Single-country designs: synthetic control (with placebo inference), synthetic DiD, interrupted time series"),
     code("""
 single = show.single_country(ctx, country=country, intervention=intervention, measures=measures, designs=designs,
-                             years=years, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
+                             years=years, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed,
+                             horizon=horizon)
 """),
     md("## 4. The country's cohort in the cross-country staggered estimates"),
     code("""
 show.cohort_in_staggered(ctx, country=country, intervention=intervention, measures=measures, designs=designs,
-                         years=years, variant=variant, seed=seed)
+                         years=years, variant=variant, seed=seed, horizon=horizon)
 """),
     md("## 5. Results across outcomes"),
     code("""
@@ -104,10 +106,12 @@ years = None
 designs = ["twfe", "cs", "sun-abraham", "imputation"]
 variant = None
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-params = dict(intervention=intervention, measures=measures, years=years, designs=designs, variant=variant, seed=seed)
+params = dict(intervention=intervention, measures=measures, years=years, designs=designs, variant=variant, seed=seed,
+              horizon=horizon)
 ctx = ReportContext(output_dir, kind="cross-country", parameters=params)
 show.title_block(ctx, country=None, intervention=intervention)
 """),
@@ -119,17 +123,21 @@ show.cohorts(ctx, intervention=intervention, variant=variant)
     md("## 2. Event studies side by side (CS, Sun–Abraham, imputation, TWFE) and pre-trend tests"),
     code("""
 show.staggered(ctx, intervention=intervention, measures=measures, designs=designs, years=years, variant=variant,
-               seed=seed)
+               seed=seed, horizon=horizon)
 """),
-    md("## 3. Heterogeneity by region and income group"),
+    md("## 3. Graded evidence (the same grades as `ogimpact assess`)"),
+    code("""
+show.grades(ctx, country=None, intervention=intervention, measures=measures)
+"""),
+    md("## 4. Heterogeneity by region and income group"),
     code("""
 show.heterogeneity(ctx, intervention=intervention, measures=measures, years=years, variant=variant)
 """),
-    md("## 4. Results across outcomes"),
+    md("## 5. Results across outcomes"),
     code("""
 show.results(ctx)
 """),
-    md("## 5. Caveats from the data"),
+    md("## 6. Caveats from the data"),
     code("""
 show.caveats(ctx, country=None, measures=measures)
 ctx.save();

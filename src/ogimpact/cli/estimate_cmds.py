@@ -14,9 +14,11 @@ from ..estimation import (
     estimate,
     panel_from_csv,
     read_csv,
-    registry_panel,
-    registry_treat_time,
 )
+# registry mode: the answers recipe's chain (registry panel -> treatment time -> donors), one home for all entry points
+from ..evidence.recipe import donor_pool as recipe_donor_pool
+from ..evidence.recipe import registry_panel
+from ..evidence.recipe import treat_time as registry_treat_time
 from ..designs.declarations import DECLARATIONS
 from ..panel import PanelWarning
 from ..parse import id_list, span
@@ -272,15 +274,9 @@ def print_warnings(entries) -> None:
 
 def _donor_pool(a, design, panel, treated, treat_time, require=()):
     """The registry donor pool of a single-unit run: ``--donors`` as given, else ``--donor-rule`` [similar]."""
-    from ..donors import explicit_pool, select_donors
-
-    listed = _list(getattr(a, "donors", None))
-    if listed:
-        if getattr(a, "donor_rule", None):
-            raise OgimpactError("give either --donors or --donor-rule, not both.")
-        return explicit_pool(panel, treated=treated, donors=listed, treat_time=treat_time)
-    return select_donors(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
-                         intervention=a.intervention, variant=a.variant, require=require)
+    return recipe_donor_pool(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
+                             donors=_list(getattr(a, "donors", None)), intervention=a.intervention,
+                             variant=a.variant, require=require)
 
 
 def _build_panel(args, design):

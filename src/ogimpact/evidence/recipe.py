@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import DesignError, OgimpactError
 from ..panel import Panel
+from ..parallel import blas_threads
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
 from .estimands import HORIZON, Estimand, check_horizon, its_average, single_unit_estimand, staggered_estimand
@@ -179,10 +180,16 @@ def country_question(
     designs : subset of :data:`COUNTRY_DESIGNS`.
     """
     h = check_horizon(horizon)
-    designs = tuple(designs)
     bad = [d for d in designs if d not in COUNTRY_DESIGNS]
     if bad:
         raise OgimpactError(f"unknown country design(s) {', '.join(bad)}; choose from {', '.join(COUNTRY_DESIGNS)}.")
+    designs = tuple(d for d in COUNTRY_DESIGNS if d in designs)  # one order, whoever asks
+    with blas_threads(1):  # one BLAS thread: the same bits in assess, reports and batch workers
+        return _country(country, intervention, measure, years=years, variant=variant, donor_rule=donor_rule,
+                        seed=seed, h=h, sdid_reps=sdid_reps, placebo=placebo, designs=designs)
+
+
+def _country(country, intervention, measure, *, years, variant, donor_rule, seed, h, sdid_reps, placebo, designs):
     rule = donor_rule or DEFAULT_DONOR_RULE
     opts = {"years": list(years) if years else None, "variant": variant, "donor_rule": rule, "seed": int(seed),
             "horizon": h, "sdid_reps": sdid_reps, "placebo": bool(placebo)}
@@ -292,11 +299,18 @@ def staggered_question(
     wcb_draws : restricted wild cluster bootstrap draws when clusters are few (rubric thresholds).
     """
     h = check_horizon(horizon)
-    names = tuple(dict.fromkeys(_ALIASES.get(d, d) for d in designs))
-    bad = [d for d in names if d not in STAGGERED_DESIGNS]
+    asked = tuple(dict.fromkeys(_ALIASES.get(d, d) for d in designs))
+    bad = [d for d in asked if d not in STAGGERED_DESIGNS]
     if bad:
         raise OgimpactError(f"unknown staggered design(s) {', '.join(bad)}; choose from "
                             f"{', '.join(STAGGERED_DESIGNS)} (or twfe for the event study).")
+    names = tuple(d for d in STAGGERED_DESIGNS if d in asked)  # one order, whoever asks
+    with blas_threads(1):  # one BLAS thread: the same bits in assess, reports and batch workers
+        return _staggered(intervention, measure, years=years, variant=variant, seed=seed, h=h, window=window,
+                          names=names, keep_influence=keep_influence, wcb_draws=wcb_draws, rubric=rubric)
+
+
+def _staggered(intervention, measure, *, years, variant, seed, h, window, names, keep_influence, wcb_draws, rubric):
     opts = {"years": list(years) if years else None, "variant": variant, "seed": int(seed), "horizon": h,
             "window": list(window), "keep_influence": bool(keep_influence)}
     base = dict(kind="staggered", intervention=intervention, measure=measure, country=None, options=opts)

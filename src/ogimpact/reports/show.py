@@ -139,16 +139,31 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
         _display(w[w["weight"] > 0.001].reset_index(drop=True))
 
 
-def single_country(ctx, *, country, intervention, measures, designs, years, variant, donor_rule, placebo, seed):
-    wanted = [d for d in designs if d in ("synth", "sdid", "its")]
+def _estimand_note(q) -> None:
+    _md(f"*Estimand (H = {q.estimand.horizon}):* {q.estimand.text}.")
+
+
+def single_country(ctx, *, country, intervention, measures, designs, years, variant, donor_rule, placebo, seed,
+                   horizon=5):
+    """Section 3: the recipe's country question for every measure (synth, sdid, its; the CS cohort in section 4)."""
     out = {}
     first = True
     headline_done = False
+    wanted = [d for d in designs if d in ("synth", "sdid", "its")]
     for m in measures:
         _md(f"### {m}")
-        res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
-                                              variant=variant, donor_rule=donor_rule,
-                                              placebo=placebo, seed=seed)
+        q = sections.country_answer(country, intervention, m, designs=designs, years=years, variant=variant,
+                                    donor_rule=donor_rule, placebo=placebo, seed=seed, horizon=horizon)
+        ctx.questions.append(q)
+        _estimand_note(q)
+        if q.donors:
+            rule = q.donors.get("donor_rule", {})
+            syn = q.results.get("synth")
+            kept = len((syn.options or {}).get("donors") or []) if isinstance(syn, Estimate) else None
+            _md(f"Donor rule `{rule.get('name')}` over {rule.get('window')}: "
+                f"{'' if kept is None else f'{kept} donors kept, '}{len(q.donors.get('excluded_donors') or [])} "
+                "units excluded (each with its reason in results.json).")
+        res = {d: sections._result(r) for d, r in q.results.items() if d in wanted}
         for d, r in res.items():
             figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
@@ -157,7 +172,7 @@ def single_country(ctx, *, country, intervention, measures, designs, years, vari
                 headline_done = True
                 ctx.set_headline(measure=m, design="synth", estimate=r.estimate,
                                  placebo_p=(r.placebo or {}).get("p_value"),
-                                 pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"))
+                                 pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"), estimand=q.estimand.to_dict())
         out[m] = res
         first = False
     if not wanted:
@@ -178,17 +193,38 @@ def _reason(r) -> str:
     return str(getattr(r, "reason", None) or r)
 
 
-def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years, variant, seed):
+def cohort_in_staggered(ctx, *, country, intervention, measures, designs, years, variant, seed, horizon=5):
+    """Section 4, for every measure: the country's cohort ATT (graded) and the cross-country CS event study."""
     if "cs" not in designs:
-        _md("> The staggered design (`cs`) was not requested.")
+        _md("> The staggered design (`cs`) was not requested, so the country's cohort ATT is not estimated "
+            "and not graded.")
         return
     t = sections.country_timing(intervention, country, variant=variant)
     cohort = int(t["cohort"].iloc[0]) if len(t) else 0
-    for m in measures[:2]:
-        res = sections.staggered_designs(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed)
-        r = res["cs"]
+    _md(f"Run for every measure ({', '.join(f'`{m}`' for m in measures)}).")
+    by_m = {q.measure: q for q in ctx.questions if q.kind == "country"}
+    for m in measures:
+        _md(f"### {m}")
+        q = by_m.get(m)
+        cc = q.results.get("cs_cohort") if q is not None else None
+        if cc is not None:
+            r = sections._result(cc)
+            if isinstance(r, NotAvailable):
+                ctx.add(r, measure=m, design="cs_cohort", unit=country)
+                _not_available("cs_cohort", r, measure=m)
+            else:
+                ctx.add(dict(r), measure=m, design="cs_cohort", unit=country)
+                _md(f"**{country}'s adoption cohort {cohort}** (Callaway–Sant'Anna, not-yet-treated controls, group "
+                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): **{_fmt(r.get('estimate'))}** "
+                    f"(95% CI [{_fmt(r.get('ci_low'))}, {_fmt(r.get('ci_high'))}]; {r.get('n_treated_units')} "
+                    "countries in the cohort).")
+        sq = sections.staggered_answer(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed,
+                                       horizon=horizon)
+        r = sections._result(sq.results["cs"])
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
-        sensitivity(ctx, r, measure=m, design="cs", seed=seed)
+        if isinstance(r, Estimate):
+            _estimand_note(sq)
+        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=(-5, horizon))
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
             if rows.empty:
@@ -222,15 +258,21 @@ def cohorts(ctx, *, intervention, variant):
     _display(t[t["cohort"] > 0].tail(30).reset_index(drop=True))
 
 
-def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
+def staggered(ctx, *, intervention, measures, designs, years, variant, seed, horizon=5):
+    """Cross-country section: the recipe's staggered question for every measure, event studies side by side."""
     import matplotlib.pyplot as plt
 
     from ..plots import plot_event_study
 
     headline_done = False
+    _md(f"Run for every measure ({', '.join(f'`{m}`' for m in measures)}).")
     for m in measures:
         _md(f"### {m}")
-        res = sections.staggered_designs(intervention, m, designs=designs, years=years, variant=variant, seed=seed)
+        q = sections.staggered_answer(intervention, m, designs=designs, years=years, variant=variant, seed=seed,
+                                      horizon=horizon, keep_influence=len(measures) >= 2)
+        ctx.questions.append(q)
+        _estimand_note(q)
+        res = {d: sections._result(r) for d, r in q.results.items()}
         fig, ax = plt.subplots(figsize=(8, 4.5))
         n = 0
         rows = []
@@ -247,7 +289,8 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
                 plot_event_study(es, ax=ax, label=d, offset=(i - 1.5) * 0.12)
                 n += 1
             if not headline_done and d == "cs":
-                ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value)
+                ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value,
+                                 estimand=q.estimand.to_dict())
                 headline_done = True
         if n:
             ax.set_title(f"Event studies: {m}")
@@ -263,7 +306,7 @@ def staggered(ctx, *, intervention, measures, designs, years, variant, seed):
                 _show_warnings(r, design=d)
         for d in ("cs", "sun-abraham"):
             if isinstance(res.get(d), Estimate):
-                sensitivity(ctx, res[d], measure=m, design=d, seed=seed)
+                sensitivity(ctx, res[d], measure=m, design=d, seed=seed, window=(-5, horizon))
 
 
 def heterogeneity(ctx, *, intervention, measures, years, variant):
@@ -279,22 +322,31 @@ def heterogeneity(ctx, *, intervention, measures, years, variant):
 
 
 def grades(ctx, *, country, intervention, measures):
-    try:
-        from ..evidence import assess_map as _assess
-    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
-        _md("> **Graded evidence: not available in this build** "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())}); estimates above are shown ungraded.")
+    """Graded evidence: the questions the report answered, graded exactly as ``ogimpact assess`` grades them."""
+    from ..evidence.assess import grade_questions
+
+    kind = "country" if country else "staggered"
+    qs = [q for q in ctx.questions if q.kind == kind]
+    if not qs:
+        _md("> No question was answered, so nothing is graded.")
         return
     try:
-        tab = _assess.grade_report_entries(ctx, country=country, intervention=intervention)
-    except Exception as exc:  # noqa: BLE001
+        out = grade_questions(qs, seed=int(ctx.parameters.get("seed", 0) or 0))
+    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md(f"> Grading failed: {' '.join(str(exc).split())}")
         return
-    for g in tab:
-        ctx.add_grade(g)
-    if tab:
-        _display(pd.DataFrame([{k: g.get(k) for k in ("measure", "design", "grade")} | {
-            "reasons": "; ".join(g.get("reasons", []))} for g in tab]))
+    rows = []
+    for a in out:
+        d = a.to_dict()
+        ctx.add_grade(d)
+        h = a.headline or {}
+        rows.append({"measure": a.measure, "design": h.get("design"), "estimate": h.get("estimate"),
+                     "ci_low": h.get("ci_low"), "ci_high": h.get("ci_high"), "grade": a.grade})
+    _md("The same grades as `ogimpact assess` with these parameters (one recipe, `ogimpact.evidence.recipe`); "
+        f"estimand (H = {qs[0].estimand.horizon}): {qs[0].estimand.text}.")
+    _display(pd.DataFrame(rows))
+    for a in out:
+        _md(f"**{a.measure}: {a.grade}**\n\n" + "\n".join(f"- {r}" for r in a.reasons))
 
 
 def evidence_review(ctx, *, measures, seed):
@@ -306,7 +358,7 @@ def evidence_review(ctx, *, measures, seed):
     _assess.show_evidence_review(ctx, measures=measures, seed=seed)
 
 
-def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):
+def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):  # noqa: D417
     """HonestDiD relative-magnitudes sensitivity plot and table for one dynamic result."""
     if not isinstance(result, Estimate) or result.event_study is None:
         return None
