@@ -138,7 +138,9 @@ def test_cross_country_notebook_executes(tmp_path):
     o = run_report(CrossCountryParams(intervention="rti_law", measures=("wgi.cc",), designs=("cs", "twfe")),
                    out_root=tmp_path)
     res = json.loads((o.path / "results.json").read_text())
-    assert {e["design"] for e in res["results"]} >= {"cs", "twfe"}
+    # the report's "twfe" is the TWFE event study, recorded under its declared name as assess records it
+    assert {e["design"] for e in res["results"]} >= {"cs", "event-study"}
+    assert res["grades"] and res["grades"][0]["estimand"]["horizon"] == 5
 
 
 def test_batch_continues_on_error_and_writes_index(tmp_path):
