@@ -150,15 +150,16 @@ EVIDENCE = [
 # Parameters (Papermill injects the values of a run below this cell)
 measures = []
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-ctx = ReportContext(output_dir, kind="evidence", parameters=dict(measures=measures, seed=seed))
+ctx = ReportContext(output_dir, kind="evidence", parameters=dict(measures=measures, seed=seed, horizon=horizon))
 show.title_block(ctx, country=None, intervention=None)
 """),
     md("## Evidence map and pooled estimates for every intervention x measure"),
     code("""
-show.evidence_review(ctx, measures=measures, seed=seed)
+show.evidence_review(ctx, measures=measures, seed=seed, horizon=horizon)
 ctx.save();
 """),
 ]

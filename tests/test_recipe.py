@@ -168,3 +168,23 @@ def test_report_results_json_and_assess_json_are_identical(tmp_path, report, ass
     for a in doc["assessments"]:
         for d in a["designs"]:
             assert recorded[(a["measure"], d["design"])]["estimate"] == d.get("estimate")
+
+
+@pytest.mark.slow
+def test_evidence_map_cells_carry_the_assess_grades_the_estimand_and_their_studies():
+    from ogimpact.evidence.assess import assess
+    from ogimpact.evidence.assess_map import _domain_measures, evidence_map
+
+    em = evidence_map(interventions=["ogp_member"], seed=0, figure=False)
+    dm = _domain_measures("ogp_member", None)
+    table = assess("ogp_member", measures=list(dm.values()), seed=0)
+    by = {a.measure: a for a in table.assessments}
+    for _, c in em.cells.iterrows():
+        a = by[c["measure"]]
+        assert c["grade"] == a.grade and c["reason"] == "; ".join(a.reasons)
+        assert c["estimand"] == a.estimand["text"] and c["horizon"] == 5
+        studies = c["studies"].split(",")
+        assert c["n_studies"] == len(studies) > 10 and all(len(s) == 3 for s in studies)
+    g = {x["measure"]: x for x in em.grades}
+    for m, a in by.items():
+        assert g[m]["checks"] == a.to_dict()["checks"] and g[m]["grade"] == a.grade

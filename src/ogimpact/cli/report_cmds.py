@@ -44,6 +44,7 @@ def register(sub) -> None:
 
     e = rsub.add_parser("evidence", help="evidence map and pooled estimates for the whole registry")
     e.add_argument("--measures", metavar="ID,...")
+    e.add_argument("--horizon", type=int, default=5, metavar="H", help="cells' estimand: event times 0..H [5]")
     _common(e)
     e.set_defaults(func=run_evidence)
 
@@ -116,7 +117,8 @@ def run_cross(args) -> int:
 def run_evidence(args) -> int:
     from ..reports.params import EvidenceParams
 
-    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed), args)
+    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed, horizon=args.horizon),
+                   args)
 
 
 def run_batch(args) -> int:

@@ -68,6 +68,9 @@ class Question:
     wcb: Mapping | None = None
     influence: Mapping | None = None
     panel_error: BaseException | None = None
+    #: the adopting units the answer rests on ("country studies"): the country itself, or every adopter in the
+    #: balanced cross-country sample whose adoption falls inside the data's years
+    studies: tuple = ()
 
     def docs(self) -> dict[str, dict]:
         """``{design: result JSON}`` (what the grader reads and what assess/report record)."""
@@ -247,8 +250,9 @@ def _country(country, intervention, measure, *, years, variant, donor_rule, seed
         elif d == "cs_cohort":
             out[d] = _cs_cohort(intervention, measure, country, t0, years=years, variant=variant, end=t0 + h,
                                 estimand=est.text, horizon=h)
+    ran = any(isinstance(r, Estimate) or (isinstance(r, dict) and r.get("status") is None) for r in out.values())
     return Question(**base, results=out, estimand=est, pre_sd=runs.pre_period_sd(panel, treat_time=t0),
-                    treat_time=t0, donors=pool_opts)
+                    treat_time=t0, donors=pool_opts, studies=(country,) if ran else ())
 
 
 def _cs_cohort(intervention, measure, country, cohort, *, years, variant, end, estimand, horizon) -> dict:
@@ -333,7 +337,19 @@ def _staggered(intervention, measure, *, years, variant, seed, h, window, names,
         influence = {"influence": ex["influence"], "influence_scale": ex.get("influence_scale"),
                      "estimate": cs.estimate, "se": cs.se}
     return Question(**base, results=res, estimand=est, pre_sd=runs.pre_period_sd(panel), wcb=wcb,
-                    influence=influence)
+                    influence=influence, studies=_studies(panel))
+
+
+def _studies(panel: Panel) -> tuple:
+    """Adopters in the balanced sample the robust designs use, adopting after the first period (sorted)."""
+    try:
+        rp = runs.robust_panel(panel)
+    except Exception:  # noqa: BLE001 - no robust sample: no studies
+        return ()
+    f = rp.frame
+    first = f[rp.time].min()
+    g = f.groupby(rp.unit)[rp.cohort].first()
+    return tuple(sorted(map(str, g[(g > first)].index)))
 
 
 def wild_bootstrap_if_few_clusters(panel: Panel, docs: Mapping[str, Mapping], *, seed: int, draws: int = 999,

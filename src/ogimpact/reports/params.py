@@ -243,6 +243,7 @@ class EvidenceParams:
 
     measures: tuple[str, ...] = ()
     seed: int = 0
+    horizon: int = 5
 
     kind = "evidence"
 
@@ -250,14 +251,14 @@ class EvidenceParams:
         ms = _check_measures(self.measures) if self.measures else ()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        return EvidenceParams(measures=ms, seed=int(self.seed))
+        return EvidenceParams(measures=ms, seed=int(self.seed), horizon=_check_horizon(self.horizon))
 
     @property
     def slug(self) -> str:
         return "evidence-map"
 
     def notebook_parameters(self) -> dict:
-        return {"measures": list(self.measures), "seed": self.seed}
+        return {"measures": list(self.measures), "seed": self.seed, "horizon": self.horizon}
 
 
 _KINDS = {"country": CountryParams, "cross-country": CrossCountryParams, "evidence": EvidenceParams}

@@ -133,14 +133,6 @@ def trend_figure(measure: str, country: str, intervention: str, *, years=None, v
     return fig
 
 
-def _not_available(design: str, exc: BaseException) -> NotAvailable:
-    if isinstance(exc, OgimpactError):
-        return NotAvailable(design, " ".join(str(exc).split()), status="not estimable")
-    if isinstance(exc, (ModuleNotFoundError, ImportError)):
-        return NotAvailable(design, f"design not yet available in this build ({exc})")
-    return NotAvailable(design, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", status="failed")
-
-
 def _result(r):
     """A recipe result for the report: the Estimate, or a NotAvailable with the recipe's reason."""
     from ..results import Estimate

@@ -349,13 +349,13 @@ def grades(ctx, *, country, intervention, measures):
         _md(f"**{a.measure}: {a.grade}**\n\n" + "\n".join(f"- {r}" for r in a.reasons))
 
 
-def evidence_review(ctx, *, measures, seed):
+def evidence_review(ctx, *, measures, seed, horizon=5):
     try:
         from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md(f"> **Evidence map: not available in this build** ({type(exc).__name__}: {' '.join(str(exc).split())}).")
         return
-    _assess.show_evidence_review(ctx, measures=measures, seed=seed)
+    _assess.show_evidence_review(ctx, measures=measures, seed=seed, horizon=horizon)
 
 
 def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):  # noqa: D417
