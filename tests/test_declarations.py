@@ -74,3 +74,16 @@ def test_fit_function_is_resolved_lazily():
             "assert 'ogimpact.designs.callaway_santanna' not in sys.modules; "
             "f = d.get('cs').function(); assert f.__name__ == 'fit_cs'")
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": str(ROOT / "src")})
+
+
+def test_the_recipe_runs_declared_designs_with_declared_options():
+    from ogimpact.evidence import recipe
+    from ogimpact.evidence.assess_runs import RECIPE_SETTINGS
+
+    assert set(recipe.COUNTRY_DESIGNS) - {"cs_cohort"} == {d.name for d in dec.by_family("single_unit")}
+    assert {dec.get(d).family for d in recipe.STAGGERED_DESIGNS} <= {"staggered", "regression"}
+    for name, settings in RECIPE_SETTINGS.items():
+        d = dec.get("cs" if name == "cs_cohort" else name)
+        for k, v in settings.items():
+            o = d.option(k)  # KeyError: not a declared option
+            assert not o.choices or v in o.choices, (name, k, v)

@@ -57,6 +57,15 @@ __all__ = [
 #: short series (decision D15, docs/validity.md); ``ogimpact estimate its`` keeps Newey-West as its default
 ITS_SE = "reml-ar1"
 
+#: the answers recipe's settings of each design it runs, beyond the declared defaults
+#: (``designs/declarations.py``; tests/test_declarations.py checks every key is a declared option and value)
+RECIPE_SETTINGS = {
+    "cs": {"control": "notyet", "aggregate": "dynamic", "base": "universal"},  # HonestDiD-ready event study
+    "cs_cohort": {"control": "notyet", "aggregate": "group"},  # read by design "cs": the country's cohort ATT
+    "synth": {"placebo": ("space",), "n_jobs": 1},
+    "its": {"se": ITS_SE},
+}
+
 #: heterogeneity-robust staggered designs, in order of preference for the headline
 ROBUST = ("cs", "sun-abraham", "imputation")
 
@@ -151,7 +160,7 @@ def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: S
             out[d] = {**rp, "design": d}
             continue
         if d == "cs":
-            out[d] = _fit("cs", rp, control="notyet", aggregate="dynamic", base="universal",
+            out[d] = _fit("cs", rp, **RECIPE_SETTINGS["cs"],
                           keep_influence=bool(keep_influence), **({} if horizon is None else {"max_e": int(horizon)}))
             if horizon is not None and isinstance(out[d], Estimate):
                 et = [e for e in out[d].event_study.event_times if 0 <= e <= int(horizon)]
@@ -287,7 +296,7 @@ def _cs_cohort(cohort_panel: Panel | None, country: str, cohort: int) -> dict:
         why = (f"{country}'s cohort {cohort} has a single unit in the balanced panel (no sampling variation)"
                if str(cohort) in small else f"{country} misses a period, so CS (balanced panel) drops it")
         return {**base, "status": "not estimable", "reason": why}
-    cs = _fit("cs", rp, control="notyet", aggregate="group")
+    cs = _fit("cs", rp, **RECIPE_SETTINGS["cs_cohort"])
     if not isinstance(cs, Estimate):
         return {**cs, "design": "cs_cohort", "cohort": cohort}
     row = _cohort_row(cs, cohort)

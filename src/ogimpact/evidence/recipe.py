@@ -232,15 +232,16 @@ def _country(country, intervention, measure, *, years, variant, donor_rule, seed
             out[d] = runs.not_available(d, pool_err)
             continue
         if d == "synth":
-            r = runs._fit("synth", sub, treated=country, treat_time=t0, donors=list(pool.donors),
-                          placebo=("space",) if placebo else (), seed=int(seed), n_jobs=1)
+            syn = {**runs.RECIPE_SETTINGS["synth"], **({} if placebo else {"placebo": ()})}
+            r = runs._fit("synth", sub, treated=country, treat_time=t0, donors=list(pool.donors), seed=int(seed),
+                          **syn)
             out[d] = _with(r, **pool_opts, **common)
         elif d == "sdid":
             r = runs._fit("sdid", sub, treated=country, treat_time=t0, seed=int(seed),
                           placebo_reps=int(sdid_reps) if placebo and sdid_reps else None)
             out[d] = _with(r, **pool_opts, **common)
         elif d == "its":
-            r = runs._fit("its", panel.subset_units([country]), treat_time=t0, se=runs.ITS_SE)
+            r = runs._fit("its", panel.subset_units([country]), treat_time=t0, **runs.RECIPE_SETTINGS["its"])
             if isinstance(r, Estimate):
                 try:
                     r = its_average(r, h)
