@@ -188,3 +188,13 @@ def test_evidence_map_cells_carry_the_assess_grades_the_estimand_and_their_studi
     g = {x["measure"]: x for x in em.grades}
     for m, a in by.items():
         assert g[m]["checks"] == a.to_dict()["checks"] and g[m]["grade"] == a.grade
+
+
+def test_a_shorter_donor_window_ends_every_design_there():
+    q = recipe.country_question("CHL", "rti_law", "wgi.cc", donor_rule="untreated(window_end=2011)")
+    docs = q.docs()
+    assert "2008-2011" in q.estimand.text and "the donor rule's window ends in 2011" in q.estimand.text
+    for d in ("synth", "sdid", "its"):
+        assert max(g["time"] for g in docs[d]["gaps"]) == 2011, d
+    assert docs["its"]["options"]["horizon_event_times"] == [0, 1, 2, 3]
+    assert "2008..2011" in docs["cs_cohort"]["options"]["window"]

@@ -85,15 +85,16 @@ def staggered_estimand(horizon: int = HORIZON, event_times: Sequence[int] = ()) 
 
 
 def single_unit_estimand(horizon: int = HORIZON, treat_time: int | None = None, last: int | None = None,
-                         unit: str | None = None) -> Estimand:
-    """The single-unit headline: average post-period gap over T0..T0+H (cut at the data's end)."""
+                         unit: str | None = None, end_note: str | None = None) -> Estimand:
+    """The single-unit headline: average post-period gap over T0..T0+H (cut at ``last``: the data's end, or the
+    end the donor rule needed, said by ``end_note``)."""
     h = check_horizon(horizon)
     who = f"{unit}'s" if unit else "the treated unit's"
     if treat_time is None:
         return Estimand("single_unit", h, f"average gap between {who} outcome and its comparison over event times "
                                           f"0..{h} ({_span_words(h)})")
     end = int(treat_time) + h if last is None else min(int(treat_time) + h, int(last))
-    short = f"; the data end in {end}" if end < int(treat_time) + h else ""
+    short = f"; {end_note or f'the data end in {end}'}" if end < int(treat_time) + h else ""
     return Estimand("single_unit", h, f"average gap between {who} outcome and its comparison over "
                                       f"{int(treat_time)}-{end} (event times 0..{h}: {_span_words(h)}{short})",
                     tuple(range(0, end - int(treat_time) + 1)))

@@ -213,8 +213,6 @@ def _country(country, intervention, measure, *, years, variant, donor_rule, seed
         return Question(**base, results=_na(designs, why), estimand=single_unit_estimand(h, unit=country),
                         treat_time=t0, panel_error=DesignError(why))
     panel = _cut(full, t0 + h)
-    est = single_unit_estimand(h, t0, last, unit=country)
-    common = {"horizon": h, "estimand": est.text}
     out: dict[str, Any] = {}
     pool, pool_opts, pool_err = None, None, None
     if any(d in ("synth", "sdid") for d in designs):
@@ -226,6 +224,15 @@ def _country(country, intervention, measure, *, years, variant, donor_rule, seed
             pool_opts = pool.options()
         except Exception as exc:  # noqa: BLE001 - e.g. too few donors under the rule
             pool_err = exc
+    end, note = min(last, t0 + h), None
+    if pool is not None and int(pool.window[1]) < end:
+        # the donor rule ended the window earlier (too few donors untreated later): every design stops there,
+        # so all of them estimate the same parameter
+        end = int(pool.window[1])
+        note = f"the donor rule's window ends in {end}"
+        panel = _cut(panel, end)
+    est = single_unit_estimand(h, t0, end, unit=country, end_note=note)
+    common = {"horizon": h, "estimand": est.text}
     sub = pool.apply(panel) if pool is not None else None
     for d in designs:
         if d in ("synth", "sdid") and pool is None:
@@ -249,7 +256,7 @@ def _country(country, intervention, measure, *, years, variant, donor_rule, seed
                     r = runs.not_available("its", exc)
             out[d] = _with(r, estimand=est.text)
         elif d == "cs_cohort":
-            out[d] = _cs_cohort(intervention, measure, country, t0, years=years, variant=variant, end=t0 + h,
+            out[d] = _cs_cohort(intervention, measure, country, t0, years=years, variant=variant, end=end,
                                 estimand=est.text, horizon=h)
     ran = any(isinstance(r, Estimate) or (isinstance(r, dict) and r.get("status") is None) for r in out.values())
     return Question(**base, results=out, estimand=est, pre_sd=runs.pre_period_sd(panel, treat_time=t0),
