@@ -36,14 +36,16 @@ measures = ["wgi.cc", "vdem.v2x_partipdem", "wgi.ge", "vdem.v2xme_altinf"]
 years = None
 designs = ["synth", "sdid", "its", "cs"]
 variant = None
-donor_rule = "registry"
+donor_rule = "similar"
 placebo = True
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
 ctx = show.start("country", output_dir=output_dir, country=country, intervention=intervention, measures=measures,
-                 years=years, designs=designs, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed)
+                 years=years, designs=designs, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed,
+                 horizon=horizon)
 show.title_block(ctx)
 """),
     md("## 1. The intervention and its timing"),
@@ -72,22 +74,25 @@ years = None
 designs = ["twfe", "cs", "sun-abraham", "imputation"]
 variant = None
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
 ctx = show.start("cross-country", output_dir=output_dir, intervention=intervention, measures=measures, years=years,
-                 designs=designs, variant=variant, seed=seed)
+                 designs=designs, variant=variant, seed=seed, horizon=horizon)
 show.title_block(ctx)
 """),
     md("## 1. The intervention and its adoption cohorts"),
     code("show.intervention(ctx)\nshow.cohorts(ctx)"),
     md("## 2. Event studies side by side (CS, Sun–Abraham, imputation, TWFE) and pre-trend tests"),
     code("show.staggered(ctx)"),
-    md("## 3. Heterogeneity by region and income group"),
+    md("## 3. Graded evidence (the same grades as `ogimpact assess`)"),
+    code("show.grades(ctx)"),
+    md("## 4. Heterogeneity by region and income group"),
     code("show.heterogeneity(ctx)"),
-    md("## 4. Results across outcomes"),
+    md("## 5. Results across outcomes"),
     code("show.results(ctx)"),
-    md("## 5. Caveats from the data"),
+    md("## 6. Caveats from the data"),
     code("show.caveats(ctx)"),
     code("show.methods_appendix(ctx)\nshow.finish(ctx);"),
 ]
@@ -97,10 +102,11 @@ EVIDENCE = [
 # Parameters (Papermill injects the values of a run below this cell)
 measures = []
 seed = 0
+horizon = 5
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-ctx = show.start("evidence", output_dir=output_dir, measures=measures, seed=seed)
+ctx = show.start("evidence", output_dir=output_dir, measures=measures, seed=seed, horizon=horizon)
 show.title_block(ctx)
 """),
     md("## Evidence map and pooled estimates for every intervention x measure"),

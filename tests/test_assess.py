@@ -254,7 +254,7 @@ def test_cli_bad_input_exits_2(argv, capsys):
 def test_evidence_map_cells_and_pooling():
     em = evidence_map(interventions=["ogp_member", "ogp_local"], measures=["wgi.cc"], seed=0)
     c = em.cells
-    assert len(c) == 8 and set(c["status"]) <= {"screened", "gap"}
+    assert len(c) == 8 and set(c["status"]) <= {"graded", "gap"}
     assert (c.loc[c["intervention"] == "ogp_local", "status"] == "gap").all()
     row = c[(c["intervention"] == "ogp_member") & (c["measure"] == "wgi.cc")].iloc[0]
     assert row["grade"] in GRADES and row["n_studies"] > 0 and bool(row["synthesised"])

@@ -35,23 +35,10 @@ __all__ = [
     "collect_warnings",
 ]
 
-#: design name -> (module, function)
-DESIGNS: dict[str, tuple[str, str]] = {
-    "panel": ("ogimpact.designs.panel_regression", "fit_panel"),
-    "twfe": ("ogimpact.designs.twfe", "fit_twfe"),
-    "event-study": ("ogimpact.designs.event_study", "fit_event_study"),
-    "cs": ("ogimpact.designs.callaway_santanna", "fit_cs"),
-    "sun-abraham": ("ogimpact.designs.sun_abraham", "fit_sun_abraham"),
-    "imputation": ("ogimpact.designs.imputation", "fit_imputation"),
-    "synth": ("ogimpact.designs.synth", "fit_synth"),
-    "sdid": ("ogimpact.designs.sdid", "fit_sdid"),
-    "its": ("ogimpact.designs.its", "fit_its"),
-    "dcdh": ("ogimpact.designs.dcdh", "fit_dcdh"),
-    "continuous": ("ogimpact.designs.continuous_dose", "fit_continuous"),
-}
-DESIGNS["etwfe"] = ("ogimpact.designs.etwfe", "fit_etwfe")
-DESIGNS["lp-did"] = ("ogimpact.designs.lp_did", "fit_lp_did")
-DESIGNS["stacked"] = ("ogimpact.designs.stacked", "fit_stacked")
+#: design name -> (module, function), from the one declaration of each design (designs/declarations.py)
+from .designs.declarations import DECLARATIONS as _DECLARATIONS  # noqa: E402
+
+DESIGNS: dict[str, tuple[str, str]] = {d.name: (d.module, d.function_name) for d in _DECLARATIONS}
 
 SINGLE_UNIT = ("synth", "sdid", "its")
 REGRESSION = ("panel", "twfe", "event-study")

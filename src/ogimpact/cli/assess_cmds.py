@@ -1,7 +1,7 @@
 """``ogimpact assess`` — graded evidence table of a registry intervention (CONTRACT.md).
 
     ogimpact assess --intervention ID [--measures ID,...] [--country ISO3] [--years A:B]
-                    [--variant V] [--seed N] [--mie M | --mie ID=M,...] [--json]
+                    [--variant V] [--seed N] [--mie M | --mie ID=M,...] [--horizon H] [--donor-rule RULE] [--json]
 """
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def register(subparsers) -> None:
     p.add_argument("--mie", metavar="M|ID=M,...",
                    help="minimum important effect in outcome units: one value, or per measure (wgi.cc=0.1,...) "
                         "[each measure's default: max(0.2 x cross-country SD, median published SE)]")
+    p.add_argument("--horizon", type=int, default=5, metavar="H",
+                   help="every headline is the average effect over event times / post periods 0..H [5]")
+    p.add_argument("--donor-rule", metavar="RULE",
+                   help="donor rule of the single-country designs (see ogimpact.donors) [similar]")
     p.add_argument("--json", action="store_true", help="print the assessment JSON")
     p.set_defaults(func=run)
 
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}.")
+    if args.horizon < 0:
+        raise UsageError(f"--horizon must be a whole number of periods >= 0, got {args.horizon}.")
     measures = id_list(args.measures) if args.measures else None
     if args.measures is not None and not measures:
         raise UsageError("--measures is empty; give measure ids separated by commas (see `ogimpact measures`).")
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
         registry_units_exist([args.country], measures, flag="--country")
     table = assess(args.intervention, measures=measures, country=args.country, years=args.years,
-                   variant=args.variant, seed=args.seed, mie=mie)
+                   variant=args.variant, seed=args.seed, mie=mie, horizon=args.horizon, donor_rule=args.donor_rule)
     if args.json:
         emit_json(table.to_dict())
     else:

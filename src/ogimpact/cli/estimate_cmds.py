@@ -14,29 +14,18 @@ from ..estimation import (
     estimate,
     panel_from_csv,
     read_csv,
-    registry_panel,
-    registry_treat_time,
 )
+# registry mode: the answers recipe's chain (registry panel -> treatment time -> donors), one home for all entry points
+from ..evidence.recipe import donor_pool as recipe_donor_pool
+from ..evidence.recipe import registry_panel
+from ..evidence.recipe import treat_time as registry_treat_time
+from ..designs.declarations import DECLARATIONS
 from ..panel import PanelWarning
 from ..parse import id_list, span
 from ._output import emit_json
 
-HELP = {
-    "panel": "linear panel regression (FE / RE / pooled)",
-    "twfe": "static two-way fixed-effects DiD for a 0/1 treatment",
-    "event-study": "dynamic TWFE with leads and lags relative to the cohort",
-    "cs": "Callaway & Sant'Anna (2021) staggered DiD",
-    "sun-abraham": "Sun & Abraham (2021) interaction-weighted event study",
-    "imputation": "Borusyak-Jaravel-Spiess imputation / Gardner two-stage DiD",
-    "synth": "Abadie-Diamond-Hainmueller synthetic control",
-    "sdid": "synthetic difference-in-differences (Arkhangelsky et al. 2021)",
-    "its": "interrupted time series (segmented regression, Newey-West SEs)",
-    "dcdh": "de Chaisemartin & D'Haultfoeuille did_multiplegt_dyn (treatments that switch on/off or vary)",
-    "continuous": "Callaway, Goodman-Bacon & Sant'Anna (2024) continuous-dose DiD",
-    "etwfe": "Wooldridge (2021) extended TWFE: saturated cohort x period effects, aggregated as emfx",
-    "lp-did": "Dube, Girardi, Jorda & Taylor (2023) local-projections DiD with clean controls",
-    "stacked": "stacked DiD with Wing, Freedman & Hollingsworth (2024) corrective weights",
-}
+#: one-line help of each design, from its declaration (ogimpact.designs.declarations)
+HELP = {d.name: d.description for d in DECLARATIONS}
 
 
 def _span(s: str | None, name: str, *, ordered: bool = False):
@@ -297,15 +286,9 @@ def print_warnings(entries) -> None:
 
 def _donor_pool(a, design, panel, treated, treat_time, require=()):
     """The registry donor pool of a single-unit run: ``--donors`` as given, else ``--donor-rule`` [similar]."""
-    from ..donors import explicit_pool, select_donors
-
-    listed = _list(getattr(a, "donors", None))
-    if listed:
-        if getattr(a, "donor_rule", None):
-            raise OgimpactError("give either --donors or --donor-rule, not both.")
-        return explicit_pool(panel, treated=treated, donors=listed, treat_time=treat_time)
-    return select_donors(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
-                         intervention=a.intervention, variant=a.variant, require=require)
+    return recipe_donor_pool(panel, treated=treated, treat_time=int(treat_time), rule=getattr(a, "donor_rule", None),
+                             donors=_list(getattr(a, "donors", None)), intervention=a.intervention,
+                             variant=a.variant, require=require)
 
 
 def _build_panel(args, design):

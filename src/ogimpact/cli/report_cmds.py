@@ -22,7 +22,11 @@ def register(sub) -> None:
     c.add_argument("--designs", metavar="D,...", help="synth,sdid,its,cs [all]")
     c.add_argument("--years", metavar="A:B")
     c.add_argument("--variant", metavar="V")
-    c.add_argument("--donor-rule", choices=["registry", "all"], default="registry")
+    c.add_argument("--donor-rule", default="similar", metavar="RULE",
+                   help="donor rule of synth / SDID (ogimpact.donors: similar, untreated, region, all-untreated) "
+                        "[similar, as assess and the estimate registry mode]")
+    c.add_argument("--horizon", type=int, default=5, metavar="H",
+                   help="headlines average event times / post periods 0..H [5]")
     c.add_argument("--no-placebo", action="store_true", help="skip the placebo-in-space loop")
     _common(c)
     c.set_defaults(func=run_country)
@@ -33,11 +37,14 @@ def register(sub) -> None:
     x.add_argument("--designs", metavar="D,...", help="twfe,cs,sun-abraham,imputation [all]")
     x.add_argument("--years", metavar="A:B")
     x.add_argument("--variant", metavar="V")
+    x.add_argument("--horizon", type=int, default=5, metavar="H",
+                   help="headlines average event times 0..H [5]")
     _common(x)
     x.set_defaults(func=run_cross)
 
     e = rsub.add_parser("evidence", help="evidence map and pooled estimates for the whole registry")
     e.add_argument("--measures", metavar="ID,...")
+    e.add_argument("--horizon", type=int, default=5, metavar="H", help="cells' estimand: event times 0..H [5]")
     _common(e)
     e.set_defaults(func=run_evidence)
 
@@ -102,7 +109,8 @@ def run_country(args) -> int:
                            measures=tuple(_list(args.measures) or iv_measures or DEFAULT_MEASURES), years=args.years,
                            designs=tuple(_list(args.designs) or [d for d in COUNTRY_DESIGNS if not iv_designs or d in iv_designs]),
                            variant=args.variant,
-                           donor_rule=args.donor_rule, placebo=not args.no_placebo, seed=args.seed)
+                           donor_rule=args.donor_rule, placebo=not args.no_placebo, seed=args.seed,
+                           horizon=args.horizon)
     return _finish(params, args)
 
 
@@ -112,14 +120,15 @@ def run_cross(args) -> int:
     params = CrossCountryParams(intervention=args.intervention,
                                 measures=tuple(_list(args.measures) or DEFAULT_MEASURES[:2]), years=args.years,
                                 designs=tuple(_list(args.designs) or CROSS_DESIGNS), variant=args.variant,
-                                seed=args.seed)
+                                seed=args.seed, horizon=args.horizon)
     return _finish(params, args)
 
 
 def run_evidence(args) -> int:
     from ..reports.params import EvidenceParams
 
-    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed), args)
+    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed, horizon=args.horizon),
+                   args)
 
 
 def run_batch(args) -> int:

@@ -359,6 +359,7 @@ def fit_cs(
     alpha: float = 0.05,
     cluster: str | None = None,
     keep_influence: bool = False,
+    max_e: int | None = None,
 ) -> Estimate:
     """Callaway & Sant'Anna (2021) staggered DiD, as R ``did`` (``att_gt`` then ``aggte``).
 
@@ -391,6 +392,10 @@ def fit_cs(
     keep_influence : bool
         Add the per-unit influence function of the headline ATT to ``extras``
         (``influence``, ``influence_scale``; see :mod:`.cs_influence`).
+    max_e : int, optional
+        With ``aggregate="dynamic"``: the headline is the mean of the event-time effects
+        0..max_e (R ``aggte(type="dynamic", max_e=...)``'s overall ATT, with its influence
+        function); the ``event_study`` still holds every event time.  Default: all e >= 0.
 
     Returns
     -------
@@ -420,6 +425,8 @@ def fit_cs(
     se_gt = analytic_se(inf, n, codes)
     pre = pretest(cells, att, inf, se_gt, n, codes)
     agg = aggregate_cells(aggregate, att, inf, cg, ct, prep["gu"], prep["glist"])
+    if max_e is not None:
+        agg = _cap_event_times(agg, max_e, aggregate)
     r = len(agg.labels)
     se_rows = analytic_se(agg.inf, n, codes) if r else np.empty(0)
     se_all = float(analytic_se(agg.overall_inf[:, None], n, codes)[0])
@@ -464,7 +471,7 @@ def fit_cs(
         "cluster": prep["cluster"] or panel.unit, "covariates": list(panel.covariates),
         "bootstrap_weights": "rademacher" if bootstrap else None,
         "se": "multiplier bootstrap (IQR)" if bootstrap else "analytic influence function",
-        "keep_influence": bool(keep_influence), "ci": "normal",
+        "keep_influence": bool(keep_influence), "ci": "normal", "max_e": None if max_e is None else int(max_e),
         "trim_level": TRIM_LEVEL if method in ("dr", "ipw") else None,
         "unbalanced": "drop incomplete units", "estimator_2x2": {"dr": "DRDID::drdid_panel (locally efficient)",
                                                                "ipw": "DRDID::std_ipw_did_panel",
@@ -480,3 +487,19 @@ def fit_cs(
         terms=terms, event_study=event_study, tables=tables, diagnostics=diagnostics,
         options=options, extras=extras,
     )
+
+
+def _cap_event_times(agg, max_e, aggregate):
+    """The dynamic aggregation with its overall effect = mean of event times 0..max_e (R ``aggte`` max_e)."""
+    if aggregate != "dynamic":
+        raise DesignError("max_e applies to aggregate='dynamic' only; drop max_e or aggregate dynamically.")
+    if isinstance(max_e, bool) or not isinstance(max_e, (int, np.integer)) or max_e < 0:
+        raise DesignError(f"max_e must be a non-negative whole number of periods, got {max_e!r}.")
+    e = np.asarray(agg.labels)
+    keep = (e >= 0) & (e <= int(max_e))
+    if not keep.any():
+        raise DesignError(f"no event time in 0..{int(max_e)} has an ATT; raise max_e or check the cohorts.")
+    import dataclasses
+
+    return dataclasses.replace(agg, overall=float(agg.estimates[keep].mean()),
+                               overall_inf=agg.inf[:, keep].mean(axis=1))

@@ -42,10 +42,12 @@ from ..results import Estimate, json_safe
 from . import assess_runs as runs
 from .assess_grade import RW_DRAWS, WINDOW, family_adjust, grade_country, grade_staggered, headline_of, ok
 from .checks import CheckResult
+from .estimands import HORIZON, check_horizon
 from .grading import Grade, load_rubric
 
 __all__ = [
     "Assessment", "AssessmentTable", "assess", "assess_panel", "assess_country_panel", "default_measures",
+    "grade_questions",
 ]
 
 
@@ -63,6 +65,7 @@ class Assessment:
     sensitivity: Mapping | None = None
     context: Mapping | None = None
     notes: Mapping = field(default_factory=dict)
+    estimand: Mapping | None = None  #: {text, horizon, kind, event_times} (evidence.estimands)
 
     @property
     def grade(self) -> str:
@@ -97,6 +100,7 @@ class Assessment:
             "diagnostics": {"warnings": [dict(w) for w in g.warnings]},
             "sensitivity": self.sensitivity, "context_williamson_eisen": self.context, "notes": dict(self.notes),
             "rubric_version": g.rubric_version, "grading_yaml_sha": g.rubric_sha256,
+            "estimand": None if self.estimand is None else dict(self.estimand),
         })
 
 
@@ -149,6 +153,8 @@ class AssessmentTable:
                 lines.append(f.drop(columns=["not_run"]).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         for a in self.assessments:
             lines.append(f"\n{a.measure}{' / ' + a.country if a.country else ''}: {a.grade} ({a.graded.score}/4)")
+            if a.estimand:
+                lines.append(f"  estimand (H = {a.estimand.get('horizon')}): {a.estimand.get('text')}")
             lines.append(f"  {a.headline_text}")
             lines.extend(f"  WARNING {w['code']}: {w['message']}" for w in a.graded.warnings)
             lines.extend(f"  {r}" for r in a.reasons)
@@ -294,18 +300,15 @@ def _cs_influence(cs: Any) -> dict | None:
             "estimate": cs.estimate, "se": cs.se}
 
 
-def _prepare_staggered(panel: Panel, res: Mapping, *, seed: int, wcb_draws: int, rubric) -> dict:
+def _prepare_staggered(panel: Panel, res: Mapping, *, seed: int, wcb_draws: int, rubric, horizon=None) -> dict:
+    from .estimands import staggered_estimand
+    from .recipe import wild_bootstrap_if_few_clusters
+
     docs = _docs(res)
-    influence = _cs_influence(res.get("cs"))
-    rub = load_rubric(rubric).data["checks"]["few_clusters"]
-    head = next((docs[n] for n in runs.ROBUST if ok(docs.get(n))), None)
-    wcb = None
-    if head is not None:
-        G, G1 = head.get("n_clusters"), head.get("n_treated_units")
-        if G is not None and (G < rub["min_clusters"] or (G1 is not None and G1 < rub["min_treated_clusters"])):
-            r = runs.run_wild_bootstrap(panel, draws=wcb_draws, seed=seed)
-            wcb = r.to_dict() if isinstance(r, Estimate) else r
-    return {"docs": docs, "wcb": wcb, "pre_sd": runs.pre_period_sd(panel), "influence": influence}
+    wcb = wild_bootstrap_if_few_clusters(panel, docs, seed=seed, draws=wcb_draws, rubric=rubric)
+    est = None if horizon is None else staggered_estimand(horizon).to_dict()
+    return {"docs": docs, "wcb": wcb, "pre_sd": runs.pre_period_sd(panel), "influence": _cs_influence(res.get("cs")),
+            "estimand": est}
 
 
 def _grade_staggered_run(run: Mapping, *, measure, intervention, mie, family, window, seed, rubric) -> Assessment:
@@ -316,7 +319,8 @@ def _grade_staggered_run(run: Mapping, *, measure, intervention, mie, family, wi
     if run["wcb"] is not None:
         notes["wild_cluster_bootstrap"] = run["wcb"]
     return Assessment(intervention=intervention, measure=measure, country=None, designs=tuple(designs),
-                      checks=checks, graded=g, headline=hl, sensitivity=sens, notes=notes)
+                      checks=checks, graded=g, headline=hl, sensitivity=sens, notes=notes,
+                      estimand=run.get("estimand"))
 
 
 def assess_country_panel(
@@ -351,10 +355,10 @@ def _grade_country_run(run, *, country, measure, intervention, mie, family, rubr
                                   rubric=rubric)
     ctx = context_for(country, intervention).to_dict()
     notes = {"multiplicity": family} if family else {}
-    notes.update({k: v for k, v in run.items() if k in ("treat_time", "excluded_donors")})
+    notes.update({k: v for k, v in run.items() if k in ("treat_time", "excluded_donors", "donor_rule")})
     return Assessment(intervention=intervention, measure=measure, country=country,
                       designs=tuple(run["docs"].values()), checks=checks, graded=g, headline=hl, context=ctx,
-                      notes=notes)
+                      notes=notes, estimand=run.get("estimand"))
 
 
 def _head_p(docs: Mapping[str, Mapping], country: bool) -> float | None:
@@ -378,6 +382,8 @@ def assess(
     rubric=None,
     window: tuple[int, int] = WINDOW,
     sdid_reps: int = 50,
+    horizon: int = HORIZON,
+    donor_rule: str | None = None,
 ) -> AssessmentTable:
     """Graded evidence table of a registry intervention.
 
@@ -395,35 +401,81 @@ def assess(
     rubric : rubric file (default the packaged ``grading.yaml``).
     window : event-time window of the pre-test / HonestDiD / binned TWFE event study.
     sdid_reps : placebo replications of the SDID standard error (R synthdid: 200).
+    horizon : H of every headline's estimand (event times / post periods 0..H; :mod:`.estimands`).
+    donor_rule : donor rule of the single-country designs [``similar``] (:mod:`ogimpact.donors`).
+
+    Every (measure, country) question is answered by the one recipe (:mod:`.recipe`) that the
+    reports also call, then graded by :func:`grade_questions`.
 
     Returns
     -------
     AssessmentTable
     """
+    from . import recipe
+
     measures, country, years = _validate(intervention, measures, country, years, mie)
+    horizon = check_horizon(horizon)
+    if donor_rule is not None:
+        from ..donors import parse_rule
+
+        parse_rule(donor_rule)  # a bad rule is a usage error before anything runs
     load_rubric(rubric)
     t0 = time.perf_counter()
-    prepared: dict[str, dict] = {}
+    questions = []
     timings: dict[str, float] = {}
     with blas_threads(1):
         for m in measures:
             t1 = time.perf_counter()
-            prepared[m] = (_prepare_country(intervention, m, country, years=years, variant=variant, seed=seed,
-                                            sdid_reps=sdid_reps) if country else
-                           _prepare_registry_staggered(intervention, m, years=years, variant=variant, seed=seed,
-                                                       window=window, rubric=rubric,
-                                                       keep_influence=len(measures) >= 2))
+            questions.append(
+                recipe.country_question(country, intervention, m, years=years, variant=variant, seed=seed,
+                                        horizon=horizon, sdid_reps=sdid_reps, donor_rule=donor_rule)
+                if country else
+                recipe.staggered_question(intervention, m, years=years, variant=variant, seed=seed, horizon=horizon,
+                                          window=window, keep_influence=len(measures) >= 2, rubric=rubric))
             timings[m] = round(time.perf_counter() - t1, 2)
-        errs = [r.get("panel_error") for r in prepared.values()]
+        errs = [q.panel_error for q in questions]
         if country and all(isinstance(e, OgimpactError) for e in errs):
             raise OgimpactError(f"{country} cannot be assessed on any of the measures: {errs[0]}")
-        out = _grade_all(prepared, intervention=intervention, country=country, mie=mie, window=window, seed=seed,
-                         rubric=rubric)
+        out = grade_questions(questions, mie=mie, window=window, seed=seed, rubric=rubric)
     opts = {"measures": list(measures), "country": country, "years": list(years) if years else None,
             "variant": variant, "seed": seed, "mie": dict(mie) if isinstance(mie, Mapping) else mie,
             "window": list(window), "sdid_reps": sdid_reps if country else None, "family": list(measures),
+            "horizon": horizon, "donor_rule": (donor_rule or recipe.DEFAULT_DONOR_RULE) if country else None,
             "rubric": rubric, "seconds": {"total": round(time.perf_counter() - t0, 2), **timings}}
     return AssessmentTable(intervention=intervention, assessments=tuple(out), options=opts)
+
+
+def _run_of(q) -> dict:
+    """The grader's input of one answered question (:class:`.recipe.Question`)."""
+    run = {"docs": q.docs(), "pre_sd": q.pre_sd, "estimand": q.estimand.to_dict()}
+    if q.kind == "staggered":
+        run.update(wcb=q.wcb, influence=q.influence)
+    else:
+        run["treat_time"] = q.treat_time
+        if q.donors:
+            run["excluded_donors"] = q.donors.get("excluded_donors")
+            run["donor_rule"] = q.donors.get("donor_rule")
+    return run
+
+
+def grade_questions(questions: Sequence, *, mie=None, window: tuple[int, int] = WINDOW, seed: int = 0,
+                    rubric=None) -> list[Assessment]:
+    """Grade answered questions of one intervention (one country, or cross-country) as one family.
+
+    ``assess`` and the report notebooks both call this on the questions of :mod:`.recipe`, so the
+    same parameters give the same estimates, checks and grades wherever they are asked.  The
+    measures of ``questions`` are the declared multiplicity family.  The HonestDiD target of the
+    staggered findings is the headline's estimand: event times 0..H of ``window[0]..H``.
+    """
+    if not questions:
+        return []
+    country = questions[0].country
+    intervention = questions[0].intervention
+    prepared = {q.measure: _run_of(q) for q in questions}
+    horizon = questions[0].estimand.horizon
+    win = (int(window[0]), int(horizon))
+    return _grade_all(prepared, intervention=intervention, country=country, mie=mie, window=win, seed=seed,
+                      rubric=rubric)
 
 
 def _grade_all(prepared, *, intervention, country, mie, window, seed, rubric) -> list[Assessment]:
@@ -441,42 +493,3 @@ def _grade_all(prepared, *, intervention, country, mie, window, seed, rubric) ->
             out.append(_grade_staggered_run(run, measure=m, intervention=intervention, mie=_mie_for(mie, m),
                                             family=fam, window=window, seed=seed, rubric=rubric))
     return out
-
-
-def _prepare_registry_staggered(intervention, measure, *, years, variant, seed, window, rubric,
-                                keep_influence: bool = False) -> dict:
-    try:
-        panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
-    except Exception as exc:  # noqa: BLE001 - reported as a not-available design
-        na = runs.not_available("panel", exc)
-        return {"docs": {d: {**na, "design": d} for d in (*runs.ROBUST, "event-study")}, "wcb": None, "pre_sd": None}
-    res = runs.run_staggered(panel, window=window, keep_influence=keep_influence)
-    return _prepare_staggered(panel, res, seed=seed, wcb_draws=999, rubric=rubric)
-
-
-def _prepare_country(intervention, measure, country, *, years, variant, seed, sdid_reps) -> dict:
-    from ..donors import select_donors
-    from ..estimation import registry_panel, registry_treat_time
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            panel = registry_panel("synth", measure=measure, intervention=intervention, years=years, variant=variant)
-            treat_time = registry_treat_time(panel, country)
-    except Exception as exc:  # noqa: BLE001
-        na = runs.not_available("panel", exc)
-        return {"docs": {d: {**na, "design": d} for d in ("synth", "sdid", "its", "cs_cohort")}, "pre_sd": None,
-                "panel_error": exc}
-    pool = select_donors(panel, treated=country, treat_time=treat_time, rule="untreated", intervention=intervention,
-                         variant=variant)
-    donors, excluded = pool.donors, pool.options()["excluded_donors"]
-    try:
-        cohort_panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
-    except Exception:  # noqa: BLE001 - the cohort ATT is then reported as not estimable
-        cohort_panel = None
-    res = runs.run_country(panel, country, treat_time=treat_time, donors=donors, excluded=excluded, seed=seed,
-                           sdid_reps=sdid_reps, cohort_panel=cohort_panel)
-    return {"docs": _docs(res), "pre_sd": runs.pre_period_sd(panel, treat_time=treat_time), "treat_time": treat_time,
-            "excluded_donors": excluded}
-
-

@@ -1,19 +1,18 @@
 """Evidence map, pooled estimates across countries, and the report hooks of the assessment.
 
 **Evidence map** (3ie-style gap map; Snilstveit et al. 2016): every registry
-intervention x outcome domain.  Each cell is a *screening* assessment kept
-cheap on purpose: one measure per domain (the report's default set at the
-intervention's unit level), one Callaway–Sant'Anna run (not-yet-treated
-controls, group aggregation) on the balanced panel, graded with the checks
-that need no further fit — the CS pre-test (R ``did``'s Wald test on the
-pre-treatment ATT(g,t)), few clusters (with a wild cluster bootstrap of the
-static TWFE coefficient when clusters are few), precision (if an MIE is
-declared) — so HonestDiD, the cross-estimator consistency and multiplicity are
-*not* part of a map grade (each cell says so).  Interventions adopted by at
-most five units, where no staggered design can run, get single-country
-synthetic controls (with in-space placebos) for each adopter instead.  The
-number of "country studies" of a cell is the number of adopting units that
-contribute to its estimate.  Cells with no estimate are absolute gaps.
+intervention x outcome domain, one measure per domain (the report's default set at
+the intervention's unit level).  Every cell is answered by the answers recipe
+(:mod:`.recipe`) and graded by :func:`.assess.grade_questions`, so a cell's grade is
+the grade ``ogimpact assess --intervention I --measures <the intervention's domain
+measures>`` gives (the domain measures are the multiplicity family), with the same
+declared estimand (average effect over event times 0..H, ``horizon``).  Interventions
+adopted by at most five units, where no staggered design can run, get each adopter's
+country question instead (``assess --country``), and the cell pools their grades
+(``grading.pool_grades``).  Each cell states how many country studies it rests on and
+which: the adopters in the balanced cross-country sample whose adoption falls inside
+the data's years, or the adopters whose single-country designs ran.  Cells with no
+estimate are absolute gaps, with the reason.
 
 **Pooled estimates** (our choice, documented): the cohort ATTs of the CS group
 aggregation, ATT(g) with their influence-function standard errors, pooled by
@@ -31,7 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -40,9 +39,8 @@ import pandas as pd
 from ..parallel import blas_threads
 from ..results import Estimate, json_safe
 from . import assess_runs as runs
-from .assess_grade import _multiplicity, family_adjust, grade_country, grade_staggered, headline_of, ok, parallel_trends
-from .checks import check_few_clusters, check_parallel_trends, check_precision, is_large_effect
-from .grading import grade, load_rubric, pool_grades
+from .assess_grade import family_adjust, grade_country, grade_staggered, ok
+from .grading import load_rubric, pool_grades
 
 __all__ = ["EvidenceMap", "evidence_map", "pooled_estimates", "grade_report_entries", "show_evidence_review",
            "MAP_DOMAINS"]
@@ -100,125 +98,104 @@ def _meta_of(cs: Estimate, label: str):
                              measure=label)
 
 
-def _screen_checks(cs_doc: Mapping, dyn_doc: Mapping | None, wcb: Mapping | None, mie, seed, rubric):
-    if dyn_doc is not None and ok(dyn_doc):
-        pt, _ = parallel_trends({"cs": dyn_doc}, mie=mie, seed=seed, rubric=rubric)
-    else:
-        p = (cs_doc.get("diagnostics") or {}).get("pretrend_wald_p")
-        pt = check_parallel_trends(p, None, rubric=rubric)
-        pt = replace(pt, reason=pt.reason.replace(
-            "breakdown M̄* not computed", "breakdown M̄* not computed: no CS event study (universal base)"),
-            inputs={**pt.inputs, "source": "cs pre-test (varying base)"})
-    pc, pw = cs_doc.get("p_value"), None
-    if wcb is not None and ok(wcb) and wcb.get("wild_bootstrap"):
-        pc, pw = wcb.get("p_value"), wcb["wild_bootstrap"].get("p_value")
-    fc = check_few_clusters(cs_doc.get("n_clusters"), cs_doc.get("n_treated_units"), p_crve=pc, p_wcb=pw, rubric=rubric)
-    pr = check_precision(cs_doc.get("ci_low"), cs_doc.get("ci_high"), mie, rubric=rubric)
-    return [pt, fc, pr]
-
-
-def _staggered_cell(intervention, measure, *, years, variant, seed, mie, rubric, honest: bool = True) -> dict:
-    """One screening cell: CS group aggregation (+ CS dynamic/universal for HonestDiD), ungraded checks."""
-    panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
-    rp = runs.robust_panel(panel)
-    cs = runs._fit("cs", rp, control="notyet", aggregate="group")
-    if not isinstance(cs, Estimate):
-        return {"result": cs}
-    doc = cs.to_dict()
-    dyn = runs._fit("cs", rp, control="notyet", aggregate="dynamic", base="universal") if honest else None
-    rub = load_rubric(rubric).data["checks"]["few_clusters"]
-    wcb = None
-    if (doc.get("n_clusters") or 0) < rub["min_clusters"] or (doc.get("n_treated_units") or 0) < rub["min_treated_clusters"]:
-        r = runs.run_wild_bootstrap(panel, seed=seed, draws=499)
-        wcb = r.to_dict() if isinstance(r, Estimate) else r
-    checks = _screen_checks(doc, dyn.to_dict() if isinstance(dyn, Estimate) else None, wcb, mie, seed, rubric)
-    large = is_large_effect(cs.estimate, runs.pre_period_sd(rp), rubric=rubric)
-    return {"result": cs, "checks": checks, "large": large, "n_studies": int(cs.n_treated_units or 0),
-            "meta": _meta_of(cs, measure), "headline": headline_of("cs", doc)}
-
-
-def _single_cells(intervention, measure, *, years, variant, seed, mie, rubric) -> dict:
+def _adopters(intervention: str, variant) -> list[str]:
     from .. import interventions as iv
-    from ..donors import select_donors
-    from ..estimation import registry_panel
 
     t = iv.timing(intervention, variant=variant)
-    adopters = sorted(t.loc[t["cohort"] > 0, "unit"].astype(str))
-    if not adopters or len(adopters) > _SINGLE_MAX:
-        return {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        panel = registry_panel("synth", measure=measure, intervention=intervention, years=years, variant=variant)
-    grades, heads = [], []
+    return sorted(t.loc[t["cohort"].fillna(0) > 0, "unit"].astype(str))
+
+
+def _pool_meta(intervention, measure, *, years, variant):
+    """REML pooling of the CS cohort ATTs of one cell (heterogeneity; not part of the grade)."""
+    try:
+        panel = runs.registry_cohort_panel(intervention, measure, years=years, variant=variant)
+        cs = runs._fit("cs", runs.robust_panel(panel), control="notyet", aggregate="group")
+    except Exception:  # noqa: BLE001 - not pooled
+        return None
+    return _meta_of(cs, measure) if isinstance(cs, Estimate) else None
+
+
+def _cells_of(intervention, dm, *, years, variant, seed, mie, rubric, horizon) -> dict[str, dict]:
+    """Every domain cell of one intervention, answered by the recipe and graded as ``ogimpact assess`` grades.
+
+    The intervention's domain measures are one multiplicity family, as ``assess --measures`` of them.  With
+    more than ``_SINGLE_MAX`` adopters the cell is the staggered question; otherwise each adopter's country
+    question is graded (``assess --country``) and the cell pools those grades (``grading.pool_grades``).
+    """
+    from . import recipe
+    from .assess import grade_questions
+
+    measures = list(dm.values())
+    adopters = _adopters(intervention, variant)
+    cells: dict[str, dict] = {}
+    if len(adopters) > _SINGLE_MAX:
+        qs = [recipe.staggered_question(intervention, m, years=years, variant=variant, seed=seed, horizon=horizon,
+                                        keep_influence=len(measures) >= 2, rubric=rubric) for m in measures]
+        graded = grade_questions(qs, mie=mie, seed=seed, rubric=rubric)
+        for q, a in zip(qs, graded):
+            cells[q.measure] = {"assessments": [a], "questions": [q], "studies": list(q.studies),
+                                "grade": a.graded, "headline": a.headline, "estimand": q.estimand,
+                                "meta": _pool_meta(intervention, q.measure, years=years, variant=variant),
+                                "result": q.results.get(next((n for n in runs.ROBUST if n in q.results), "cs"))}
+        return cells
+    per: dict[str, list] = {m: [] for m in measures}
     for c in adopters:
-        row = panel.frame.loc[panel.frame[panel.unit] == c, "cohort"]
-        if row.empty or int(row.iloc[0]) == 0:
+        qs = [recipe.country_question(c, intervention, m, years=years, variant=variant, seed=seed, horizon=horizon)
+              for m in measures]
+        if all(not q.studies for q in qs):
             continue
-        tt = int(row.iloc[0])
-        donors = select_donors(panel, treated=c, treat_time=tt, rule="untreated").donors
-        r = runs._fit("synth", panel, treated=c, treat_time=tt, donors=donors, placebo=("space",), seed=seed, n_jobs=1)
-        if not isinstance(r, Estimate):
+        for q, a in zip(qs, grade_questions(qs, mie=mie, seed=seed, rubric=rubric)):
+            if q.studies:
+                per[q.measure].append((q, a))
+    for m, got in per.items():
+        if not got:
+            cells[m] = {"reason": "no adopter's single-country designs could be estimated"}
             continue
-        _, g, hl = grade_country({"synth": r.to_dict()}, measure=measure, mie=mie,
-                                 pre_sd=runs.pre_period_sd(panel, treat_time=tt), rubric=rubric)
-        grades.append(g)
-        heads.append({**(hl or {}), "country": c})
-    if not grades:
-        return {}
-    pg = pool_grades(grades, rubric=rubric)
-    return {"result": None, "grade": pg, "n_studies": len(grades), "meta": None, "headline": heads[0] if len(heads) == 1
-            else {"design": "synth", "countries": [h["country"] for h in heads]}, "single": heads}
+        grades = [a.graded for _, a in got]
+        pg = grades[0] if len(grades) == 1 else pool_grades(grades, rubric=rubric)
+        head = got[0][1].headline if len(got) == 1 else {"design": (got[0][1].headline or {}).get("design")}
+        cells[m] = {"assessments": [a for _, a in got], "questions": [q for q, _ in got],
+                    "studies": [q.country for q, _ in got], "grade": pg, "headline": head,
+                    "estimand": got[0][0].estimand, "meta": None, "result": got[0][0].results.get("synth")}
+    return cells
 
 
-def _map_rows(ids, measures, years, variant, seed, mie, rubric, rows, pooled, metas, results, grades) -> None:
-    from .assess import _mie_for
-
+def _map_rows(ids, measures, years, variant, seed, mie, rubric, rows, pooled, metas, results, grades,
+              horizon: int = 5) -> None:
     for i in ids:
         dm = _domain_measures(i, measures)
-        cells: dict[str, dict] = {}
-        for dom in MAP_DOMAINS:
-            m = dm.get(dom)
-            if m is None:
-                continue
-            try:
-                cell = _staggered_cell(i, m, years=years, variant=variant, seed=seed, mie=_mie_for(mie, m),
-                                       rubric=rubric)
-                if "checks" not in cell:
-                    cell = _single_cells(i, m, years=years, variant=variant, seed=seed, mie=_mie_for(mie, m),
-                                         rubric=rubric) or cell
-            except Exception as exc:  # noqa: BLE001 - a gap with its reason
-                cell = {"result": runs.not_available("cs", exc)}
-            cells[dom] = cell
-        # multiplicity: the intervention's domain measures are one family
-        fam = family_adjust({dm[d]: (c.get("headline") or {}).get("p_value") for d, c in cells.items() if "checks" in c})
+        try:
+            cells = _cells_of(i, dm, years=years, variant=variant, seed=seed, mie=mie, rubric=rubric,
+                              horizon=horizon) if dm else {}
+        except Exception as exc:  # noqa: BLE001 - a gap with its reason
+            cells = {m: {"reason": runs.not_available("recipe", exc)["reason"]} for m in dm.values()}
         for dom in MAP_DOMAINS:
             m = dm.get(dom)
             row = {"intervention": i, "domain": dom, "measure": m, "grade": None, "score": None, "n_studies": 0,
-                   "design": None, "estimate": None, "ci_low": None, "ci_high": None, "synthesised": False,
-                   "status": "gap", "reason": "no measure of this domain at the intervention's unit level"}
-            cell = cells.get(dom)
+                   "studies": "", "design": None, "estimate": None, "ci_low": None, "ci_high": None,
+                   "estimand": None, "horizon": horizon, "synthesised": False, "status": "gap",
+                   "reason": "no measure of this domain at the intervention's unit level"}
+            cell = cells.get(m) if m else None
             if cell is None:
                 rows.append(row)
                 continue
             results[(i, m)] = cell.get("result")
-            if "checks" in cell:
-                cell["grade"] = grade("cs", [*cell["checks"], _multiplicity(m, fam, rubric)],
-                                      large_effect=cell["large"], rubric=rubric)
-            if "grade" not in cell:
-                r = cell.get("result") or {}
-                row.update(status="gap", reason=str(r.get("reason", "not estimable"))[:300])
+            hl = cell.get("headline") or {}
+            g = cell.get("grade")
+            if g is None or not cell.get("studies") or not any(a.headline for a in cell.get("assessments", [])):
+                why = cell.get("reason") or "; ".join(g.reasons) if g is not None else cell.get("reason")
+                row.update(status="gap", reason=str(why or "not estimable"))
                 rows.append(row)
                 continue
-            g, hl = cell["grade"], cell.get("headline") or {}
             meta = cell.get("meta")
-            row.update(grade=g.grade, score=g.score, n_studies=cell["n_studies"], design=hl.get("design"),
+            st = cell["studies"]
+            row.update(grade=g.grade, score=g.score, n_studies=len(st), studies=",".join(st), design=hl.get("design"),
                        estimate=hl.get("estimate"), ci_low=hl.get("ci_low"), ci_high=hl.get("ci_high"),
-                       synthesised=meta is not None, status="screened", reason="; ".join(g.reasons))
+                       estimand=cell["estimand"].text, synthesised=meta is not None, status="graded",
+                       reason="; ".join(g.reasons))
             rows.append(row)
-            grades.append(json_safe({"intervention": i, "measure": m, "domain": dom, "design": hl.get("design"),
-                                     "grade": g.grade, "score": g.score, "reasons": list(g.reasons),
-                                     "checks": [c.to_dict() for c in getattr(g, "checks", ())],
-                                     "screening": True}))
+            for a in cell["assessments"]:
+                grades.append(json_safe({**a.to_dict(), "domain": dom, "studies": list(st), "cell_grade": g.grade}))
             if meta is not None:
                 metas[(i, m)] = meta
                 pooled.append({"intervention": i, "measure": m, "domain": dom, "unit": "cohort", "k": meta.k,
@@ -237,6 +214,7 @@ def evidence_map(
     mie: float | Mapping[str, float] | None = None,
     rubric=None,
     figure: bool = True,
+    horizon: int = 5,
 ) -> EvidenceMap:
     """Screening assessments of every registry intervention x outcome domain, with the gap map.
 
@@ -246,12 +224,13 @@ def evidence_map(
     measures : measure ids overriding the default measure of their domain.
     years, variant, seed, mie, rubric : as :func:`ogimpact.evidence.assess.assess`.
     figure : draw the gap map (:func:`ogimpact.plots.evidence.evidence_gap_map`).
+    horizon : H of every cell's estimand (as ``assess --horizon``).
 
     Returns
     -------
     EvidenceMap
-        ``cells`` (intervention, domain, measure, grade, score, n_studies,
-        estimate, ci, synthesised, status, reason), ``pooled`` (REML pooling of
+        ``cells`` (intervention, domain, measure, grade, score, n_studies, studies (the adopting
+        units the cell rests on), design, estimate, ci, estimand, horizon, synthesised, status, reason), ``pooled`` (REML pooling of
         cohort ATTs per intervention x measure), ``figure``.
     """
     from .. import interventions as iv
@@ -262,7 +241,8 @@ def evidence_map(
         iv.get(i)
     rows, pooled, metas, results, grades = [], [], {}, {}, []
     with blas_threads(1):
-        _map_rows(ids, measures, years, variant, seed, mie, rubric, rows, pooled, metas, results, grades)
+        _map_rows(ids, measures, years, variant, seed, mie, rubric, rows, pooled, metas, results, grades,
+                  horizon=horizon)
     cells = pd.DataFrame(rows)
     pooled_f = pd.DataFrame(pooled, columns=["intervention", "measure", "domain", "unit", "k", "method", "estimate",
                                              "se", "ci_low", "ci_high", "tau2", "i2", "q_p", "pi_low", "pi_high"])
@@ -271,7 +251,7 @@ def evidence_map(
         from ..plots.evidence import evidence_gap_map
 
         fig = evidence_gap_map(cells, interventions=ids, domains=list(MAP_DOMAINS),
-                               title="Evidence gap map (screening grades; bubble = adopting units)").figure
+                               title="Evidence gap map (grades as ogimpact assess; bubble = country studies)").figure
     return EvidenceMap(cells=cells, pooled=pooled_f, figure=fig, meta=metas, results=results, grades=tuple(grades),
                        seconds=round(time.perf_counter() - t0, 2))
 
@@ -372,12 +352,12 @@ def _report_pre_sd(intervention, measure, country, cohort, years, variant) -> fl
         return None
 
 
-def show_evidence_review(ctx, *, measures: Sequence[str] | None, seed: int = 0) -> EvidenceMap:
+def show_evidence_review(ctx, *, measures: Sequence[str] | None, seed: int = 0, horizon: int = 5) -> EvidenceMap:
     """Evidence-review notebook section: compute the map and pooled estimates, record them, display them."""
     from IPython.display import Markdown, display
     import matplotlib.pyplot as plt
 
-    em = evidence_map(measures=list(measures) if measures else None, seed=int(seed or 0))
+    em = evidence_map(measures=list(measures) if measures else None, seed=int(seed or 0), horizon=int(horizon))
     for (i, m), r in em.results.items():
         if r is not None:
             ctx.add(r, measure=m, design=(r.design if isinstance(r, Estimate) else r.get("design", "cs")),
@@ -388,15 +368,22 @@ def show_evidence_review(ctx, *, measures: Sequence[str] | None, seed: int = 0) 
     ctx.add_table("pooled_estimates", em.pooled)
     rub = load_rubric()
     display(Markdown(
-        f"Screening grades (rubric `{rub.data.get('rubric')}` v{rub.version}, sha256 `{rub.sha256[:12]}`): one "
-        "measure per outcome domain, Callaway–Sant'Anna (not-yet-treated, group aggregation) graded on its "
-        "pre-test, clusters and precision; HonestDiD, cross-estimator consistency and multiplicity need "
-        "`ogimpact assess`. Bubble size = adopting units; x = absolute gap; hatching = no synthesis. "
+        f"Grades (rubric `{rub.data.get('rubric')}` v{rub.version}, sha256 `{rub.sha256[:12]}`) are those of "
+        "`ogimpact assess` for the same parameters: every cell is answered by the one recipe "
+        "(`ogimpact.evidence.recipe`; staggered designs across countries, or each adopter's single-country "
+        "designs when five or fewer countries adopted, their grades pooled). Estimand of every cell: the "
+        f"average effect over event times 0..{int(horizon)}. `n_studies` / `studies`: the country studies a "
+        "cell rests on. Bubble size = country studies; x = absolute gap; hatching = no synthesis. "
         f"Computed in {em.seconds:.0f} s."))
     if em.figure is not None:
         display(em.figure)
         plt.close(em.figure)
-    display(em.cells.drop(columns=["reason"]))
+    display(em.cells.drop(columns=["reason", "studies"]))
+    for _, c in em.cells.iterrows():
+        if c["status"] == "graded":
+            display(Markdown(f"**{c['intervention']} × {c['domain']}** (`{c['measure']}`): **{c['grade']}** for the "
+                             f"{c['estimand']}; rests on {c['n_studies']} country stud"
+                             f"{'y' if c['n_studies'] == 1 else 'ies'}: {c['studies'].replace(',', ', ')}."))
     display(Markdown("**Pooled cohort effects** (REML random effects over the CS cohort ATTs; cohorts share "
                      "comparison units, so the pooled SE is optimistic — read it for heterogeneity: tau², I², "
                      "prediction interval)."))

@@ -57,6 +57,15 @@ __all__ = [
 #: short series (decision D15, docs/validity.md); ``ogimpact estimate its`` keeps Newey-West as its default
 ITS_SE = "reml-ar1"
 
+#: the answers recipe's settings of each design it runs, beyond the declared defaults
+#: (``designs/declarations.py``; tests/test_declarations.py checks every key is a declared option and value)
+RECIPE_SETTINGS = {
+    "cs": {"control": "notyet", "aggregate": "dynamic", "base": "universal"},  # HonestDiD-ready event study
+    "cs_cohort": {"control": "notyet", "aggregate": "group"},  # read by design "cs": the country's cohort ATT
+    "synth": {"placebo": ("space",), "n_jobs": 1},
+    "its": {"se": ITS_SE},
+}
+
 #: heterogeneity-robust staggered designs, in order of preference for the headline
 ROBUST = ("cs", "sun-abraham", "imputation")
 
@@ -121,8 +130,13 @@ def treat_panel(panel: Panel) -> Panel:
 
 
 def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: Sequence[str] | None = None,
-                  min_cohort_units: int | None = None, keep_influence: bool = False) -> dict[str, Estimate | dict]:
+                  min_cohort_units: int | None = None, keep_influence: bool = False,
+                  horizon: int | None = None) -> dict[str, Estimate | dict]:
     """Fit the cross-country designs on a cohort panel; ``{design: Estimate | not-available dict}``.
+
+    ``horizon`` H: every headline is the average effect over event times 0..H (CS ``max_e = H``; the
+    other event studies via :func:`ogimpact.evidence.estimands.horizon_average`); None keeps each
+    design's own headline.
 
     ``keep_influence`` keeps the per-unit influence function of the CS headline ATT in its ``extras``
     (for the Romano–Wolf multiplier bootstrap across a family of measures).
@@ -140,21 +154,37 @@ def run_staggered(panel: Panel, *, window: tuple[int, int] = (-5, 5), designs: S
             rp = not_available("robust-panel", exc)
     for d in designs:
         if d == "event-study":
-            out[d] = _fit("event-study", panel, window=tuple(window))
+            out[d] = _horizon(_fit("event-study", panel, window=tuple(window)), horizon)
             continue
         if isinstance(rp, dict):
             out[d] = {**rp, "design": d}
             continue
         if d == "cs":
-            out[d] = _fit("cs", rp, control="notyet", aggregate="dynamic", base="universal",
-                          keep_influence=bool(keep_influence))
+            out[d] = _fit("cs", rp, **RECIPE_SETTINGS["cs"],
+                          keep_influence=bool(keep_influence), **({} if horizon is None else {"max_e": int(horizon)}))
+            if horizon is not None and isinstance(out[d], Estimate):
+                et = [e for e in out[d].event_study.event_times if 0 <= e <= int(horizon)]
+                out[d] = out[d].replace(options={**out[d].options, "horizon": int(horizon), "horizon_event_times": et,
+                                                 "headline": f"R did aggte(type='dynamic', max_e={int(horizon)})"})
         else:
-            out[d] = _fit(d, rp)
+            out[d] = _horizon(_fit(d, rp), horizon)
         if isinstance(out[d], Estimate):
             notes = {k: rp.info[k] for k in ("dropped_unbalanced", "dropped_small_cohorts") if rp.info.get(k)}
             if notes:
                 out[d] = out[d].replace(options={**out[d].options, "assessment_sample": notes})
     return out
+
+
+def _horizon(res, horizon):
+    """The event study's headline over event times 0..horizon (unchanged when horizon is None)."""
+    if horizon is None or not isinstance(res, Estimate):
+        return res
+    from .estimands import horizon_average
+
+    try:
+        return horizon_average(res, int(horizon))
+    except OgimpactError as exc:
+        return not_available(res.design, exc)
 
 
 def run_wild_bootstrap(panel: Panel, *, draws: int = 999, seed: int = 0) -> Estimate | dict:
@@ -266,7 +296,7 @@ def _cs_cohort(cohort_panel: Panel | None, country: str, cohort: int) -> dict:
         why = (f"{country}'s cohort {cohort} has a single unit in the balanced panel (no sampling variation)"
                if str(cohort) in small else f"{country} misses a period, so CS (balanced panel) drops it")
         return {**base, "status": "not estimable", "reason": why}
-    cs = _fit("cs", rp, control="notyet", aggregate="group")
+    cs = _fit("cs", rp, **RECIPE_SETTINGS["cs_cohort"])
     if not isinstance(cs, Estimate):
         return {**cs, "design": "cs_cohort", "cohort": cohort}
     row = _cohort_row(cs, cohort)

@@ -43,6 +43,8 @@ class ReportContext:
         self.tables: dict[str, Any] = {}
         self.headline: dict[str, Any] = {}
         self.grades: list[dict] = []
+        #: the answered questions (evidence.recipe.Question) the report showed, graded by show.grades; not saved
+        self.questions: list = []
 
     def add(self, result: Estimate | dict, *, measure: str | None = None, design: str | None = None,
             unit: str | None = None, role: str = "estimate") -> Estimate | dict:

@@ -120,6 +120,22 @@ def _check_designs(designs, allowed) -> tuple[str, ...]:
     return tuple(designs)
 
 
+def _check_horizon(h) -> int:
+    if isinstance(h, bool) or not isinstance(h, int) or h < 0:
+        raise OgimpactError(f"horizon must be a whole number of periods >= 0 (e.g. 5), got {h!r}.")
+    return int(h)
+
+
+def _check_donor_rule(rule) -> None:
+    """A donor rule of :mod:`ogimpact.donors` (``registry`` = the former name of ``untreated``)."""
+    from ..donors import parse_rule
+
+    if not isinstance(rule, str) or len(rule) > 200:
+        raise OgimpactError(f"donor_rule must be a donor rule such as 'similar' or 'untreated', got {rule!r}.")
+    if rule != "registry":
+        parse_rule(rule)
+
+
 @dataclass(frozen=True)
 class CountryParams:
     """Parameters of ``country_report.ipynb`` (one country x one intervention)."""
@@ -130,9 +146,10 @@ class CountryParams:
     years: tuple[int, int] | None = None
     designs: tuple[str, ...] = COUNTRY_DESIGNS
     variant: str | None = None
-    donor_rule: str = "registry"
+    donor_rule: str = "similar"
     placebo: bool = True
     seed: int = 0
+    horizon: int = 5
 
     kind = "country"
 
@@ -167,8 +184,7 @@ class CountryParams:
                 f"{' (variant ' + repr(self.variant) + ')' if self.variant else ''}, so a country report has no "
                 f"treatment to evaluate; choose an adopting country, e.g. {', '.join(adopters[:15])}{more}."
             )
-        if self.donor_rule not in ("registry", "all"):
-            raise OgimpactError("donor_rule must be 'registry' (exclude units adopting in the window) or 'all'.")
+        _check_donor_rule(self.donor_rule)
         if not isinstance(self.seed, int) or self.seed < 0:
             raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
         return CountryParams(
@@ -181,6 +197,7 @@ class CountryParams:
             donor_rule=self.donor_rule,
             placebo=bool(self.placebo),
             seed=int(self.seed),
+            horizon=_check_horizon(self.horizon),
         )
 
     @property
@@ -208,6 +225,7 @@ class CrossCountryParams:
     designs: tuple[str, ...] = CROSS_DESIGNS
     variant: str | None = None
     seed: int = 0
+    horizon: int = 5
 
     kind = "cross-country"
 
@@ -230,6 +248,7 @@ class CrossCountryParams:
             designs=_check_designs(self.designs, CROSS_DESIGNS),
             variant=self.variant,
             seed=int(self.seed),
+            horizon=_check_horizon(self.horizon),
         )
 
     @property
@@ -251,6 +270,7 @@ class EvidenceParams:
 
     measures: tuple[str, ...] = ()
     seed: int = 0
+    horizon: int = 5
 
     kind = "evidence"
 
@@ -258,7 +278,7 @@ class EvidenceParams:
         ms = _check_measures(self.measures) if self.measures else ()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        return EvidenceParams(measures=ms, seed=int(self.seed))
+        return EvidenceParams(measures=ms, seed=int(self.seed), horizon=_check_horizon(self.horizon))
 
     @property
     def slug(self) -> str:
@@ -266,7 +286,7 @@ class EvidenceParams:
         return "evidence-map" + (f"-{h}" if h else "")
 
     def notebook_parameters(self) -> dict:
-        return {"measures": list(self.measures), "seed": self.seed}
+        return {"measures": list(self.measures), "seed": self.seed, "horizon": self.horizon}
 
 
 _KINDS = {"country": CountryParams, "cross-country": CrossCountryParams, "evidence": EvidenceParams}

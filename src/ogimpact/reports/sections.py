@@ -24,7 +24,9 @@ __all__ = [
     "country_timing",
     "trend_frame",
     "trend_figure",
+    "country_answer",
     "single_country_designs",
+    "staggered_answer",
     "staggered_designs",
     "country_cohort_effects",
     "caveats",
@@ -131,135 +133,69 @@ def trend_figure(measure: str, country: str, intervention: str, *, years=None, v
     return fig
 
 
-def _not_available(design: str, exc: BaseException) -> NotAvailable:
-    if isinstance(exc, OgimpactError):
-        return NotAvailable(design, " ".join(str(exc).split()), status="not estimable")
-    if isinstance(exc, (ModuleNotFoundError, ImportError)):
-        return NotAvailable(design, f"design not yet available in this build ({exc})")
-    return NotAvailable(design, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", status="failed")
+def _result(r):
+    """A recipe result for the report: the Estimate, or a NotAvailable with the recipe's reason."""
+    from ..results import Estimate
+
+    if isinstance(r, Estimate):
+        return r
+    if isinstance(r, dict) and r.get("status") is None and r.get("estimate") is not None:
+        return r  # a small result dict (the country's CS cohort ATT)
+    return NotAvailable(r.get("design", "?"), str(r.get("reason", "")), status=r.get("status", "not available"))
 
 
-def _no_post_period(country: str, intervention: str, measure: str, variant: str | None) -> str | None:
-    """The reason a single-country design cannot run when the outcome stops before the treatment starts."""
-    from .. import interventions, measures
-
-    try:
-        t = interventions.timing(intervention, variant)
-        coh = t.loc[t["unit"] == country, "cohort"].dropna()
-        years = measures.load([measure])["year"]
-    except Exception:  # noqa: BLE001 - the original error is shown instead
-        return None
-    if coh.empty or int(coh.iloc[0]) <= 0 or years.empty:
-        return None
-    c, last = int(coh.iloc[0]), int(years.max())
-    if last < c:
-        return (f"{measure} ends in {last}, before {country}'s treatment year {c}: there is no post-treatment "
-                f"period, so the data cannot answer.")
-    return None
-
-
-def single_country_designs(
+def country_answer(
     country: str,
     intervention: str,
     measure: str,
     *,
-    designs: Sequence[str] = ("synth", "sdid", "its"),
+    designs: Sequence[str] = ("synth", "sdid", "its", "cs"),
     years=None,
     variant: str | None = None,
-    donor_rule: str = "registry",
+    donor_rule: str | None = None,
     placebo: bool = True,
     seed: int = 0,
     sdid_placebo_reps: int = 50,
-) -> dict[str, Any]:
-    """Synthetic control (+ placebo-in-space), SDID (+ placebo SE) and ITS for one country and one measure.
+    horizon: int = 5,
+):
+    """The answers recipe's country question (:func:`ogimpact.evidence.recipe.country_question`).
 
-    Returns ``{design: Estimate | NotAvailable}``.
+    ``designs`` are the report's names: ``cs`` asks for the country's CS cohort ATT (``cs_cohort``).
     """
-    from ..donors import select_donors
-    from ..estimation import estimate, registry_panel, registry_treat_time
+    from ..evidence import recipe
 
-    out: dict[str, Any] = {}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            panel = registry_panel("synth", measure=measure, intervention=intervention,
-                                   years=tuple(years) if years else None, variant=variant)
-            treat_time = registry_treat_time(panel, country)
-    except Exception as exc:  # noqa: BLE001
-        why = _no_post_period(country, intervention, measure, variant)
-        if why:
-            return {d: NotAvailable(d, why, status="not estimable") for d in designs}
-        return {d: _not_available(d, exc) for d in designs}
-    # report runs keep the ``untreated`` rule over the whole panel (ogimpact.donors); the CLI default is ``similar``
-    pool = select_donors(panel, treated=country, treat_time=treat_time, rule="untreated", intervention=intervention,
-                         variant=variant)
-    donors, rule_opts = pool.donors, pool.options()
-    if donor_rule == "all":
-        donors = sorted(u for u in panel.frame[panel.unit].unique() if u != country)
-    for d in designs:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if d == "synth":
-                    res = estimate("synth", panel, treated=country, treat_time=treat_time, donors=donors,
-                                   placebo=("space",) if placebo else (), seed=seed)
-                elif d == "sdid":
-                    res = estimate("sdid", panel.subset_units([country, *donors]), treated=country,
-                                   treat_time=treat_time, seed=seed,
-                                   placebo_reps=sdid_placebo_reps if placebo else None)
-                elif d == "its":
-                    from ..evidence.assess_runs import ITS_SE
-
-                    res = estimate("its", panel.subset_units([country]), treat_time=treat_time, se=ITS_SE)
-                else:
-                    continue
-            res = res.replace(options={**res.options, **rule_opts,
-                                       "donor_rule": {**rule_opts["donor_rule"], "report_setting": donor_rule}})
-            out[d] = res
-        except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
-            out[d] = _not_available(d, exc)
-    return out
+    want = [d for d in ("synth", "sdid", "its") if d in designs] + (["cs_cohort"] if "cs" in designs else [])
+    return recipe.country_question(country, intervention, measure, years=years, variant=variant,
+                                   donor_rule=_rule(donor_rule), seed=seed, horizon=horizon,
+                                   sdid_reps=sdid_placebo_reps, placebo=placebo, designs=want)
 
 
-def staggered_designs(
-    intervention: str,
-    measure: str,
-    *,
-    designs: Sequence[str] = ("cs", "sun-abraham", "imputation", "twfe"),
-    years=None,
-    variant: str | None = None,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Cross-country staggered estimates of one intervention on one measure.
+def _rule(donor_rule: str | None) -> str | None:
+    # "registry" was the report's name of the ``untreated`` rule before issue 12
+    return "untreated" if donor_rule == "registry" else donor_rule
 
-    CS is run with not-yet-treated controls, the dynamic aggregation and a
-    universal base period (reference e = -1, as the regression event studies),
-    so its event study sits beside Sun–Abraham's, the imputation estimator's
-    and the TWFE event study's, and HonestDiD can read it.  Returns ``{design: Estimate | NotAvailable}``.
-    """
-    from ..estimation import estimate, registry_panel
 
-    out: dict[str, Any] = {}
-    panels: dict[str, Any] = {}  # cs, sun-abraham and imputation share one (balanced) registry panel
-    for d in designs:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                name = "event-study" if d == "twfe" else "cs"
-                if name not in panels:
-                    panels[name] = registry_panel(name, measure=measure, intervention=intervention,
-                                                  years=tuple(years) if years else None, variant=variant)
-                panel = panels[name]
-                if d == "cs":
-                    res = estimate("cs", panel, control="notyet", aggregate="dynamic", base="universal")
-                elif d == "twfe":
-                    res = estimate("event-study", panel, window=(-5, 5))
-                else:
-                    res = estimate(d, panel)
-            out[d] = res
-        except Exception as exc:  # noqa: BLE001
-            out[d] = _not_available(d, exc)
-    return out
+def single_country_designs(country: str, intervention: str, measure: str, **kw) -> dict[str, Any]:
+    """``{design: Estimate | NotAvailable}`` of :func:`country_answer` (synth, sdid, its[, cs_cohort])."""
+    q = country_answer(country, intervention, measure, **kw)
+    return {d: _result(r) for d, r in q.results.items()}
+
+
+def staggered_answer(intervention: str, measure: str, *, designs: Sequence[str] = ("cs", "sun-abraham", "imputation",
+                                                                                  "twfe"),
+                     years=None, variant: str | None = None, seed: int = 0, horizon: int = 5,
+                     keep_influence: bool = False):
+    """The answers recipe's staggered question (:func:`ogimpact.evidence.recipe.staggered_question`)."""
+    from ..evidence import recipe
+
+    return recipe.staggered_question(intervention, measure, years=years, variant=variant, seed=seed,
+                                     horizon=horizon, designs=designs, keep_influence=keep_influence)
+
+
+def staggered_designs(intervention: str, measure: str, **kw) -> dict[str, Any]:
+    """``{design: Estimate | NotAvailable}`` of :func:`staggered_answer` (the TWFE event study is ``event-study``)."""
+    q = staggered_answer(intervention, measure, **kw)
+    return {d: _result(r) for d, r in q.results.items()}
 
 
 def country_cohort_effects(cs_result, cohort: int) -> pd.DataFrame:
@@ -334,7 +270,7 @@ def results_table(ctx) -> pd.DataFrame:
     return f.sort_values(["measure", "design"], kind="mergesort").reset_index(drop=True)
 
 
-def sensitivity(result, *, window: tuple[int, int] = (-5, 5), method: str = "rm", seed: int = 0):
+def sensitivity(result, *, window: tuple[int, int] = (-5, 5), method: str = "rm", seed: int = 0):  # noqa: D401
     """HonestDiD sensitivity (Rambachan & Roth 2023) of a dynamic result's average post-period effect.
 
     The event study is cut to ``window`` (the sub-vector and sub-covariance);

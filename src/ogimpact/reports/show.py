@@ -13,6 +13,7 @@ import html as _html
 
 import pandas as pd
 
+from ..errors import OgimpactError
 from ..results import Estimate
 from . import presentation as pres
 from .figures import source_of, styled
@@ -241,30 +242,49 @@ def _show_estimate(ctx, res, *, design, measure, unit=None, figures=("paths", "g
               f" ({pres.measure_words(measure)}; weights above 0.001)", labels={"unit": "Donor"}, record=False)
 
 
+def _estimand_note(q) -> None:
+    _md(f"*Estimand (H = {q.estimand.horizon}):* {q.estimand.text}.")
+
+
 def single_country(ctx):
+    """Section 3: the recipe's country question for every measure (synth, sdid, its; the CS cohort in section 4)."""
     from .empty_states import single_country_reason
 
     p = ctx.parameters
     country, intervention, years, variant = p["country"], p["intervention"], p.get("years"), p.get("variant")
-    wanted = [d for d in p["designs"] if d in ("synth", "sdid", "its")]
+    designs, horizon = p["designs"], p.get("horizon", 5)
+    wanted = [d for d in designs if d in ("synth", "sdid", "its")]
     out = {}
     first = True
     headline_done = False
     for m in p["measures"]:
         _md(f"### {pres.measure_words(m)} ({m})")
         why = single_country_reason(country, intervention, m, years=years, variant=variant)
-        if why:
-            res = {d: NotAvailable(d, why, status="not estimable") for d in wanted}
-        else:
-            res = sections.single_country_designs(country, intervention, m, designs=wanted, years=years,
-                                                  variant=variant, donor_rule=p.get("donor_rule", "registry"),
-                                                  placebo=p.get("placebo", True), seed=p.get("seed", 0))
+        q = None
+        try:
+            q = sections.country_answer(country, intervention, m, designs=designs, years=years, variant=variant,
+                                        donor_rule=p.get("donor_rule"), placebo=p.get("placebo", True),
+                                        seed=p.get("seed", 0), horizon=horizon)
+        except OgimpactError as exc:  # the question itself cannot be posed: say why where the result would be
+            why = why or " ".join(str(exc).split())
+        if q is not None:
+            ctx.questions.append(q)  # graded in the graded-evidence section, as `ogimpact assess` grades it
         if why and wanted:
+            res = {d: NotAvailable(d, why, status="not estimable") for d in wanted}
             for d in wanted:
                 ctx.add(res[d], measure=m, design=d, unit=country)
             _md(f"> **Not estimable:** {why}")
             out[m] = res
             continue
+        _estimand_note(q)
+        if q.donors:
+            rule = q.donors.get("donor_rule", {})
+            syn = q.results.get("synth")
+            kept = len((syn.options or {}).get("donors") or []) if isinstance(syn, Estimate) else None
+            _md(f"Donor rule `{rule.get('name')}` over {rule.get('window')}: "
+                f"{'' if kept is None else f'{kept} donors kept, '}{len(q.donors.get('excluded_donors') or [])} "
+                "units excluded (each with its reason in results.json).")
+        res = {d: sections._result(r) for d, r in q.results.items() if d in wanted}
         for d, r in res.items():
             figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
@@ -273,7 +293,7 @@ def single_country(ctx):
                 headline_done = True
                 ctx.set_headline(measure=m, design="synth", estimate=r.estimate,
                                  placebo_p=(r.placebo or {}).get("p_value"),
-                                 pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"))
+                                 pre_rmspe=(r.diagnostics or {}).get("pre_rmspe"), estimand=q.estimand.to_dict())
         out[m] = res
         first = False
     if not wanted:
@@ -295,20 +315,40 @@ def _reason(r) -> str:
 
 
 def cohort_in_staggered(ctx):
+    """Section 4, for every measure: the country's cohort ATT (graded) and the cross-country CS event study."""
     p = ctx.parameters
     country, intervention, measures, designs = p["country"], p["intervention"], p["measures"], p["designs"]
-    years, variant, seed = p.get("years"), p.get("variant"), p.get("seed", 0)
+    years, variant, seed, horizon = p.get("years"), p.get("variant"), p.get("seed", 0), p.get("horizon", 5)
     if "cs" not in designs:
-        _md("> The staggered design (`cs`) was not requested.")
+        _md("> The staggered design (`cs`) was not requested, so the country's cohort ATT is not estimated "
+            "and not graded.")
         return
     t = sections.country_timing(intervention, country, variant=variant)
     cohort = int(t["cohort"].iloc[0]) if len(t) else 0
-    for m in measures[:2]:
-        res = sections.staggered_designs(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed)
-        r = res["cs"]
+    _md(f"Run for every measure ({', '.join(f'`{m}`' for m in measures)}).")
+    by_m = {q.measure: q for q in ctx.questions if q.kind == "country"}
+    for m in measures:
         _md(f"### {pres.measure_words(m)} ({m})")
+        q = by_m.get(m)
+        cc = q.results.get("cs_cohort") if q is not None else None
+        if cc is not None:
+            r = sections._result(cc)
+            if isinstance(r, NotAvailable):
+                ctx.add(r, measure=m, design="cs_cohort", unit=country)
+                _not_available("cs_cohort", r, measure=m)
+            else:
+                ctx.add(dict(r), measure=m, design="cs_cohort", unit=country)
+                _md(f"**{pres.country_name(country)}'s adoption cohort {cohort}** (Callaway–Sant'Anna, not-yet-treated controls, group "
+                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): **{_fmt(r.get('estimate'))}** "
+                    f"(95% CI [{_fmt(r.get('ci_low'))}, {_fmt(r.get('ci_high'))}]; {r.get('n_treated_units')} "
+                    "countries in the cohort).")
+        sq = sections.staggered_answer(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed,
+                                       horizon=horizon)
+        r = sections._result(sq.results["cs"])
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
-        sensitivity(ctx, r, measure=m, design="cs", seed=seed)
+        if isinstance(r, Estimate):
+            _estimand_note(sq)
+        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=(-5, horizon))
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
             gt_times = [g.get("time") for g in (r.tables.get("group_time") or ()) if g.get("time") is not None]
@@ -355,17 +395,23 @@ def cohorts(ctx):
 
 
 def staggered(ctx):
+    """Cross-country section: the recipe's staggered question for every measure, event studies side by side."""
     p = ctx.parameters
     intervention, measures, designs = p["intervention"], p["measures"], p["designs"]
-    years, variant, seed = p.get("years"), p.get("variant"), p.get("seed", 0)
+    years, variant, seed, horizon = p.get("years"), p.get("variant"), p.get("seed", 0), p.get("horizon", 5)
     import matplotlib.pyplot as plt
 
     from ..plots import new_axes, plot_event_study
 
     headline_done = False
+    _md(f"Run for every measure ({', '.join(f'`{m}`' for m in measures)}).")
     for m in measures:
         _md(f"### {pres.measure_words(m)} ({m})")
-        res = sections.staggered_designs(intervention, m, designs=designs, years=years, variant=variant, seed=seed)
+        q = sections.staggered_answer(intervention, m, designs=designs, years=years, variant=variant, seed=seed,
+                                      horizon=horizon, keep_influence=len(measures) >= 2)
+        ctx.questions.append(q)
+        _estimand_note(q)
+        res = {d: sections._result(r) for d, r in q.results.items()}
         fig, ax = new_axes()
         n = 0
         rows = []
@@ -382,7 +428,8 @@ def staggered(ctx):
                 plot_event_study(es, ax=ax, label=d, offset=(i - 1.5) * 0.12)
                 n += 1
             if not headline_done and d == "cs":
-                ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value)
+                ctx.set_headline(measure=m, design="cs", estimate=r.estimate, se=r.se, p_value=r.p_value,
+                                 estimand=q.estimand.to_dict())
                 headline_done = True
         if n:
             _fig(styled(ax, kind="event_study", measure=m))
@@ -397,7 +444,7 @@ def staggered(ctx):
                 _show_warnings(r, design=d)
         for d in ("cs", "sun-abraham"):
             if isinstance(res.get(d), Estimate):
-                sensitivity(ctx, res[d], measure=m, design=d, seed=seed)
+                sensitivity(ctx, res[d], measure=m, design=d, seed=seed, window=(-5, horizon))
 
 
 def heterogeneity(ctx):
@@ -423,38 +470,47 @@ def heterogeneity(ctx):
 
 
 def grades(ctx):
-    country, intervention = ctx.parameters.get("country"), ctx.parameters["intervention"]
-    try:
-        from ..evidence import assess_map as _assess
-    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
-        _md("> **Graded evidence: not available in this build** "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())}); estimates above are shown ungraded.")
+    """Graded evidence: the questions the report answered, graded exactly as ``ogimpact assess`` grades them."""
+    from ..evidence.assess import grade_questions
+
+    kind = "country" if ctx.parameters.get("country") else "staggered"
+    qs = [q for q in ctx.questions if q.kind == kind]
+    if not qs:
+        _md("> No question was answered, so nothing is graded.")
         return
     try:
-        tab = _assess.grade_report_entries(ctx, country=country, intervention=intervention)
-    except Exception as exc:  # noqa: BLE001
+        out = grade_questions(qs, seed=int(ctx.parameters.get("seed", 0) or 0))
+    except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md(f"> Grading failed: {' '.join(str(exc).split())}")
         return
-    for g in tab:
-        ctx.add_grade(g)
-    if tab:
-        f = pd.DataFrame([{"measure": pres.measure_words(g.get("measure")), "design": " + ".join(
-            pres.DESIGN_NAMES.get(d, d) for d in str(g.get("design", "")).split("+")), "grade": g.get("grade"),
-            "reasons": "; ".join(g.get("reasons", []))} for g in tab])
-        table(ctx, "grades", f, title="Graded evidence (rubric og-evidence-grade)", record=False)
+    rows = []
+    for a in out:
+        ctx.add_grade(a.to_dict())
+        h = a.headline or {}
+        rows.append({"measure": pres.measure_words(a.measure),
+                     "design": pres.DESIGN_NAMES.get(h.get("design"), h.get("design")),
+                     "estimate": h.get("estimate"), "ci_low": h.get("ci_low"), "ci_high": h.get("ci_high"),
+                     "grade": a.grade})
+    _md("The same grades as `ogimpact assess` with these parameters (one recipe, `ogimpact.evidence.recipe`); "
+        f"estimand (H = {qs[0].estimand.horizon}): {qs[0].estimand.text}.")
+    table(ctx, "grades", pd.DataFrame(rows), title="Graded evidence (rubric og-evidence-grade)", record=False)
+    for a in out:
+        _md(f"**{pres.measure_words(a.measure)}: {a.grade}.** {a.headline_text}\n\n"
+            + "\n".join(f"- {r}" for r in a.reasons))
 
 
 def evidence_review(ctx):
-    measures, seed = ctx.parameters.get("measures") or [], ctx.parameters.get("seed", 0)
+    p = ctx.parameters
+    measures, seed, horizon = p.get("measures") or [], p.get("seed", 0), p.get("horizon", 5)
     try:
         from ..evidence import assess_map as _assess
     except Exception as exc:  # noqa: BLE001 - shown in the report, never hidden
         _md(f"> **Evidence map: not available in this build** ({type(exc).__name__}: {' '.join(str(exc).split())}).")
         return
-    _assess.show_evidence_review(ctx, measures=measures, seed=seed)
+    _assess.show_evidence_review(ctx, measures=measures, seed=seed, horizon=horizon)
 
 
-def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):
+def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):  # noqa: D417
     """HonestDiD relative-magnitudes sensitivity plot and table for one dynamic result."""
     if not isinstance(result, Estimate) or result.event_study is None:
         return None
