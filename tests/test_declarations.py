@@ -26,9 +26,11 @@ def test_every_design_is_declared_once_and_estimation_reads_the_declarations():
 @pytest.mark.parametrize("name", dec.names())
 def test_declared_defaults_are_the_fit_functions_defaults(name):
     d = dec.get(name)
-    params = inspect.signature(d.function()).parameters
+    params = dict(inspect.signature(d.function()).parameters)
+    if d.inference_function() is not None:  # options of the after-fit inference step (synth)
+        params.update({k: v for k, v in inspect.signature(d.inference_function()).parameters.items() if k != "res"})
     for o in d.options:
-        assert o.name in params, f"{name}: option {o.name!r} is not a keyword of {d.fit}"
+        assert o.name in params, f"{name}: option {o.name!r} is not a keyword of {d.fit} or {d.inference}"
         assert params[o.name].default == o.default, f"{name}.{o.name}: declared {o.default!r}, fit function " \
                                                       f"{params[o.name].default!r}"
 

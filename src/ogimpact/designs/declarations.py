@@ -60,6 +60,9 @@ class Design:
     options: tuple[Option, ...]
     description: str
     reference: str = ""
+    #: "module:function" of the inference step ``estimation.estimate`` runs on the fitted result (synth's
+    #: placebos, conformal and prediction intervals); its keywords are options of the design too
+    inference: str = ""
 
     @property
     def module(self) -> str:
@@ -72,6 +75,13 @@ class Design:
     def function(self) -> Callable:
         """The fit function (imported on first use)."""
         return getattr(importlib.import_module(self.module), self.function_name)
+
+    def inference_function(self) -> Callable | None:
+        """The after-fit inference step, or None (imported on first use)."""
+        if not self.inference:
+            return None
+        mod, fn = self.inference.split(":", 1)
+        return getattr(importlib.import_module(mod), fn)
 
     def option(self, name: str) -> Option:
         for o in self.options:
@@ -151,7 +161,8 @@ DECLARATIONS: tuple[Design, ...] = (
             Option("validate", None, help="validation window of v_method cv"),
             Option("train_predictors", None, help="training predictors of v_method cv"),
             Option("v", None, help="a given V")),
-           "Abadie-Diamond-Hainmueller synthetic control", "Abadie, Diamond & Hainmueller (2010), JASA 105"),
+           "Abadie-Diamond-Hainmueller synthetic control", "Abadie, Diamond & Hainmueller (2010), JASA 105",
+           inference="ogimpact.inference.synth_inference:apply_synth_inference"),
     Design("sdid", "ogimpact.designs.sdid:fit_sdid", "single_unit", ("treated", "treat_time"),
            (Option("method", "sdid", ("sdid", "sc", "did"), help="estimator"),
             Option("placebo_reps", None, help="placebo replications of the SE (none)"),
