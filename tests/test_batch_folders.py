@@ -27,7 +27,7 @@ def test_default_parameters_keep_the_old_slug():
 
 
 @pytest.mark.parametrize("change", [{"years": "2000:2015"}, {"seed": 3}, {"placebo": False},
-                                    {"designs": ("synth",)}, {"measures": ("wgi.cc",)}, {"donor_rule": "all"}])
+                                    {"designs": ("synth",)}, {"measures": ("wgi.cc",)}, {"donor_rule": "untreated"}])
 def test_every_non_default_parameter_changes_the_slug(change):
     base = CountryParams(country="CHL").validate()
     other = CountryParams(country="CHL", **change).validate()
@@ -89,3 +89,10 @@ def test_identical_entries_are_still_refused_before_running(tmp_path, monkeypatc
     spec.write_text("runs:\n  - {country: CHL, years: '2000:2015'}\n  - {country: chl, years: [2000, 2015]}\n")
     with pytest.raises(OgimpactError, match=r"entries 0 and 1 would both write .*they are identical"):
         batch.run_batch(spec, out_root=tmp_path / "out", progress=False)
+
+
+def test_retired_donor_rule_all_is_refused_with_the_alternatives():
+    from ogimpact.errors import OgimpactError
+
+    with pytest.raises(OgimpactError, match="all-untreated"):
+        CountryParams(country="CHL", donor_rule="all").validate()

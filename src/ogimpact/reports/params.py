@@ -132,6 +132,10 @@ def _check_donor_rule(rule) -> None:
 
     if not isinstance(rule, str) or len(rule) > 200:
         raise OgimpactError(f"donor_rule must be a donor rule such as 'similar' or 'untreated', got {rule!r}.")
+    if rule == "all":
+        raise OgimpactError("donor_rule 'all' (every other unit, adopters in the window included) was retired with "
+                            "the answers recipe: a donor treated in the window contaminates the comparison; use "
+                            "'untreated' (the former 'registry'), 'all-untreated', 'region' or 'similar' [similar].")
     if rule != "registry":
         parse_rule(rule)
 
