@@ -154,6 +154,10 @@ def test_cross_country_notebook_executes(tmp_path):
 
     text = BeautifulSoup(html, "html.parser").get_text(" ")
     assert not re.search(r"\b(nan|NaN|None|<NA>)\b", text.split("Methods appendix")[0])
+    # issue 14 item 7: the RTI Rating dose design runs beside the absorbing designs, with what it assumes
+    beside = [e for e in res["results"] if e.get("role") == "beside"]
+    assert [e["design"] for e in beside] == ["continuous"] and beside[0]["result"].get("estimate") is not None
+    assert "continuous-dose DiD" in text and "strong parallel trends" in text
 
 
 def test_batch_continues_on_error_and_writes_index(tmp_path, capsys):

@@ -25,7 +25,9 @@ __all__ = ["question", "country_name", "intervention_words", "measure_words", "c
 DESIGN_NAMES = {"synth": "synthetic control", "sdid": "synthetic difference-in-differences",
                 "its": "interrupted time series", "cs": "Callaway–Sant'Anna DiD", "sun-abraham": "Sun–Abraham DiD",
                 "imputation": "imputation DiD (Borusyak–Jaravel–Spiess)", "twfe": "Two-way fixed effects",
-                "event-study": "TWFE event study", "cs_cohort": "Callaway–Sant'Anna, the country's cohort"}
+                "event-study": "TWFE event study", "cs_cohort": "Callaway–Sant'Anna, the country's cohort",
+                "dcdh": "de Chaisemartin–D'Haultfœuille DiD (switching on and off)",
+                "lp-did": "LP-DiD, non-absorbing", "continuous": "continuous-dose DiD (RTI Rating score)"}
 
 SINGLE_DESIGNS = ("synth", "sdid", "its", "cs_cohort")
 

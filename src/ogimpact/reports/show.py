@@ -447,6 +447,40 @@ def staggered(ctx):
                 sensitivity(ctx, res[d], measure=m, design=d, seed=seed, window=(-5, horizon))
 
 
+def switching_and_dose(ctx):
+    """Designs for treatments that switch off (OGP exits) or vary in intensity (RTI Rating dose), beside the
+    absorbing ones, each with one sentence on what it assumes (:mod:`ogimpact.designs.registry_designs`)."""
+    from ..designs.registry_designs import ASSUMPTIONS, nonabsorbing_and_dose_results
+
+    p = ctx.parameters
+    intervention = p["intervention"]
+    rows, used = [], []
+    for m in p["measures"]:
+        runs = nonabsorbing_and_dose_results(m, intervention, years=p.get("years"))
+        if not runs:
+            _md(f"> No switching-off or dose design applies to {pres.intervention_words(intervention)}: its "
+                "registry timing is absorbing and binary, so the staggered designs above are the whole set.")
+            return
+        for r in runs:
+            d, res = r["design"], r.get("result")
+            if d not in used:
+                used.append(d)
+            if res is None:
+                ctx.add(NotAvailable(d, r.get("error") or "not estimable", status="not estimable"), measure=m,
+                        design=d, role="beside")
+                rows.append({"measure": pres.measure_words(m), "design": pres.DESIGN_NAMES.get(d, d),
+                             "status": r.get("error")})
+                continue
+            ctx.add(res, measure=m, design=d, role="beside")
+            rows.append({"measure": pres.measure_words(m), "design": pres.DESIGN_NAMES.get(d, d),
+                         "estimate": res.get("estimate"),
+                         "se": res.get("se"), "ci_low": res.get("ci_low"), "ci_high": res.get("ci_high"),
+                         "n_units": res.get("n_units")})
+    _md("\n".join(f"- **{d}**: {ASSUMPTIONS[d]}" for d in used))
+    table(ctx, "switching_and_dose", pd.DataFrame(rows), title="Designs for switching-off and dose, beside the "
+          "absorbing designs (not graded: the grade rests on the recipe's staggered set)")
+
+
 def heterogeneity(ctx):
     from .empty_states import heterogeneity_view
 
