@@ -17,7 +17,7 @@ def test_the_issue_example_sentence():
         p_value=0.84, design="synth", measure_label="WGI Control of Corruption", subject="Chile's 2008 RTI law",
         horizon=5, reason="the synthetic comparison relies on dissimilar donors")
     assert s == ("Low-certainty evidence that Chile's 2008 RTI law did not change WGI Control of Corruption by more "
-                 f"than 0.2 within five years of adoption (the average post-adoption effect: {M}0.03; 95% CI {M}0.19 "
+                 f"than 0.2 within five years of adoption ({M}0.03; 95% CI {M}0.19 "
                  "to 0.12; synthetic control, placebo p = 0.84): the synthetic comparison relies on dissimilar donors.")
 
 
@@ -39,6 +39,12 @@ def test_insufficient_never_states_a_direction():
     s = hd.finding_sentence(grade="Insufficient", target={"kind": "effect", "threshold": 0.2}, estimate=0.5,
                             ci_low=0.1, ci_high=0.9, p_value=0.01, design="cs", measure_label="y", subject="X",
                             reason="no design could be estimated")
+    # an estimate exists: no claim either way, but its numbers are quoted beside the reason
+    assert s.startswith("Insufficient evidence on whether X changed y") and "95% CI 0.10 to 0.90" in s
+    assert s.endswith(": no design could be estimated.")
+    s = hd.finding_sentence(grade="Insufficient", target=None, estimate=None, ci_low=None, ci_high=None,
+                            p_value=None, design=None, measure_label="y", subject="X",
+                            reason="no design could be estimated")
     assert s == "Insufficient evidence on whether X changed y: no design could be estimated."
 
 
@@ -47,7 +53,12 @@ def test_numbers_estimand_ci_source_and_p():
                             ci_low=-9.87, ci_high=7.4, p_value=0.0004, design="cs", measure_label="TI CPI",
                             subject="RTI law adoption", estimand="the average effect over event times 0..5",
                             horizon=0, ci_source="sdid")
-    assert f"(the average effect over event times 0..5: {M}1.2; 95% CI {M}9.9 to 7.4 (synthetic difference-in-" in s
+    # the horizon phrase states the estimand, so the numbers stand alone (as in the issue's example)
+    assert f"({M}1.2; 95% CI {M}9.9 to 7.4 (synthetic difference-in-" in s
+    s2 = hd.finding_sentence(grade="Very low", target={"kind": "no_effect", "threshold": 4.0}, estimate=-1.234,
+                             ci_low=-9.87, ci_high=7.4, p_value=0.0004, design="cs", measure_label="TI CPI",
+                             subject="RTI law adoption", estimand="the average effect over event times 0..5")
+    assert f"(the average effect over event times 0..5: {M}1.2; 95% CI {M}9.9 to 7.4" in s2
     assert "Callaway–Sant'Anna, p < 0.001)" in s and "in the adoption year" in s
     assert hd.fmt_number(-0.0001, 2) == "0.00"  # no negative zero
     assert hd.fmt_number(None, 2) == "n/a"

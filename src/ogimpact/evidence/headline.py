@@ -135,7 +135,7 @@ def finding_sentence(
     """One quotable sentence for one finding (module docstring for the rules)."""
     reason = (reason or "").strip().rstrip(".")
     tail = f": {reason}." if reason else "."
-    if grade == "Insufficient" or estimate is None:
+    if estimate is None:
         return f"Insufficient evidence on whether {subject} changed {measure_label}{tail}"
     d = _decimals(estimate, ci_low, ci_high)
     nums = [fmt_number(estimate, d)]
@@ -148,9 +148,13 @@ def finding_sentence(
     pt = _p(p_value, design == "synth")
     if dn:
         nums.append(dn + (f", {pt}" if pt else ""))
-    est_txt = (estimand or DEFAULT_ESTIMAND).strip()
-    numbers = f"({est_txt}: " + "; ".join(nums) + ")"
     within = _horizon_phrase(horizon, time_unit)
+    if within:  # "within five years of adoption" states the estimand; the full text is in `estimand`
+        numbers = "(" + "; ".join(nums) + ")"
+    else:
+        numbers = f"({(estimand or DEFAULT_ESTIMAND).strip()}: " + "; ".join(nums) + ")"
+    if grade == "Insufficient":  # no claim either way, but the number a reader would otherwise quote is shown
+        return f"Insufficient evidence on whether {subject} changed {measure_label}{within} {numbers}{tail}"
     t = dict(target or {})
     thr = _f(t.get("threshold"))
     if t.get("kind") == "no_effect" and thr is not None:

@@ -41,6 +41,16 @@ ESTIMANDS = {"synth": "average post-adoption gap, treated minus synthetic contro
              "twfe": "average of the post-adoption event-time coefficients",
              "cs_cohort": "ATT of the country's adoption cohort"}
 
+#: the same with the declared horizon H of the answers recipe (options.horizon; issue 12 item 3)
+ESTIMANDS_H = {"synth": "average gap, treated minus synthetic control, over years 0 to {h} after adoption",
+               "sdid": "ATT of the treated country averaged over years 0 to {h} after adoption",
+               "its": "average effect (level and slope change against the pre-adoption trend) over years 0 to {h}",
+               "cs": "cross-country ATT averaged over event times 0 to {h} (not-yet-treated controls)",
+               "sun-abraham": "interaction-weighted ATT averaged over event times 0 to {h}",
+               "imputation": "imputation ATT averaged over event times 0 to {h}",
+               "event-study": "TWFE event-study coefficients averaged over event times 0 to {h}",
+               "cs_cohort": "ATT of the country's adoption cohort over event times 0 to {h}"}
+
 
 # --------------------------------------------------------------------------- words
 def country_name(iso3: str | None) -> str | None:
@@ -168,9 +178,16 @@ def _f(x) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def estimand(design: str, grade: Mapping | None = None) -> str:
-    if grade and isinstance(grade.get("estimand"), str) and grade.get("estimand"):
-        return str(grade["estimand"])
+def estimand(design: str, grade: Mapping | None = None, result: Mapping | None = None) -> str:
+    """The estimand in words: the grade's declared estimand, else the design's, over the result's horizon."""
+    est = (grade or {}).get("estimand")
+    if isinstance(est, Mapping) and est.get("text"):
+        return str(est["text"])
+    if isinstance(est, str) and est:
+        return est
+    h = ((result or {}).get("options") or {}).get("horizon")
+    if isinstance(h, int) and design in ESTIMANDS_H:
+        return ESTIMANDS_H[design].format(h=h)
     return ESTIMANDS.get(design, "headline estimate")
 
 
@@ -235,9 +252,12 @@ def _outcome_words(key: tuple) -> str:
 def _graded_design(g: Mapping | None) -> str | None:
     if not g:
         return None
-    if g.get("grade_target"):
-        t = g["grade_target"]
-        return str(t.get("design") if isinstance(t, Mapping) else t)
+    he = g.get("headline_estimate")  # the estimate the grade is built on (assess --json)
+    if isinstance(he, Mapping) and he.get("design"):
+        return str(he["design"])
+    t = g.get("grade_target")
+    if isinstance(t, Mapping) and t.get("design"):
+        return str(t["design"])
     hl = g.get("headline")
     if isinstance(hl, Mapping) and hl.get("design"):
         return str(hl["design"])
@@ -294,7 +314,7 @@ def summary_rows(ctx) -> list[dict]:
         r, m, d = e["result"], e["measure"], e["design"]
         g = grades.get(_key(e))
         graded = _graded_design(g) == d
-        rows.append({"measure": m, "outcome": _outcome_words(_key(e)), "design": d, "estimand": estimand(d, g if graded else None),
+        rows.append({"measure": m, "outcome": _outcome_words(_key(e)), "design": d, "estimand": estimand(d, g if graded else None, r),
                      "estimate": r.get("estimate"), "se": r.get("se"), "ci_low": r.get("ci_low"),
                      "ci_high": r.get("ci_high"), "grade": (g or {}).get("grade") if graded else None,
                      "reason": r.get("reason") if _f(r.get("estimate")) is None else None})
