@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                      help="Dask scheduler tcp://host:port, or local:N for a LocalCluster of N workers")
     b.add_argument("--rebuild", action="store_true", help="recompute every cell (ignore the cache)")
     b.add_argument("--cache", metavar="DIR",
-                   help="cell cache folder [$OGIMPACT_ATLAS_CACHE, else ~/.cache/ogimpact/reports/atlas]")
+                   help="cell cache folder [$OGIMPACT_ATLAS_CACHE, else ~/.cache/ogimpact/atlas]")
     b.add_argument("--seed", type=int, default=0, help="seed of every random step [0]")
     b.add_argument("--min-pre", type=int, default=5, metavar="K",
                    help="pre-adoption years a country needs in a measure's coverage for a single-country cell [5]")

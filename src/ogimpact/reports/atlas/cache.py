@@ -18,7 +18,7 @@ A cell's key is the sha256 of the canonical JSON of its *components*:
 
 The cache holds one gzip file per key, ``<root>/<key[:2]>/<key>.json.gz`` (gzip header without a time
 stamp, so the files are byte-stable), at ``--cache DIR``, else ``$OGIMPACT_ATLAS_CACHE``, else
-``$XDG_CACHE_HOME/ogimpact/reports/atlas`` (``~/.cache/ogimpact/reports/atlas``).
+``$XDG_CACHE_HOME/ogimpact/atlas`` (``~/.cache/ogimpact/atlas``).
 """
 from __future__ import annotations
 
