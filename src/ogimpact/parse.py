@@ -6,6 +6,7 @@ same way and fail with the same one-sentence messages.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from .errors import OgimpactError
@@ -41,3 +42,12 @@ def span(x: str | Sequence | None, *, name: str = "years", ordered: bool = False
     if ordered and a > b:
         raise OgimpactError(f"{name} {a}:{b}: the first year is after the last; give A:B with A <= B.")
     return a, b
+
+
+def finite_or_none(x) -> float | None:
+    """``float(x)`` when it is a finite number, else None (missing, text, NaN, ±inf): the one home of this rule."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .errors import DataError, UsageError
+from .parse import finite_or_none as _num
 
 __all__ = ["PubTable", "from_result", "render", "FORMATS", "format_number", "format_ci", "frame_table", "DASH"]
 
@@ -38,12 +39,6 @@ class PubTable:
 
 
 # --------------------------------------------------------------------------- number formatting
-def _num(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _decimals(se: float | None, est: float | None) -> int:

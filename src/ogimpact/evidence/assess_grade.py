@@ -34,6 +34,7 @@ from .design_checks import (check_donor_similarity, check_effective_donors, chec
 from .grading import Grade, grade, load_rubric
 from .family import _multiplicity, family_adjust  # noqa: F401 - re-exported (assess, assess_map import them here)
 from .mie import MIE, measure_scale, resolve_mie
+from ..parse import finite_or_none as _f
 
 __all__ = ["MBAR_GRID", "RW_DRAWS", "WINDOW", "ok", "headline_of", "grade_staggered", "grade_country", "insufficient",
            "parallel_trends", "family_adjust"]
@@ -54,12 +55,6 @@ def ok(doc: Any) -> bool:
         and np.isfinite(float(doc["estimate"]))
 
 
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def headline_of(name: str, doc: Mapping) -> dict:

@@ -13,16 +13,11 @@ from typing import Mapping
 import numpy as np
 
 from .checks import CheckResult, check_multiplicity
+from ..parse import finite_or_none as _f
 
 __all__ = ["family_adjust"]
 
 
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def _msg(exc: BaseException) -> str:

@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..parse import finite_or_none as _f
+
 __all__ = ["finding_sentence", "report_sentence", "headline_for", "strongest_reason", "conflict_warnings",
            "fmt_number", "fmt_threshold", "DESIGN_NAMES", "DEFAULT_ESTIMAND"]
 
@@ -57,12 +59,6 @@ _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six",
                  10: "ten"}
 
 
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _decimals(*xs) -> int:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import html as _html
-import math
 import re
 from typing import Any, Iterable, Mapping
+
+from ..parse import finite_or_none as _f
 
 __all__ = ["question", "country_name", "intervention_words", "measure_words", "clean_prose", "figure_html",
            "install_figure_display", "estimand", "fallback_headline", "headline_sentences", "summary_rows",
@@ -170,12 +171,6 @@ def _alt(fig) -> str:
 
 
 # --------------------------------------------------------------------------- headline
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def estimand(design: str, grade: Mapping | None = None, result: Mapping | None = None) -> str:
