@@ -42,15 +42,6 @@ ESTIMANDS = {"synth": "average post-adoption gap, treated minus synthetic contro
              "twfe": "average of the post-adoption event-time coefficients",
              "cs_cohort": "ATT of the country's adoption cohort"}
 
-#: the same with the declared horizon H of the answers recipe (options.horizon; issue 12 item 3)
-ESTIMANDS_H = {"synth": "average gap, treated minus synthetic control, over years 0 to {h} after adoption",
-               "sdid": "ATT of the treated country averaged over years 0 to {h} after adoption",
-               "its": "average effect (level and slope change against the pre-adoption trend) over years 0 to {h}",
-               "cs": "cross-country ATT averaged over event times 0 to {h} (not-yet-treated controls)",
-               "sun-abraham": "interaction-weighted ATT averaged over event times 0 to {h}",
-               "imputation": "imputation ATT averaged over event times 0 to {h}",
-               "event-study": "TWFE event-study coefficients averaged over event times 0 to {h}",
-               "cs_cohort": "ATT of the country's adoption cohort over event times 0 to {h}"}
 
 
 # --------------------------------------------------------------------------- words
@@ -174,15 +165,13 @@ def _alt(fig) -> str:
 
 
 def estimand(design: str, grade: Mapping | None = None, result: Mapping | None = None) -> str:
-    """The estimand in words: the grade's declared estimand, else the design's, over the result's horizon."""
-    est = (grade or {}).get("estimand")
-    if isinstance(est, Mapping) and est.get("text"):
-        return str(est["text"])
-    if isinstance(est, str) and est:
-        return est
-    h = ((result or {}).get("options") or {}).get("horizon")
-    if isinstance(h, int) and design in ESTIMANDS_H:
-        return ESTIMANDS_H[design].format(h=h)
+    """The estimand in words: the grade's, else the one the answers recipe declared on the result
+    (``options.estimand``, :mod:`ogimpact.evidence.estimands`), else the design's own headline."""
+    for est in ((grade or {}).get("estimand"), ((result or {}).get("options") or {}).get("estimand")):
+        if isinstance(est, Mapping) and est.get("text"):
+            return str(est["text"])
+        if isinstance(est, str) and est:
+            return est
     return ESTIMANDS.get(design, "headline estimate")
 
 

@@ -269,11 +269,12 @@ def single_country(ctx):
             why = why or " ".join(str(exc).split())
         if q is not None:
             ctx.questions.append(q)  # graded in the graded-evidence section, as `ogimpact assess` grades it
-        if why and wanted:
+        if why:
             res = {d: NotAvailable(d, why, status="not estimable") for d in wanted}
             for d in wanted:
                 ctx.add(res[d], measure=m, design=d, unit=country)
-            _md(f"> **Not estimable:** {why}")
+            if wanted:
+                _md(f"> **Not estimable:** {why}")
             out[m] = res
             continue
         _estimand_note(q)
