@@ -195,12 +195,19 @@ def test_first_instruments_are_not_statutes(laws):
     assert (fi["adopted_year"].isna() | (fi["first_instrument_year"] <= fi["adopted_year"])).all()
 
 
-def test_unverified_row_says_why(laws):
-    # Tajikistan stays rti_rating_only: the RTI Rating names the access law but gives 2002, nansmit.tj shows the Law
-    # 'On Information' approved in April 2002, en.unesco.kz a new information law signed in August 2008
+def test_tajikistan_conflict_resolved(laws):
+    # Two statutes, not one law with two dates: the RTI Rating's 2002 is the general Law 'On Information' of 10 May 2002
+    # (Akhbori Majlisi Oli 2002 No 4 art. 320, cited by the 2012 amending law on mmih.tj; chamber votes of 10/23 Apr 2002,
+    # nansmit.tj); the access statute it rates, 'On the Right of Access to Information', was signed in August 2008
+    # (en.unesco.kz, 2009-05-27) and is dated 2008 by law.ungovr.org; its text is on khoma.tj.
     r = laws.loc["TJK"]
-    assert r["row_status"] == "rti_rating_only" and pd.isna(r["statute"])
-    assert "unverified" in r["note"] and "2008" in r["note"] and "nansmit.tj" in r["note"]
+    assert r["row_status"] == "sourced" and "Right of Access to Information" in r["statute"]
+    assert r["adopted"] == "2008" and laws.loc["TJK", "adopted_year"] == 2008
+    assert int(r["rti_rating_first_adopted"]) == 2002  # the old cohort kept for comparison, not used
+    assert pd.isna(r["in_force"]) and "not found" in r["in_force_unknown"]
+    assert "10 May 2002" in r["note"] and "August 2008" in r["note"]
+    for host in ("en.unesco.kz", "law.ungovr.org", "khoma.tj", "mmih.tj", "nansmit.tj"):
+        assert host in r["citation"], host
     for iso in ("MCO", "SAU", "TLS"):  # executive instruments: the note says why they are not statutes
         assert "RTI Rating counts" in laws.loc[iso, "note"] or "RTI Rating year" in laws.loc[iso, "note"], iso
 
@@ -210,7 +217,7 @@ def test_rti_rating_year_corrections(laws):
     expect = {"ARG": (2004, 2016), "IRL": (2003, 1997), "CAN": (1985, 1982), "GIN": (2021, 2010), "VUT": (2017, 2016),
               "PAK": (2002, 2017), "SLV": (2011, 2010),
               "PER": (2003, 2002), "CRI": (2017, 2024), "SRB": (2003, 2004),
-              "CUB": (2026, 2024), "KGZ": (2007, 2006)}
+              "CUB": (2026, 2024), "KGZ": (2007, 2006), "TJK": (2002, 2008)}
     for iso, (rating_year, statute_year) in expect.items():
         assert int(laws.loc[iso, "rti_rating_first_adopted"]) == rating_year
         assert laws.loc[iso, "adopted_year"] == statute_year
@@ -230,12 +237,12 @@ def test_every_row_cited_and_timed(laws):
     assert (laws["accessed"] == "2026-12-02").all()
     has_law = laws["adopted"].notna()
     assert has_law.sum() == 135  # 142 less the 7 no_statute rows (PHL, BOL, NER, CHN, MCO, SAU, TLS)
-    assert laws["row_status"].value_counts().to_dict() == {"sourced": 134, "no_statute": 7, "rti_rating_only": 1}
+    assert laws["row_status"].value_counts().to_dict() == {"sourced": 135, "no_statute": 7}
     ok = laws["in_force"].notna() | laws["in_force_unknown"].fillna("").str.len().gt(0)
     assert ok[has_law].all()
     assert (laws.loc[laws["in_force"].notna(), "in_force_unknown"].isna()).all()
     assert laws.loc[laws["in_force"].notna() & (laws["row_status"] == "sourced"), "citation_in_force"].notna().all()
-    assert set(laws["row_status"]) == {"sourced", "no_statute", "rti_rating_only"}
+    assert set(laws["row_status"]) <= {"sourced", "no_statute", "rti_rating_only"}
     # the RTI Rating score is its own column; the rating-only rows keep the rating year as 'adopted'
     ro = laws[laws["row_status"] == "rti_rating_only"]
     assert (ro["adopted"].astype(int) == ro["rti_rating_first_adopted"].astype(int)).all()

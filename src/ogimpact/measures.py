@@ -119,7 +119,8 @@ _CIT = {
     "obs": "International Budget Partnership, Open Budget Survey 2006-2023 (internationalbudget.org), via World Bank "
            "Data360 IBP_OBS and galileukim/wdr2025gov data/open_budget.rda @ 56e0f8d56e34902563013ac0f9fec3b349895b75.",
     "rti_use": "Hand-made from CPLT (consejotransparencia.cl), BioBioChile, W Radio, lanoticias.mx (INAI commissioner) and "
-               "INEGI pages, one source URL per row; accessed 2026-12-02.",
+               "INEGI pages, UK FOI statistics bulletins (gov.uk), US DOJ OIP annual FOIA report summaries and India CIC "
+               "annual-report summaries, one source URL per row; accessed 2026-12-02.",
     "ebt": "Controladoria-Geral da União (CGU), Escala Brasil Transparente, rounds 1-3 (2015-2017), via "
            "A. Assumpção, aassumpcao/transparency (EBT_20181001.csv).",
 }
@@ -390,6 +391,21 @@ def _issue10_measures(_A, _P, _S, _K) -> list[Measure]:
            "requests per year", True, (2003, 2023), "rti_awareness_use", "rti_use",
            "Use of the law. Mexico 2003-2023 every year; scope widens as state systems join Infomex/PNT (level shifts are "
            "partly coverage). " + rv, loader=_indicator(_d.rti_request_volumes, "requests_all_pnt")),
+        _m("rti.requests_uk_foi", "FOI requests received by UK central government (count)", _K, "country",
+           "requests per year", True, (2013, 2023), "rti_awareness_use", "rti_use",
+           "Use of the law. United Kingdom, central-government monitored bodies (official FOI statistics bulletins): "
+           "2013, 2020 (derived: 2021 total minus the stated increase), 2021-2023; 2014-2019 not transcribed. " + rv,
+           loader=_indicator(_d.rti_request_volumes, "requests_foi_central_government")),
+        _m("rti.requests_us_foia", "FOIA requests received by US federal agencies (count)", _K, "country",
+           "requests per year", True, (2009, 2014), "rti_awareness_use", "rti_use",
+           "Use of the law. United States, all federal departments and agencies, fiscal years 2009-2014 (DOJ OIP "
+           "summaries; FY2008+ reporting definitions, not comparable with earlier totals that included Privacy Act "
+           "first-party requests). " + rv, loader=_indicator(_d.rti_request_volumes, "requests_foia_federal")),
+        _m("rti.requests_india_rti", "RTI applications received by India's central public authorities (count)", _K,
+           "country", "requests per year", True, (2014, 2018), "rti_awareness_use", "rti_use",
+           "Use of the law. India, public authorities registered with the Central Information Commission; year = "
+           "first year of the April-March reporting year; 2014-15 and 2018-19 only (2018-19 printed as 13.70 lakh). "
+           + rv, loader=_indicator(_d.rti_request_volumes, "requests_rti_central_public_authorities")),
     ]
     return ms
 

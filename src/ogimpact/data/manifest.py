@@ -97,12 +97,13 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         licence="IBP open data (CC BY 4.0 per IBP)", licence_flag="", years="2006-2023", units="country-round"),
     "rti_awareness_use": dict(
         title="Awareness of the RTI law (surveys) and request volumes (hand-made, source per row)",
-        publisher="CPLT, INAI, INEGI pages and press (hand-made fact tables)", licence="facts with cited sources",
+        publisher="CPLT, INAI, INEGI, UK Cabinet Office/MoJ FOI bulletins, US DOJ OIP, India CIC reports and press "
+                  "(hand-made fact tables)", licence="facts with cited sources",
         licence_flag="", years="2003-2023", units="country-year"),
     "ogp_membership_timing": dict(
         title="OGP national participants: join, first action plan, exit (curated, source per field)",
         publisher="hand-made from OGP report data 2019 and opengovpartnership.org pages", licence="facts with cited sources",
-        licence_flag="", years="2011-2017", units="country"),
+        licence_flag="", years="2011-2025", units="country"),
     "ogp_commitments": dict(
         title="OGP commitments of Chile at commitment level (partial, hand-made)",
         publisher="hand-made from opengovpartnership.org member and commitment pages", licence="facts with cited sources",
