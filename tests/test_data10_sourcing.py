@@ -90,3 +90,12 @@ def test_new_use_measures_in_the_knowledge_domain():
     assert {"rti.requests_uk_foi", "rti.requests_us_foia", "rti.requests_india_rti"} <= ids
     us = M.load(["rti.requests_us_foia"]).set_index("year")["value"]
     assert us[2013] == 704394 and list(M.load(["rti.requests_uk_foi"])["unit"].unique()) == ["GBR"]
+
+
+def test_chile_2011_council_awareness_is_a_bound_not_a_point():
+    # CPLT Encuesta Nacional 2011: 'no más del 15% de los encuestados tiene conocimiento' of the CPLT (president
+    # Ferreiro, legal-news item of 2012-01-06) -> kept as an upper bound, outside the share_heard_of_council series
+    s = D.rti_awareness_surveys().set_index(["iso3", "year", "indicator"])["value"]
+    assert s[("CHL", 2011, "share_heard_of_council_at_most")] == 15.0
+    council = M.load(["rti.share_aware_council"])
+    assert set(council.loc[council["unit"] == "CHL", "year"]) == {2010}
