@@ -134,13 +134,59 @@ def test_self_contained_html_drops_scripts_and_sets_title():
     assert "mathjax" not in out.lower()
 
 
-def test_rerun_command_is_exact():
-    from ogimpact.reports.appendix import rerun_command
+def _reparse(cmd: str) -> dict:
+    """Parse a printed rerun command with the real CLI parser and build the parameters it asks for."""
+    import shlex
 
-    cmd = rerun_command("country", {"country": "AUS", "intervention": "rti_law", "measures": ["wgi.cc"],
-                                    "designs": ["synth"], "years": None, "variant": None, "donor_rule": "registry",
-                                    "placebo": False, "seed": 0})
-    assert cmd == "ogimpact report country AUS --intervention rti_law --measures wgi.cc --designs synth --no-placebo"
+    from ogimpact.cli import _glue_negative_values, build_parser
+    from ogimpact.cli.report_cmds import params_from_args
+
+    argv = shlex.split(cmd)
+    assert argv[:2] == ["ogimpact", "report"], cmd
+    args = build_parser().parse_args(_glue_negative_values(argv[1:]))
+    return params_from_args(args.report_kind, args).validate().notebook_parameters()
+
+
+RERUN_CASES = [
+    ("country", dict(country="CHL", intervention="rti_law")),  # every default: the shortest command
+    # the old default donor rule 'registry' used to be dropped from the command (the default is now 'similar')
+    ("country", dict(country="AUS", intervention="rti_law", measures=("wgi.cc",), designs=("synth",),
+                     donor_rule="registry", placebo=False)),
+    ("country", dict(country="MEX", intervention="rti_law", measures=("wgi.cc", "wgi.ge"), designs=("its", "sdid"),
+                     years=(1996, 2015), variant="in_force", donor_rule="similar(band=2,min_donors=4)", placebo=False,
+                     seed=7, horizon=3)),
+    ("country", dict(country="CHL", intervention="rti_law", donor_rule="untreated", seed=0, horizon=0)),
+    # a batch entry takes the class defaults, which differ from the CLI's intervention-specific measures/designs
+    ("country", dict(country="MEX", intervention="open_up_guide")),
+    ("country", dict(country="MEX", intervention="open_up_guide", measures=("wgi.cc",))),
+    ("cross-country", dict(intervention="rti_law")),
+    ("cross-country", dict(intervention="ogp_member", measures=("wgi.cc",), designs=("cs", "twfe"), years=(2000, 2020),
+                           variant="first_action_plan", seed=3, horizon=4)),
+    ("evidence", dict()),
+    ("evidence", dict(measures=("wgi.cc", "wgi.ge"), seed=11, horizon=2)),
+]
+
+
+@pytest.mark.parametrize("kind,given", RERUN_CASES)
+def test_rerun_command_is_exact(kind, given):
+    from ogimpact.reports.appendix import rerun_command
+    from ogimpact.reports.params import KINDS
+
+    manifest = KINDS[kind](**given).validate().notebook_parameters()  # what manifest.json records
+    cmd = rerun_command(kind, manifest)
+    assert _reparse(cmd) == manifest, cmd
+
+
+def test_rerun_command_spells_out_only_what_differs_from_the_default():
+    from ogimpact.reports.appendix import rerun_command
+    from ogimpact.reports.params import CountryParams
+
+    p = CountryParams(country="CHL", intervention="rti_law").validate().notebook_parameters()
+    assert rerun_command("country", p) == "ogimpact report country CHL --intervention rti_law"
+    p = CountryParams(country="AUS", intervention="rti_law", measures=("wgi.cc",), designs=("synth",),
+                      donor_rule="registry", placebo=False).validate().notebook_parameters()
+    assert rerun_command("country", p) == ("ogimpact report country AUS --intervention rti_law --measures wgi.cc "
+                                           "--designs synth --donor-rule registry --no-placebo")
 
 
 def test_make_lab_takes_host_port_no_browser_and_works_as_root():

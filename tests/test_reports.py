@@ -350,3 +350,15 @@ def test_batch_defaults_apply_only_to_kinds_that_take_them(tmp_path):
     spec.write_text("defaults: {intervention: rti_law, colour: red}\nruns:\n  - {country: CHL}\n")
     with pytest.raises(OgimpactError, match="colour"):
         load_spec(spec)
+
+
+def test_printed_rerun_command_rebuilds_the_manifest_parameters(chile_full):
+    import html as _html
+    import re
+
+    from test_report_presentation import _reparse
+
+    text = _html.unescape(re.sub(r"<[^>]+>", "", (chile_full.path / "report.html").read_text()))
+    cmd = next(ln.strip() for ln in text.splitlines() if ln.strip().startswith("ogimpact report country"))
+    man = json.loads((chile_full.path / "manifest.json").read_text())
+    assert _reparse(cmd) == man["parameters"], cmd

@@ -39,31 +39,55 @@ def manifest_sha256() -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
 
 
-def rerun_command(kind: str, p: Mapping[str, Any]) -> str:
-    """The exact ``ogimpact report`` command that rebuilds this report."""
-    def lst(v):
-        return ",".join(v) if v else None
+#: report parameter -> its ``ogimpact report`` option, in the order the rerun command prints them
+_OPTIONS = (("measures", "--measures"), ("designs", "--designs"), ("years", "--years"), ("variant", "--variant"),
+            ("donor_rule", "--donor-rule"), ("horizon", "--horizon"), ("placebo", "--no-placebo"),
+            ("seed", "--seed"))
 
+
+def _same(a: Any, b: Any) -> bool:
+    norm = (lambda v: list(v) if isinstance(v, (list, tuple)) else v)
+    return norm(a) == norm(b)
+
+
+def rerun_command(kind: str, p: Mapping[str, Any]) -> str:
+    """The exact ``ogimpact report`` command that rebuilds this report from its parameters ``p``.
+
+    Every parameter of the report kind whose value differs from what the command gives when its option
+    is left out (:func:`ogimpact.reports.params.cli_defaults`, the one home of those defaults) is
+    spelled out; values are shell-quoted.  Parsing the command with the CLI gives back ``p``.
+    """
+    import shlex
+
+    from .params import KINDS, cli_defaults
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown report kind {kind!r}")
+    q = shlex.quote
+    names = {f for f in KINDS[kind].__dataclass_fields__}
+    d = cli_defaults(kind, p.get("intervention"))
+    parts = ["ogimpact", "report", kind]
     if kind == "country":
-        parts = ["ogimpact report country", str(p.get("country")), f"--intervention {p.get('intervention')}"]
-    elif kind == "cross-country":
-        parts = ["ogimpact report cross-country", f"--intervention {p.get('intervention')}"]
-    else:
-        parts = ["ogimpact report evidence"]
-    if lst(p.get("measures")):
-        parts.append(f"--measures {lst(p['measures'])}")
-    if kind != "evidence" and lst(p.get("designs")):
-        parts.append(f"--designs {lst(p['designs'])}")
-    if p.get("years"):
-        parts.append(f"--years {p['years'][0]}:{p['years'][1]}")
-    if p.get("variant"):
-        parts.append(f"--variant {p['variant']}")
-    if kind == "country" and p.get("donor_rule") and p.get("donor_rule") != "registry":
-        parts.append(f"--donor-rule {p['donor_rule']}")
-    if kind == "country" and p.get("placebo") is False:
-        parts.append("--no-placebo")
-    if p.get("seed"):
-        parts.append(f"--seed {p['seed']}")
+        parts.append(q(str(p.get("country"))))
+    if "intervention" in names:
+        parts.append(f"--intervention {q(str(p.get('intervention')))}")
+    for name, flag in _OPTIONS:
+        if name not in names or name not in p or _same(p[name], d.get(name)):
+            continue
+        v = p[name]
+        if name == "placebo":
+            if not v:
+                parts.append(flag)
+            continue  # placebo on is the only other value, and the default
+        if v is None:  # years / variant left to the default: nothing to spell out (the default is None)
+            continue
+        if name in ("measures", "designs"):
+            text = ",".join(map(str, v))
+        elif name == "years":
+            text = f"{v[0]}:{v[1]}"
+        else:
+            text = str(v)
+        parts.append(f"{flag} {q(text)}")
     return " ".join(parts)
 
 
