@@ -228,3 +228,118 @@ def test_appendix_options_read_as_words():
                     "excluded": [{"unit": "AFG", "reason": "treated_in_window"}] * 3, "headline": "gap over t..last"})
     assert s == ("name: untreated; window: 1996–2023; eta: 0.1651; excluded: 3 rows (treated_in_window: 3); "
                  "headline: gap over t to last")
+
+
+def test_a_country_with_no_estimate_shows_the_true_reason_not_the_designs_messages():
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.empty_states import shown_results
+
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    recipe = {"synth": NotAvailable("synth", "treated unit 'AUS' has no data for this measure"),
+              "sdid": NotAvailable("sdid", "treated unit 'AUS' has no data for this measure"),
+              "its": NotAvailable("its", "treated unit 'AUS' has no data for this measure")}
+    shown, caution = shown_results(why, recipe, ["synth", "sdid", "its"])
+    assert caution is None and all(r["reason"] == why for r in shown.values())
+
+
+def test_a_graded_estimate_is_never_hidden_behind_a_report_only_rule():
+    # Thailand x rti_law x wgi.cc: one pre-adoption year (1996; law 1997). The recipe's synthetic control runs
+    # (and `assess` grades it); the report used to print "not estimable" for every design while grading it
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.empty_states import shown_results
+
+    why = "Thailand has only 1 pre-adoption year of WGI Control of Corruption (1996; adoption 1997)."
+    synth = {"design": "synth", "estimate": 0.229}
+    its = NotAvailable("its", "ITS needs at least 3 periods before and after treat_time 1997 (found 1 before)")
+    shown, caution = shown_results(why, {"synth": synth, "its": its, "cs_cohort": {"estimate": -0.03}},
+                                   ["synth", "its"])
+    assert caution == why and shown["synth"] is synth and shown["its"] is its and "cs_cohort" not in shown
+    assert shown_results(None, {"synth": synth}, ["synth"]) == ({"synth": synth}, None)
+
+
+def test_headline_states_the_true_reason_when_the_grade_only_points_to_the_designs():
+    from ogimpact.reports.context import NotAvailable, ReportContext
+    from ogimpact.reports.presentation import headline_sentences
+
+    ctx = ReportContext(None, kind="country", parameters={"country": "AUS", "intervention": "rti_law"})
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    for d in ("synth", "sdid", "its"):
+        ctx.add(NotAvailable(d, why, status="not estimable"), measure="wgi.cc", design=d, unit="AUS")
+    ctx.grades = [{"measure": "wgi.cc", "grade": "Insufficient", "headline": "Insufficient evidence on whether "
+                   "Australia's RTI law changed WGI Control of Corruption: no single-country design could be "
+                   "estimated (each design's reason is listed with it)."}]
+    (s,) = headline_sentences(ctx)
+    assert "always treated in the window" in s and "Insufficient" in s and "listed with it" not in s
+    # with an estimate, the assessment's own sentence stays the headline
+    ctx.entries.append({"measure": "wgi.cc", "design": "its", "unit": "AUS", "role": "estimate",
+                        "result": {"design": "its", "estimate": 0.1, "se": 0.05, "ci_low": 0.0, "ci_high": 0.2}})
+    assert headline_sentences(ctx) == [ctx.grades[0]["headline"]]
+
+
+def _ctx_with_two_outcomes():
+    from ogimpact.reports.context import ReportContext
+    from ogimpact.reports.params import CountryParams
+
+    p = CountryParams(country="CHL", intervention="rti_law", measures=("wgi.cc", "vdem.v2x_partipdem"),
+                      horizon=3).validate().notebook_parameters()
+    ctx = ReportContext(None, kind="country", parameters=p)
+    for m, window, donors in (("wgi.cc", [1996, 2011], ["CRI", "LUX"]), ("vdem.v2x_partipdem", [1990, 2011], ["BOL"])):
+        rule = {"name": "similar", "band": 1.5, "min_donors": 5, "window": window}
+        ctx.entries.append({"measure": m, "design": "synth", "unit": "CHL", "role": "estimate",
+                            "result": {"design": "synth", "estimate": 0.1,
+                                       "options": {"treat_time": 2008, "donors": donors, "alpha": 0.05,
+                                                   "donor_rule": rule}}})
+    return ctx
+
+
+def test_appendix_lists_every_report_parameter_with_its_default_and_what_varies_by_outcome():
+    from ogimpact.reports.appendix import VARIES, appendix_markdown
+
+    md = appendix_markdown(_ctx_with_two_outcomes())
+    assert "### Report parameters" in md
+    assert "- horizon = 3 (not the default) [default: 5]" in md
+    assert "- donor_rule = similar [default: similar]" in md and "- country = CHL [required]" in md
+    # the options of the first outcome are not passed off as every outcome's
+    assert f"donors = {VARIES}" in md and "treat_time = 2008" in md and "alpha = 0.05" in md
+    assert "name: similar; band: 1.5; min_donors: 5." in md
+    assert "- wgi.cc (CHL): window 1996–2011; 2 donors" in md and "- vdem.v2x_partipdem (CHL): window 1990–2011" in md
+    assert "Timing variant used: **adopted** (the registry default)" in md
+    assert "ogimpact report country CHL --intervention rti_law --measures wgi.cc,vdem.v2x_partipdem --horizon 3" in md
+
+
+def test_evidence_appendix_states_the_timing_of_every_intervention_it_covers():
+    from ogimpact.reports.appendix import appendix_markdown
+    from ogimpact.reports.context import ReportContext
+
+    ctx = ReportContext(None, kind="evidence", parameters={"measures": [], "seed": 0, "horizon": 5})
+    for iv in ("rti_law", "ogp_member"):
+        ctx.entries.append({"measure": "wgi.cc", "design": "cs", "unit": None, "role": f"evidence_map:{iv}",
+                            "result": {"design": "cs", "estimate": 0.0, "options": {"control": "notyet"}}})
+    md = appendix_markdown(ctx)
+    assert "### Intervention timing" in md
+    assert "(rti_law)" in md and "(ogp_member)" in md and md.count("Timing variant used") == 2
+
+
+def test_a_batch_entry_takes_the_same_defaults_as_the_command():
+    from ogimpact.reports.params import params_from_dict
+
+    for iv in ("open_up_guide", "rti_law"):
+        batch = params_from_dict("country", {"country": "MEX", "intervention": iv}).notebook_parameters()
+        assert batch == _reparse(f"ogimpact report country MEX --intervention {iv}"), iv
+    with pytest.raises(Exception, match="intervention"):
+        params_from_dict("country", {"country": "MEX", "intervention": 5})
+
+
+def test_batch_help_lists_the_current_donor_rules_and_the_horizon():
+    from ogimpact.reports.batch import SPEC_HELP
+
+    assert "registry | all" not in SPEC_HELP  # 'all' was retired
+    assert "similar | untreated (alias registry)" in SPEC_HELP and "horizon:" in SPEC_HELP
+
+
+def test_parameters_in_words_include_the_horizon():
+    from ogimpact.reports.context import ReportContext
+    from ogimpact.reports.presentation import param_text
+
+    ctx = ReportContext(None, kind="evidence", parameters={"measures": [], "seed": 0, "horizon": 3})
+    assert "Horizon: event times 0–3" in param_text(ctx)

@@ -166,3 +166,24 @@ def test_assess_table_carries_estimate_interval_design_and_rubric_version():
     assert "version 2.0.0" in t.notes[0]
     md = render(t, "md").decode()
     assert "|:---|:---|:---|---:|" in md  # text columns left, numbers right
+
+
+def test_meta_and_sensitivity_latex_compile_with_plain_pdflatex(tmp_path):
+    # τ², I² and M̄ are fine in HTML, Markdown and Word; pdflatex's utf8 input has none of them
+    root = Path(__file__).resolve().parents[1]
+    code, out, _ = _cli(["meta", "--data", str(root / "examples" / "studies.csv"), "--estimate", "yi", "--se", "sei",
+                         "--method", "reml", "--json"])
+    assert code == 0
+    sens = {"method": "rm", "original": {"ci_low": -0.04, "ci_high": 0.003},
+            "intervals": [{"m": 0.5, "ci_low": -0.06, "ci_high": 0.02}], "breakdown": None}
+    for name, doc in (("meta", json.loads(out)), ("sens", sens)):
+        tex = render(from_result(doc), "latex").decode()
+        assert not re.search(r"[τ²̄\u2212]", tex), name
+        if shutil.which("pdflatex") is None:
+            continue
+        d = tmp_path / f"{name}.tex"
+        d.write_text("\\documentclass{article}\\usepackage{booktabs,caption,longtable}\\begin{document}\n"
+                     + tex + "\n\\end{document}\n")
+        r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", d.name], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (name, r.stdout[-1500:])

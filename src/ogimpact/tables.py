@@ -132,16 +132,19 @@ def frame_table(frame: pd.DataFrame, *, title: str, labels: Mapping[str, str] | 
                          (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else str(v) for v in f[c]]
     nts = list(notes)
     why = dict(missing or {})
-    unexplained = []
+    unexplained, by_reason = [], {}
     for col in out.columns:
         if not (out[col] == DASH).any():
             continue
         src = source_of.get(col, col)
         reason = why.get(src) or (why.get("ci_high") if src == "ci_low" else None)
         if reason:
-            nts.append(f"{DASH} in {col}: {reason.rstrip('.')}.")
+            by_reason.setdefault(reason.rstrip("."), []).append(col)
         else:
             unexplained.append(col)
+    for reason, cols in by_reason.items():  # one footnote per reason: "— in Std. error and 95% CI: ..."
+        names = cols[0] if len(cols) == 1 else ", ".join(cols[:-1]) + " and " + cols[-1]
+        nts.append(f"{DASH} in {names}: {reason}.")
     if unexplained:
         nts.append(MISSING_NOTE)
     return PubTable(out, title=title, notes=tuple(nts), source=source)
@@ -374,16 +377,27 @@ def from_result(doc: Any) -> PubTable:
 
 
 # --------------------------------------------------------------------------- rendering
+#: characters pdflatex's default utf8 input cannot typeset, and their plain-text spelling in LaTeX tables
+_LATEX_PLAIN = (("\u2212", "-"), ("τ²", "tau^2"), ("I²", "I^2"), ("τ", "tau"), ("²", "^2"), ("M̄", "M-bar"),
+                ("≥", ">="), ("≤", "<="), ("±", "+/-"))
+
+
 def _gt(t: PubTable, *, ascii_minus: bool = False):
     import hashlib
 
     from great_tables import GT
 
     frame, title, notes = t.frame, t.title, t.notes
-    if ascii_minus:  # pdflatex's default UTF-8 support has no U+2212
-        frame = frame.apply(lambda c: c.str.replace("\u2212", "-", regex=False))
-        title = title.replace("\u2212", "-")
-        notes = tuple(n.replace("\u2212", "-") for n in notes)
+    if ascii_minus:  # pdflatex's default UTF-8 support has no U+2212, Greek letters, superscripts or M-bar
+        def plain(x: str) -> str:
+            for a, b in _LATEX_PLAIN:
+                x = x.replace(a, b)
+            return x
+
+        frame = frame.apply(lambda c: c.map(lambda v: plain(str(v))))
+        frame.columns = [plain(str(c)) for c in frame.columns]
+        title = plain(title)
+        notes = tuple(plain(n) for n in notes)
     # a content-derived id (great_tables draws a random one): same table, same bytes
     tid = "ogi" + hashlib.sha256((title + frame.to_csv()).encode()).hexdigest()[:10]
     g = GT(frame, id=tid)

@@ -322,7 +322,7 @@ def cli_defaults(kind: str, intervention: str | None = None) -> dict:
 
         try:
             iv = interventions.get(intervention)
-        except OgimpactError:  # an unknown id is reported by the parameters' validation
+        except Exception:  # noqa: BLE001 - an unknown or mistyped id is reported by the validation
             iv = None
         if iv is not None:
             if iv.measures:
@@ -350,4 +350,7 @@ def params_from_dict(kind: str, d: dict) -> Any:
             if want is int and (isinstance(v, bool) or not isinstance(v, int)):
                 raise OgimpactError(f"{kind} report parameter {f.name!r} must be a whole number, "
                                     f"got {str(v)[:60]!r} ({type(v).__name__}).")
+    if kind == "country":  # the defaults of `ogimpact report country` (one home: cli_defaults)
+        dflt = cli_defaults(kind, d.get("intervention", cls.__dataclass_fields__["intervention"].default))
+        d = {**{k: tuple(dflt[k]) for k in ("measures", "designs") if k not in d}, **d}
     return cls(**d).validate()
