@@ -187,3 +187,11 @@ def test_meta_and_sensitivity_latex_compile_with_plain_pdflatex(tmp_path):
         r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", d.name], cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (name, r.stdout[-1500:])
+
+
+def test_snake_case_terms_read_as_words():
+    t = from_result({"design": "its", "outcome": "wgi.cc", "estimate": 0.02, "se": 0.09, "ci_low": -0.18,
+                     "ci_high": 0.22, "p_value": 0.85,
+                     "terms": [{"term": "level_change", "estimate": 0.02, "se": 0.09},
+                               {"term": "treat:post", "estimate": 0.1, "se": 0.05}]})
+    assert list(t.frame["Term"]) == ["Headline estimate", "Level change", "treat:post"]

@@ -13,6 +13,7 @@ labels and numbers formatted to meaningful digits (decimals set by the standard 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -169,6 +170,14 @@ def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
             "p-value": _p(r.get("p_value"))}
 
 
+def _term_label(term) -> str:
+    """A coefficient name for readers: ``level_change`` -> "Level change"; other names as the model spells them."""
+    t = str(term)
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z]+", t):
+        return (t[:1].upper() + t[1:]).replace("_", " ")
+    return t
+
+
 def _design_label(doc: Mapping) -> str:
     d = str(doc.get("design"))
     known = {"cs": "Callaway–Sant'Anna", "sun-abraham": "Sun–Abraham", "imputation": "Imputation (BJS)",
@@ -194,7 +203,7 @@ def _from_design(doc: Mapping) -> PubTable:
     notes = []
     for t in doc.get("terms") or []:
         if t.get("term") != "Intercept":
-            rows.append(_row(str(t.get("term")), t, "Term"))
+            rows.append(_row(_term_label(t.get("term")), t, "Term"))
     for e in doc.get("event_study") or []:
         rows.append(_row(f"Event time {int(e['event_time'])}".replace("-", "\u2212"), e, "Term"))
     for g in doc.get("groups") or []:
