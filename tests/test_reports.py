@@ -358,7 +358,8 @@ def test_printed_rerun_command_rebuilds_the_manifest_parameters(chile_full):
 
     from test_report_presentation import _reparse
 
-    text = _html.unescape(re.sub(r"<[^>]+>", "", (chile_full.path / "report.html").read_text()))
-    cmd = next(ln.strip() for ln in text.splitlines() if ln.strip().startswith("ogimpact report country"))
+    found = re.search(r"<code>(ogimpact report country [^<]*)</code>", (chile_full.path / "report.html").read_text())
+    assert found, "the methods appendix has no rerun command"
+    cmd = _html.unescape(found.group(1)).strip()
     man = json.loads((chile_full.path / "manifest.json").read_text())
     assert _reparse(cmd) == man["parameters"], cmd
