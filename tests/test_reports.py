@@ -363,3 +363,13 @@ def test_printed_rerun_command_rebuilds_the_manifest_parameters(chile_full):
     cmd = _html.unescape(found.group(1)).strip()
     man = json.loads((chile_full.path / "manifest.json").read_text())
     assert _reparse(cmd) == man["parameters"], cmd
+
+
+def test_numbers_in_report_prose_use_the_table_format(chile_full):
+    import re
+
+    html = (chile_full.path / "report.html").read_text()
+    # the cohort ATT line used ASCII minus and three fixed decimals ("-0.004 (95% CI [-0.085, 0.078]")
+    line = re.search(r"adoption cohort 2008</strong>[^<]*<strong>([^<]*)</strong>([^<]*)", html)
+    assert line, "cohort ATT sentence missing"
+    assert "-" not in line.group(1) + line.group(2).split(";")[0], line.group(0)

@@ -350,9 +350,12 @@ def cohort_in_staggered(ctx):
                 _not_available("cs_cohort", r, measure=m)
             else:
                 ctx.add(dict(r), measure=m, design="cs_cohort", unit=country)
+                from ..tables import format_ci, format_number
+
                 _md(f"**{pres.country_name(country)}'s adoption cohort {cohort}** (Callaway–Sant'Anna, not-yet-treated controls, group "
-                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): **{_fmt(r.get('estimate'))}** "
-                    f"(95% CI [{_fmt(r.get('ci_low'))}, {_fmt(r.get('ci_high'))}]; {r.get('n_treated_units')} "
+                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): "
+                    f"**{format_number(r.get('estimate'), r.get('se'))}** (95% CI "
+                    f"{format_ci(r.get('ci_low'), r.get('ci_high'), r.get('se'))}; {r.get('n_treated_units')} "
                     "countries in the cohort).")
         sq = sections.staggered_answer(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed,
                                        horizon=horizon)
