@@ -343,3 +343,18 @@ def test_parameters_in_words_include_the_horizon():
 
     ctx = ReportContext(None, kind="evidence", parameters={"measures": [], "seed": 0, "horizon": 3})
     assert "Horizon: event times 0–3" in param_text(ctx)
+
+
+def test_a_report_whose_synthetic_control_fails_does_not_claim_nothing_was_estimated():
+    # CHL x rti_law with donor rule region(min_donors=60): synth and SDID refuse, ITS runs; the report used to
+    # print "No single-country design could be estimated" under the ITS estimate
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.show import _headline_without_synth
+    from ogimpact.results import Estimate
+
+    its = Estimate(design="its", outcome="wgi.cc", estimate=0.11, se=0.1, ci_low=-0.16, ci_high=0.38, p_value=0.35)
+    no = NotAvailable("synth", "donor rule 'region' leaves 14 donors (the minimum is 60).", status="not estimable")
+    head, msg = _headline_without_synth({"wgi.cc": {"synth": no, "its": its}})
+    assert msg is None and head["design"] == "its" and head["estimate"] == 0.11
+    head, msg = _headline_without_synth({"wgi.cc": {"synth": no}})
+    assert head["finding"] == "not estimable" and "minimum is 60" in msg

@@ -305,12 +305,25 @@ def single_country(ctx):
     if not wanted:
         _md("> No single-country design was requested.")
     elif not headline_done:
-        # the data cannot answer: say exactly why, as the headline (the report still exits 0)
-        why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items() if not isinstance(r, Estimate)}
-        ctx.set_headline(finding="not estimable", reasons=why)
-        distinct = list(dict.fromkeys(why.values()))
-        _md("> **No single-country design could be estimated.** " + " ".join(distinct[:3]))
+        headline, message = _headline_without_synth(out)
+        ctx.set_headline(**headline)
+        if message:
+            _md(message)
     return out
+
+
+def _headline_without_synth(out: dict) -> tuple[dict, str | None]:
+    """The index-page headline when no synthetic control ran: the first design that did (SDID, ITS), else
+    the reasons nothing could be estimated, with the note the report prints (None when something ran)."""
+    for m, res in out.items():
+        for d, r in res.items():
+            if isinstance(r, Estimate):
+                return {"measure": m, "design": d, "estimate": r.estimate, "p_value": r.p_value}, None
+    # the data cannot answer: say exactly why, as the headline (the report still exits 0)
+    why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items()}
+    distinct = list(dict.fromkeys(why.values()))
+    return ({"finding": "not estimable", "reasons": why},
+            "> **No single-country design could be estimated.** " + " ".join(distinct[:3]))
 
 
 def _reason(r) -> str:
