@@ -134,13 +134,59 @@ def test_self_contained_html_drops_scripts_and_sets_title():
     assert "mathjax" not in out.lower()
 
 
-def test_rerun_command_is_exact():
-    from ogimpact.reports.appendix import rerun_command
+def _reparse(cmd: str) -> dict:
+    """Parse a printed rerun command with the real CLI parser and build the parameters it asks for."""
+    import shlex
 
-    cmd = rerun_command("country", {"country": "AUS", "intervention": "rti_law", "measures": ["wgi.cc"],
-                                    "designs": ["synth"], "years": None, "variant": None, "donor_rule": "registry",
-                                    "placebo": False, "seed": 0})
-    assert cmd == "ogimpact report country AUS --intervention rti_law --measures wgi.cc --designs synth --no-placebo"
+    from ogimpact.cli import _glue_negative_values, build_parser
+    from ogimpact.cli.report_cmds import params_from_args
+
+    argv = shlex.split(cmd)
+    assert argv[:2] == ["ogimpact", "report"], cmd
+    args = build_parser().parse_args(_glue_negative_values(argv[1:]))
+    return params_from_args(args.report_kind, args).validate().notebook_parameters()
+
+
+RERUN_CASES = [
+    ("country", dict(country="CHL", intervention="rti_law")),  # every default: the shortest command
+    # the old default donor rule 'registry' used to be dropped from the command (the default is now 'similar')
+    ("country", dict(country="AUS", intervention="rti_law", measures=("wgi.cc",), designs=("synth",),
+                     donor_rule="registry", placebo=False)),
+    ("country", dict(country="MEX", intervention="rti_law", measures=("wgi.cc", "wgi.ge"), designs=("its", "sdid"),
+                     years=(1996, 2015), variant="in_force", donor_rule="similar(band=2,min_donors=4)", placebo=False,
+                     seed=7, horizon=3)),
+    ("country", dict(country="CHL", intervention="rti_law", donor_rule="untreated", seed=0, horizon=0)),
+    # a batch entry takes the class defaults, which differ from the CLI's intervention-specific measures/designs
+    ("country", dict(country="MEX", intervention="open_up_guide")),
+    ("country", dict(country="MEX", intervention="open_up_guide", measures=("wgi.cc",))),
+    ("cross-country", dict(intervention="rti_law")),
+    ("cross-country", dict(intervention="ogp_member", measures=("wgi.cc",), designs=("cs", "twfe"), years=(2000, 2020),
+                           variant="first_action_plan", seed=3, horizon=4)),
+    ("evidence", dict()),
+    ("evidence", dict(measures=("wgi.cc", "wgi.ge"), seed=11, horizon=2)),
+]
+
+
+@pytest.mark.parametrize("kind,given", RERUN_CASES)
+def test_rerun_command_is_exact(kind, given):
+    from ogimpact.reports.appendix import rerun_command
+    from ogimpact.reports.params import KINDS
+
+    manifest = KINDS[kind](**given).validate().notebook_parameters()  # what manifest.json records
+    cmd = rerun_command(kind, manifest)
+    assert _reparse(cmd) == manifest, cmd
+
+
+def test_rerun_command_spells_out_only_what_differs_from_the_default():
+    from ogimpact.reports.appendix import rerun_command
+    from ogimpact.reports.params import CountryParams
+
+    p = CountryParams(country="CHL", intervention="rti_law").validate().notebook_parameters()
+    assert rerun_command("country", p) == "ogimpact report country CHL --intervention rti_law"
+    p = CountryParams(country="AUS", intervention="rti_law", measures=("wgi.cc",), designs=("synth",),
+                      donor_rule="registry", placebo=False).validate().notebook_parameters()
+    assert rerun_command("country", p) == ("ogimpact report country AUS --intervention rti_law --measures wgi.cc "
+                                           "--designs synth --donor-rule registry --no-placebo")
 
 
 def test_make_lab_takes_host_port_no_browser_and_works_as_root():
@@ -182,3 +228,133 @@ def test_appendix_options_read_as_words():
                     "excluded": [{"unit": "AFG", "reason": "treated_in_window"}] * 3, "headline": "gap over t..last"})
     assert s == ("name: untreated; window: 1996–2023; eta: 0.1651; excluded: 3 rows (treated_in_window: 3); "
                  "headline: gap over t to last")
+
+
+def test_a_country_with_no_estimate_shows_the_true_reason_not_the_designs_messages():
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.empty_states import shown_results
+
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    recipe = {"synth": NotAvailable("synth", "treated unit 'AUS' has no data for this measure"),
+              "sdid": NotAvailable("sdid", "treated unit 'AUS' has no data for this measure"),
+              "its": NotAvailable("its", "treated unit 'AUS' has no data for this measure")}
+    shown, caution = shown_results(why, recipe, ["synth", "sdid", "its"])
+    assert caution is None and all(r["reason"] == why for r in shown.values())
+
+
+def test_a_graded_estimate_is_never_hidden_behind_a_report_only_rule():
+    # Thailand x rti_law x wgi.cc: one pre-adoption year (1996; law 1997). The recipe's synthetic control runs
+    # (and `assess` grades it); the report used to print "not estimable" for every design while grading it
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.empty_states import shown_results
+
+    why = "Thailand has only 1 pre-adoption year of WGI Control of Corruption (1996; adoption 1997)."
+    synth = {"design": "synth", "estimate": 0.229}
+    its = NotAvailable("its", "ITS needs at least 3 periods before and after treat_time 1997 (found 1 before)")
+    shown, caution = shown_results(why, {"synth": synth, "its": its, "cs_cohort": {"estimate": -0.03}},
+                                   ["synth", "its"])
+    assert caution == why and shown["synth"] is synth and shown["its"] is its and "cs_cohort" not in shown
+    assert shown_results(None, {"synth": synth}, ["synth"]) == ({"synth": synth}, None)
+
+
+def test_headline_states_the_true_reason_when_the_grade_only_points_to_the_designs():
+    from ogimpact.reports.context import NotAvailable, ReportContext
+    from ogimpact.reports.presentation import headline_sentences
+
+    ctx = ReportContext(None, kind="country", parameters={"country": "AUS", "intervention": "rti_law"})
+    why = "Australia adopted its law in 1982, before its series begins (1996): it is always treated in the window."
+    for d in ("synth", "sdid", "its"):
+        ctx.add(NotAvailable(d, why, status="not estimable"), measure="wgi.cc", design=d, unit="AUS")
+    ctx.grades = [{"measure": "wgi.cc", "grade": "Insufficient", "headline": "Insufficient evidence on whether "
+                   "Australia's RTI law changed WGI Control of Corruption: no single-country design could be "
+                   "estimated (each design's reason is listed with it)."}]
+    (s,) = headline_sentences(ctx)
+    assert "always treated in the window" in s and "Insufficient" in s and "listed with it" not in s
+    # with an estimate, the assessment's own sentence stays the headline
+    ctx.entries.append({"measure": "wgi.cc", "design": "its", "unit": "AUS", "role": "estimate",
+                        "result": {"design": "its", "estimate": 0.1, "se": 0.05, "ci_low": 0.0, "ci_high": 0.2}})
+    assert headline_sentences(ctx) == [ctx.grades[0]["headline"]]
+
+
+def _ctx_with_two_outcomes():
+    from ogimpact.reports.context import ReportContext
+    from ogimpact.reports.params import CountryParams
+
+    p = CountryParams(country="CHL", intervention="rti_law", measures=("wgi.cc", "vdem.v2x_partipdem"),
+                      horizon=3).validate().notebook_parameters()
+    ctx = ReportContext(None, kind="country", parameters=p)
+    for m, window, donors in (("wgi.cc", [1996, 2011], ["CRI", "LUX"]), ("vdem.v2x_partipdem", [1990, 2011], ["BOL"])):
+        rule = {"name": "similar", "band": 1.5, "min_donors": 5, "window": window}
+        ctx.entries.append({"measure": m, "design": "synth", "unit": "CHL", "role": "estimate",
+                            "result": {"design": "synth", "estimate": 0.1,
+                                       "options": {"treat_time": 2008, "donors": donors, "alpha": 0.05,
+                                                   "donor_rule": rule}}})
+    return ctx
+
+
+def test_appendix_lists_every_report_parameter_with_its_default_and_what_varies_by_outcome():
+    from ogimpact.reports.appendix import VARIES, appendix_markdown
+
+    md = appendix_markdown(_ctx_with_two_outcomes())
+    assert "### Report parameters" in md
+    assert "- horizon = 3 (not the default) [default: 5]" in md
+    assert "- donor_rule = similar [default: similar]" in md and "- country = CHL [required]" in md
+    # the options of the first outcome are not passed off as every outcome's
+    assert f"donors = {VARIES}" in md and "treat_time = 2008" in md and "alpha = 0.05" in md
+    assert "name: similar; band: 1.5; min_donors: 5." in md
+    assert "- wgi.cc (CHL): window 1996–2011; 2 donors" in md and "- vdem.v2x_partipdem (CHL): window 1990–2011" in md
+    assert "Timing variant used: **adopted** (the registry default)" in md
+    assert "ogimpact report country CHL --intervention rti_law --measures wgi.cc,vdem.v2x_partipdem --horizon 3" in md
+
+
+def test_evidence_appendix_states_the_timing_of_every_intervention_it_covers():
+    from ogimpact.reports.appendix import appendix_markdown
+    from ogimpact.reports.context import ReportContext
+
+    ctx = ReportContext(None, kind="evidence", parameters={"measures": [], "seed": 0, "horizon": 5})
+    for iv in ("rti_law", "ogp_member"):
+        ctx.entries.append({"measure": "wgi.cc", "design": "cs", "unit": None, "role": f"evidence_map:{iv}",
+                            "result": {"design": "cs", "estimate": 0.0, "options": {"control": "notyet"}}})
+    md = appendix_markdown(ctx)
+    assert "### Intervention timing" in md
+    assert "(rti_law)" in md and "(ogp_member)" in md and md.count("Timing variant used") == 2
+
+
+def test_a_batch_entry_takes_the_same_defaults_as_the_command():
+    from ogimpact.reports.params import params_from_dict
+
+    for iv in ("open_up_guide", "rti_law"):
+        batch = params_from_dict("country", {"country": "MEX", "intervention": iv}).notebook_parameters()
+        assert batch == _reparse(f"ogimpact report country MEX --intervention {iv}"), iv
+    with pytest.raises(Exception, match="intervention"):
+        params_from_dict("country", {"country": "MEX", "intervention": 5})
+
+
+def test_batch_help_lists_the_current_donor_rules_and_the_horizon():
+    from ogimpact.reports.batch import SPEC_HELP
+
+    assert "registry | all" not in SPEC_HELP  # 'all' was retired
+    assert "similar | untreated (alias registry)" in SPEC_HELP and "horizon:" in SPEC_HELP
+
+
+def test_parameters_in_words_include_the_horizon():
+    from ogimpact.reports.context import ReportContext
+    from ogimpact.reports.presentation import param_text
+
+    ctx = ReportContext(None, kind="evidence", parameters={"measures": [], "seed": 0, "horizon": 3})
+    assert "Horizon: event times 0–3" in param_text(ctx)
+
+
+def test_a_report_whose_synthetic_control_fails_does_not_claim_nothing_was_estimated():
+    # CHL x rti_law with donor rule region(min_donors=60): synth and SDID refuse, ITS runs; the report used to
+    # print "No single-country design could be estimated" under the ITS estimate
+    from ogimpact.reports.context import NotAvailable
+    from ogimpact.reports.show import _headline_without_synth
+    from ogimpact.results import Estimate
+
+    its = Estimate(design="its", outcome="wgi.cc", estimate=0.11, se=0.1, ci_low=-0.16, ci_high=0.38, p_value=0.35)
+    no = NotAvailable("synth", "donor rule 'region' leaves 14 donors (the minimum is 60).", status="not estimable")
+    head, msg = _headline_without_synth({"wgi.cc": {"synth": no, "its": its}})
+    assert msg is None and head["design"] == "its" and head["estimate"] == 0.11
+    head, msg = _headline_without_synth({"wgi.cc": {"synth": no}})
+    assert head["finding"] == "not estimable" and "minimum is 60" in msg

@@ -350,3 +350,26 @@ def test_batch_defaults_apply_only_to_kinds_that_take_them(tmp_path):
     spec.write_text("defaults: {intervention: rti_law, colour: red}\nruns:\n  - {country: CHL}\n")
     with pytest.raises(OgimpactError, match="colour"):
         load_spec(spec)
+
+
+def test_printed_rerun_command_rebuilds_the_manifest_parameters(chile_full):
+    import html as _html
+    import re
+
+    from test_report_presentation import _reparse
+
+    found = re.search(r"<code>(ogimpact report country [^<]*)</code>", (chile_full.path / "report.html").read_text())
+    assert found, "the methods appendix has no rerun command"
+    cmd = _html.unescape(found.group(1)).strip()
+    man = json.loads((chile_full.path / "manifest.json").read_text())
+    assert _reparse(cmd) == man["parameters"], cmd
+
+
+def test_numbers_in_report_prose_use_the_table_format(chile_full):
+    import re
+
+    html = (chile_full.path / "report.html").read_text()
+    # the cohort ATT line used ASCII minus and three fixed decimals ("-0.004 (95% CI [-0.085, 0.078]")
+    line = re.search(r"adoption cohort 2008</strong>[^<]*<strong>([^<]*)</strong>([^<]*)", html)
+    assert line, "cohort ATT sentence missing"
+    assert "-" not in line.group(1) + line.group(2).split(";")[0], line.group(0)

@@ -13,6 +13,7 @@ labels and numbers formatted to meaningful digits (decimals set by the standard 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -64,6 +65,12 @@ def _p(x) -> str:
     return "< 0.001" if v < 0.001 else f"{v:.3f}"
 
 
+def _p_phrase(x) -> str:
+    """"= 0.123" or "< 0.001" (to follow "p")."""
+    t = _p(x)
+    return t if t.startswith("<") else f"= {t}"
+
+
 def format_number(x, ref=None) -> str:
     """A number to meaningful digits (two significant digits of ``ref``, e.g. its standard error); "—" if missing."""
     v = _num(x)
@@ -84,18 +91,29 @@ def format_ci(lo, hi, ref=None) -> str:
     return f"[{_fmt(a, d)}, {_fmt(b, d)}]"
 
 
+def _int_text(v) -> str:
+    return f"{int(v):d}".replace("-", "\u2212")
+
+
 def frame_table(frame: pd.DataFrame, *, title: str, labels: Mapping[str, str] | None = None,
-                notes: tuple[str, ...] = (), source: str = "ogimpact", ci: bool = True) -> PubTable:
+                notes: tuple[str, ...] = (), source: str = "ogimpact", ci: bool = True,
+                missing: Mapping[str, str] | None = None) -> PubTable:
     """A :class:`PubTable` from any result frame: human labels, estimates to the digits of their standard error,
-    ``ci_low``/``ci_high`` merged into "[a, b]", p-values to three decimals, missing cells as "—" with a footnote."""
+    ``ci_low``/``ci_high`` merged into "[a, b]", p-values to three decimals, missing cells as "—" with a footnote.
+
+    ``missing`` maps a source column (``se``, ``ci_low`` for the CI, ``unit`` ...) to the reason its cells can be
+    empty; each column holding a "—" gets the footnote "— in <label>: <reason>", and only columns without a
+    reason share the generic one."""
     f = frame.reset_index(drop=True).copy()
     se = f["se"] if "se" in f.columns else pd.Series([None] * len(f))
     out = pd.DataFrame(index=f.index)
     numeric_like = {"estimate", "se", "ci_low", "ci_high", "treated", "synthetic", "gap", "weight", "att"}
+    source_of: dict[str, str] = {}
     for c in f.columns:
         if c in ("ci_high",) and ci and "ci_low" in f.columns:
             continue
         name = (labels or {}).get(c) or _LABELS.get(c) or c.replace("_", " ").capitalize()
+        source_of[name if not (c == "ci_low" and ci and "ci_high" in f.columns) else "95% CI"] = c
         if c == "ci_low" and ci and "ci_high" in f.columns:
             out["95% CI"] = [format_ci(a, b, s) for a, b, s in zip(f["ci_low"], f["ci_high"], se)]
         elif c in ("p_value", "placebo_p", "pretrend_wald_p") or c.endswith("_p"):
@@ -105,14 +123,30 @@ def frame_table(frame: pd.DataFrame, *, title: str, labels: Mapping[str, str] | 
         elif pd.api.types.is_float_dtype(f[c]):
             vals = f[c].dropna()
             if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 1e12:  # counts held as floats
-                out[name] = [DASH if pd.isna(v) else f"{int(v):d}" for v in f[c]]
+                out[name] = [DASH if pd.isna(v) else _int_text(v) for v in f[c]]
             else:
                 out[name] = [format_number(v, None) for v in f[c]]
+        elif pd.api.types.is_integer_dtype(f[c]) and not pd.api.types.is_bool_dtype(f[c]):
+            out[name] = [DASH if pd.isna(v) else _int_text(v) for v in f[c]]
         else:
             out[name] = [DASH if v is None or (isinstance(v, float) and not math.isfinite(v)) or
                          (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else str(v) for v in f[c]]
     nts = list(notes)
-    if (out == DASH).any().any():
+    why = dict(missing or {})
+    unexplained, by_reason = [], {}
+    for col in out.columns:
+        if not (out[col] == DASH).any():
+            continue
+        src = source_of.get(col, col)
+        reason = why.get(src) or (why.get("ci_high") if src == "ci_low" else None)
+        if reason:
+            by_reason.setdefault(reason.rstrip("."), []).append(col)
+        else:
+            unexplained.append(col)
+    for reason, cols in by_reason.items():  # one footnote per reason: "— in Std. error and 95% CI: ..."
+        names = cols[0] if len(cols) == 1 else ", ".join(cols[:-1]) + " and " + cols[-1]
+        nts.append(f"{DASH} in {names}: {reason}.")
+    if unexplained:
         nts.append(MISSING_NOTE)
     return PubTable(out, title=title, notes=tuple(nts), source=source)
 
@@ -136,11 +170,32 @@ def _row(label: str, r: Mapping[str, Any], label_col: str) -> dict:
             "p-value": _p(r.get("p_value"))}
 
 
+def _term_label(term) -> str:
+    """A coefficient name for readers: ``level_change`` -> "Level change"; other names as the model spells them."""
+    t = str(term)
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z]+", t):
+        return (t[:1].upper() + t[1:]).replace("_", " ")
+    return t
+
+
 def _design_label(doc: Mapping) -> str:
-    return {"cs": "Callaway–Sant'Anna", "sun-abraham": "Sun–Abraham", "imputation": "Imputation (BJS)",
-            "twfe": "Two-way fixed effects", "event-study": "Event study (TWFE)", "synth": "Synthetic control",
-            "sdid": "Synthetic difference-in-differences", "its": "Interrupted time series",
-            "panel": "Panel regression"}.get(str(doc.get("design")), str(doc.get("design")))
+    d = str(doc.get("design"))
+    known = {"cs": "Callaway–Sant'Anna", "sun-abraham": "Sun–Abraham", "imputation": "Imputation (BJS)",
+             "twfe": "Two-way fixed effects", "event-study": "Event study (TWFE)", "synth": "Synthetic control",
+             "sdid": "Synthetic difference-in-differences", "its": "Interrupted time series",
+             "panel": "Panel regression", "meta": "Meta-analysis", "continuous": "Continuous-dose DiD",
+             "cs_cohort": "Callaway–Sant'Anna, the country's cohort"}
+    if d in known:
+        return known[d]
+    from .evidence.headline import DESIGN_NAMES  # the sentence names of every other design
+
+    name = DESIGN_NAMES.get(d, d)
+    return name[:1].upper() + name[1:]
+
+
+#: why a synthetic control row has no standard error or interval (the footnote of its dashes)
+SYNTH_NO_SE = ("synthetic control's inference is the placebo-in-space rank p-value (Abadie et al. 2010), so it "
+               "has no standard error or confidence interval")
 
 
 def _from_design(doc: Mapping) -> PubTable:
@@ -148,7 +203,7 @@ def _from_design(doc: Mapping) -> PubTable:
     notes = []
     for t in doc.get("terms") or []:
         if t.get("term") != "Intercept":
-            rows.append(_row(str(t.get("term")), t, "Term"))
+            rows.append(_row(_term_label(t.get("term")), t, "Term"))
     for e in doc.get("event_study") or []:
         rows.append(_row(f"Event time {int(e['event_time'])}".replace("-", "\u2212"), e, "Term"))
     for g in doc.get("groups") or []:
@@ -171,6 +226,8 @@ def _from_design(doc: Mapping) -> PubTable:
     placebo = doc.get("placebo") or {}
     if isinstance(placebo, Mapping) and _num(placebo.get("p_value")) is not None:
         notes.append(f"Placebo-in-space p = {_p(placebo['p_value'])} over {placebo.get('n_placebos')} placebos.")
+    if doc.get("design") == "synth" and _num(doc.get("se")) is None:
+        notes.append(f"{DASH} in Std. error and 95% CI: {SYNTH_NO_SE}; the p-value is that rank p-value.")
     for w in (doc.get("diagnostics") or {}).get("warnings") or []:
         if isinstance(w, Mapping) and w.get("message"):
             notes.append(f"Warning ({w.get('code')}): {w['message']}")
@@ -181,11 +238,28 @@ def _from_meta(doc: Mapping) -> PubTable:
     rows = [_row("Pooled estimate", doc, "Term")]
     for t in doc.get("terms") or []:
         rows.append(_row(str(t.get("term")), t, "Term"))
+    studies = [s for s in doc.get("studies") or [] if isinstance(s, Mapping)]
+    for st in studies:
+        rows.append(_row(f"Study {st.get('label')}", {"estimate": st.get("yi"), "se": st.get("sei"),
+                                                       "ci_low": st.get("ci_low"), "ci_high": st.get("ci_high")},
+                         "Term"))
     frame = pd.DataFrame(rows)
+    if studies and any(_num(st.get("weight")) is not None for st in studies):
+        frame["Weight (%)"] = [""] * (len(rows) - len(studies)) + [_fmt(st.get("weight"), 1) for st in studies]
     d = _decimals(_num(doc.get("se")), _num(doc.get("estimate")))
-    notes = [f"k = {doc.get('k')} studies; tau^2 = {_fmt(doc.get('tau2'), 4)}; I^2 = {_fmt(doc.get('i2'), 1)}%; "
-             f"prediction interval [{_fmt(doc.get('pi_low'), d)}, {_fmt(doc.get('pi_high'), d)}]."]
-    return PubTable(frame, title="Meta-analysis", notes=tuple(notes))
+    method = str(doc.get("method") or (doc.get("options") or {}).get("method") or "").upper()
+    model = "fixed-effect" if method in ("FE", "EE") else "random-effects"
+    notes = [f"k = {doc.get('k')} studies; τ² = {_fmt(doc.get('tau2'), 4)}; I² = {_fmt(doc.get('i2'), 1)}%"
+             + (f"; Q-test p {_p_phrase(doc.get('q_p'))}" if _num(doc.get("q_p")) is not None else "")
+             + (f"; {int(100 * (1 - (_num(doc.get('alpha')) or 0.05)))}% prediction interval "
+                f"[{_fmt(doc.get('pi_low'), d)}, {_fmt(doc.get('pi_high'), d)}]"
+                if _num(doc.get("pi_low")) is not None else "") + "."]
+    crit = (doc.get("options") or {}).get("critical_values")
+    if crit:
+        notes.append(f"Intervals use {crit} critical values.")
+    outcome = doc.get("measure") or doc.get("outcome")
+    title = f"Meta-analysis ({model}{', ' + method if method else ''})" + (f": {outcome}" if outcome else "")
+    return PubTable(frame, title=title, notes=tuple(notes))
 
 
 def _from_sensitivity(doc: Mapping) -> PubTable:
@@ -212,17 +286,36 @@ def _from_pretrends(doc: Mapping) -> PubTable:
 
 
 def _from_assess(doc: Mapping) -> PubTable:
-    rows = []
+    rows, no_estimate, synth = [], False, False
     for a in doc.get("assessments") or []:
-        rows.append({"Measure": str(a.get("measure")), "Country": str(a.get("country") or "cross-country"),
-                     "Grade": str(a.get("grade") or DASH),
-                     "Headline": str(a.get("headline") or DASH)})
-    return PubTable(pd.DataFrame(rows), title=f"Graded evidence: {doc.get('intervention')}",
-                    notes=("Grades follow the rubric in ogimpact/evidence/grading.yaml.",))
+        he = a.get("headline_estimate") if isinstance(a.get("headline_estimate"), Mapping) else {}
+        est, se = _num(he.get("estimate")), _num(he.get("se"))
+        ci = he.get("ci") if isinstance(he.get("ci"), Mapping) else {}
+        lo, hi = (he.get("ci_low"), he.get("ci_high")) if _num(he.get("ci_low")) is not None else (
+            ci.get("ci_low"), ci.get("ci_high"))
+        src = he.get("ci_source") if _num(he.get("ci_low")) is None and ci else None
+        no_estimate = no_estimate or est is None
+        synth = synth or (he.get("design") == "synth" and src is None and _num(lo) is None and est is not None)
+        rows.append({"Outcome": str(a.get("measure")), "Country": str(a.get("country") or "cross-country"),
+                     "Design": _design_label(he) if he.get("design") else DASH,
+                     "Estimate": format_number(est, se),
+                     "95% CI": format_ci(lo, hi, se) + (f" ({_design_label({'design': src})})" if src and
+                                                         _num(lo) is not None else ""),
+                     "Grade": str(a.get("grade") or DASH), "Headline": str(a.get("headline") or DASH)})
+    rub = doc.get("rubric") if isinstance(doc.get("rubric"), Mapping) else {}
+    notes = [f"Grades follow the rubric {rub.get('name', 'og-evidence-grade')}"
+             + (f" version {rub['version']}" if rub.get("version") else "") + " (ogimpact/evidence/grading.yaml)."]
+    if any("(" in r["95% CI"] for r in rows):
+        notes.append("A design named after a CI is the design the interval comes from (the graded design reports none).")
+    if no_estimate:
+        notes.append(f"{DASH} in Design and Estimate: no design could be estimated; the Headline says why.")
+    if synth:
+        notes.append(f"{DASH} in 95% CI: {SYNTH_NO_SE}.")
+    return PubTable(pd.DataFrame(rows), title=f"Graded evidence: {doc.get('intervention')}", notes=tuple(notes))
 
 
-def _from_results_list(items) -> PubTable:
-    rows = []
+def _from_results_list(items, *, title: str = "Results") -> PubTable:
+    rows, reasons, synth_dash = [], {}, False
     for item in items:
         if not isinstance(item, Mapping):
             continue
@@ -233,11 +326,28 @@ def _from_results_list(items) -> PubTable:
         outcome = item.get("measure") or r.get("outcome", "")
         where = f" ({item['unit']})" if item.get("unit") else ""
         label = f"{_design_label(r)} — {outcome}{where}".strip(" —")
-        if r.get("estimate") is None and r.get("reason"):
+        if _num(r.get("estimate")) is None:
             rows.append({"Term": label, "Estimate": DASH, "Std. error": DASH, "95% CI": DASH, "p-value": DASH})
+            why = " ".join(str(r.get("reason") or r.get("error") or r.get("status") or "not estimated").split())
+            reasons.setdefault(why.rstrip("."), []).append(label)
         else:
             rows.append(_row(label, r, "Term"))
-    return PubTable(pd.DataFrame(rows), title="Results", notes=())
+            synth_dash = synth_dash or (r.get("design") == "synth" and _num(r.get("se")) is None)
+    notes = [f"{DASH} not estimated ({'; '.join(labels)}): {why}." for why, labels in reasons.items()]
+    if synth_dash:
+        notes.insert(0, f"{DASH} in Std. error and 95% CI of synthetic control rows: {SYNTH_NO_SE}; their p-value "
+                        "is that rank p-value.")
+    return PubTable(pd.DataFrame(rows), title=title, notes=tuple(notes))
+
+
+def _results_title(doc: Mapping) -> str:
+    """A report's results.json: "Results of the country report: CHL × rti_law" (ids as the command takes them)."""
+    p = doc.get("parameters") if isinstance(doc.get("parameters"), Mapping) else {}
+    kind = doc.get("kind")
+    what = " × ".join(str(p[k]) for k in ("country", "intervention") if p.get(k))
+    if not kind:
+        return "Results"
+    return f"Results of the {kind} report" + (f": {what}" if what else "")
 
 
 def from_result(doc: Any) -> PubTable:
@@ -252,12 +362,12 @@ def from_result(doc: Any) -> PubTable:
         t = _from_sensitivity(doc)
     elif "slope_for_power" in doc:
         t = _from_pretrends(doc)
+    elif doc.get("design") == "meta" or ("tau2" in doc and "k" in doc):
+        t = _from_meta(doc)
     elif "design" in doc and "estimate" in doc:
         t = _from_design(doc)
-    elif "tau2" in doc and "k" in doc:
-        t = _from_meta(doc)
     elif isinstance(doc.get("results"), list):
-        t = _from_results_list(doc["results"])
+        t = _from_results_list(doc["results"], title=_results_title(doc))
     else:
         raise DataError("this JSON is not a result ogimpact knows (no 'design', 'assessments', 'intervals', "
                         "'tau2' or 'results' key); give the output of `ogimpact estimate|meta|sensitivity|"
@@ -269,23 +379,34 @@ def from_result(doc: Any) -> PubTable:
         if no_p.any():
             notes.append("Blank p-value: the result JSON gives an interval, not a p-value, for that row.")
         fr = fr.assign(**{"p-value": fr["p-value"].where(~no_p, "")})
-    if (fr == DASH).any().any():
+    if (fr == DASH).any().any() and not any(n.startswith(DASH) for n in notes):
         notes.append(MISSING_NOTE)
     t = PubTable(fr, t.title, tuple(notes), t.source)
     return t
 
 
 # --------------------------------------------------------------------------- rendering
+#: characters pdflatex's default utf8 input cannot typeset, and their plain-text spelling in LaTeX tables
+_LATEX_PLAIN = (("\u2212", "-"), ("τ²", "tau^2"), ("I²", "I^2"), ("τ", "tau"), ("²", "^2"), ("M̄", "M-bar"),
+                ("≥", ">="), ("≤", "<="), ("±", "+/-"))
+
+
 def _gt(t: PubTable, *, ascii_minus: bool = False):
     import hashlib
 
     from great_tables import GT
 
     frame, title, notes = t.frame, t.title, t.notes
-    if ascii_minus:  # pdflatex's default UTF-8 support has no U+2212
-        frame = frame.apply(lambda c: c.str.replace("\u2212", "-", regex=False))
-        title = title.replace("\u2212", "-")
-        notes = tuple(n.replace("\u2212", "-") for n in notes)
+    if ascii_minus:  # pdflatex's default UTF-8 support has no U+2212, Greek letters, superscripts or M-bar
+        def plain(x: str) -> str:
+            for a, b in _LATEX_PLAIN:
+                x = x.replace(a, b)
+            return x
+
+        frame = frame.apply(lambda c: c.map(lambda v: plain(str(v))))
+        frame.columns = [plain(str(c)) for c in frame.columns]
+        title = plain(title)
+        notes = tuple(plain(n) for n in notes)
     # a content-derived id (great_tables draws a random one): same table, same bytes
     tid = "ogi" + hashlib.sha256((title + frame.to_csv()).encode()).hexdigest()[:10]
     g = GT(frame, id=tid)
@@ -302,8 +423,12 @@ def _md(t: PubTable) -> str:
     def esc(s):
         return str(s).replace("|", "\\|")
 
+    def numeric(col) -> bool:
+        vals = [str(v) for v in t.frame[col] if str(v) not in ("", DASH)]
+        return bool(vals) and all(len(v) <= 24 and any(ch.isdigit() for ch in v) for v in vals)
+
     lines = [f"**{esc(t.title)}**", "", "| " + " | ".join(map(esc, cols)) + " |",
-             "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(cols))) + "|"]
+             "|" + "|".join("---:" if i and numeric(c) else ":---" for i, c in enumerate(cols)) + "|"]
     for row in t.frame.itertuples(index=False):
         lines.append("| " + " | ".join(esc(v) for v in row) + " |")
     lines.append("")

@@ -22,11 +22,11 @@ def register(sub) -> None:
     c.add_argument("--designs", metavar="D,...", help="synth,sdid,its,cs [all]")
     c.add_argument("--years", metavar="A:B")
     c.add_argument("--variant", metavar="V")
-    c.add_argument("--donor-rule", default="similar", metavar="RULE",
+    c.add_argument("--donor-rule", metavar="RULE",
                    help="donor rule of synth / SDID (ogimpact.donors: similar, untreated, region, all-untreated) "
-                        "[similar, as assess and the estimate registry mode]")
-    c.add_argument("--horizon", type=int, default=5, metavar="H",
-                   help="headlines average event times / post periods 0..H [5]")
+                        f"[{_default('country', 'donor_rule')}, as assess and the estimate registry mode]")
+    c.add_argument("--horizon", type=int, metavar="H",
+                   help=f"headlines average event times / post periods 0..H [{_default('country', 'horizon')}]")
     c.add_argument("--no-placebo", action="store_true", help="skip the placebo-in-space loop")
     _common(c)
     c.set_defaults(func=run_country)
@@ -37,14 +37,15 @@ def register(sub) -> None:
     x.add_argument("--designs", metavar="D,...", help="twfe,cs,sun-abraham,imputation [all]")
     x.add_argument("--years", metavar="A:B")
     x.add_argument("--variant", metavar="V")
-    x.add_argument("--horizon", type=int, default=5, metavar="H",
-                   help="headlines average event times 0..H [5]")
+    x.add_argument("--horizon", type=int, metavar="H",
+                   help=f"headlines average event times 0..H [{_default('cross-country', 'horizon')}]")
     _common(x)
     x.set_defaults(func=run_cross)
 
     e = rsub.add_parser("evidence", help="evidence map and pooled estimates for the whole registry")
     e.add_argument("--measures", metavar="ID,...")
-    e.add_argument("--horizon", type=int, default=5, metavar="H", help="cells' estimand: event times 0..H [5]")
+    e.add_argument("--horizon", type=int, metavar="H",
+                   help=f"cells' estimand: event times 0..H [{_default('evidence', 'horizon')}]")
     _common(e)
     e.set_defaults(func=run_evidence)
 
@@ -67,7 +68,7 @@ def register(sub) -> None:
 
 
 def _common(p):
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, metavar="N", help="random seed of every resampling step [0]")
     p.add_argument("--out", metavar="DIR", help="reports folder [reports/]")
     p.add_argument("--timeout", type=int, default=600, metavar="S", help="seconds per notebook cell")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -90,45 +91,53 @@ def _finish(params, args) -> int:
     return 0
 
 
-def _intervention_defaults(intervention: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The registry's default measures and applicable designs of one intervention (empty when unknown)."""
-    from .. import interventions
+def _default(kind: str, name: str):
+    """A report parameter's default, from its one home (the parameter classes in reports.params)."""
+    from dataclasses import fields
 
-    try:
-        iv = interventions.get(intervention)
-    except Exception:  # noqa: BLE001 - an unknown id is reported by the params validation
-        return (), ()
-    return tuple(iv.measures), tuple(iv.designs)
+    from ..reports.params import KINDS
+
+    return next(f.default for f in fields(KINDS[kind]) if f.name == name)
+
+
+def params_from_args(kind: str, args):
+    """The report parameters an ``ogimpact report KIND ...`` command line asks for (not yet validated).
+
+    An option left out takes :func:`ogimpact.reports.params.cli_defaults` (the intervention's own
+    measures and designs for a country report, else the parameter classes' defaults).
+    """
+    from ..reports.params import KINDS, cli_defaults
+
+    d = cli_defaults(kind, getattr(args, "intervention", None))
+    kw = {}
+    if kind == "country":
+        kw["country"] = args.country
+    if kind != "evidence":
+        kw["intervention"] = args.intervention
+    kw["measures"] = tuple(_list(args.measures) or d["measures"])
+    if kind != "evidence":
+        kw["designs"] = tuple(_list(args.designs) or d["designs"])
+        kw["years"] = args.years
+        kw["variant"] = args.variant
+    if kind == "country":
+        kw["donor_rule"] = args.donor_rule if args.donor_rule is not None else d["donor_rule"]
+        kw["placebo"] = not args.no_placebo
+    for name in ("seed", "horizon"):
+        v = getattr(args, name)
+        kw[name] = v if v is not None else d[name]
+    return KINDS[kind](**kw)
 
 
 def run_country(args) -> int:
-    from ..reports.params import COUNTRY_DESIGNS, DEFAULT_MEASURES, CountryParams
-
-    iv_measures, iv_designs = _intervention_defaults(args.intervention)
-    params = CountryParams(country=args.country, intervention=args.intervention,
-                           measures=tuple(_list(args.measures) or iv_measures or DEFAULT_MEASURES), years=args.years,
-                           designs=tuple(_list(args.designs) or [d for d in COUNTRY_DESIGNS if not iv_designs or d in iv_designs]),
-                           variant=args.variant,
-                           donor_rule=args.donor_rule, placebo=not args.no_placebo, seed=args.seed,
-                           horizon=args.horizon)
-    return _finish(params, args)
+    return _finish(params_from_args("country", args), args)
 
 
 def run_cross(args) -> int:
-    from ..reports.params import CROSS_DESIGNS, DEFAULT_MEASURES, CrossCountryParams
-
-    params = CrossCountryParams(intervention=args.intervention,
-                                measures=tuple(_list(args.measures) or DEFAULT_MEASURES[:2]), years=args.years,
-                                designs=tuple(_list(args.designs) or CROSS_DESIGNS), variant=args.variant,
-                                seed=args.seed, horizon=args.horizon)
-    return _finish(params, args)
+    return _finish(params_from_args("cross-country", args), args)
 
 
 def run_evidence(args) -> int:
-    from ..reports.params import EvidenceParams
-
-    return _finish(EvidenceParams(measures=tuple(_list(args.measures) or ()), seed=args.seed, horizon=args.horizon),
-                   args)
+    return _finish(params_from_args("evidence", args), args)
 
 
 def run_batch(args) -> int:

@@ -39,31 +39,55 @@ def manifest_sha256() -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
 
 
-def rerun_command(kind: str, p: Mapping[str, Any]) -> str:
-    """The exact ``ogimpact report`` command that rebuilds this report."""
-    def lst(v):
-        return ",".join(v) if v else None
+#: report parameter -> its ``ogimpact report`` option, in the order the rerun command prints them
+_OPTIONS = (("measures", "--measures"), ("designs", "--designs"), ("years", "--years"), ("variant", "--variant"),
+            ("donor_rule", "--donor-rule"), ("horizon", "--horizon"), ("placebo", "--no-placebo"),
+            ("seed", "--seed"))
 
+
+def _same(a: Any, b: Any) -> bool:
+    norm = (lambda v: list(v) if isinstance(v, (list, tuple)) else v)
+    return norm(a) == norm(b)
+
+
+def rerun_command(kind: str, p: Mapping[str, Any]) -> str:
+    """The exact ``ogimpact report`` command that rebuilds this report from its parameters ``p``.
+
+    Every parameter of the report kind whose value differs from what the command gives when its option
+    is left out (:func:`ogimpact.reports.params.cli_defaults`, the one home of those defaults) is
+    spelled out; values are shell-quoted.  Parsing the command with the CLI gives back ``p``.
+    """
+    import shlex
+
+    from .params import KINDS, cli_defaults
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown report kind {kind!r}")
+    q = shlex.quote
+    names = {f for f in KINDS[kind].__dataclass_fields__}
+    d = cli_defaults(kind, p.get("intervention"))
+    parts = ["ogimpact", "report", kind]
     if kind == "country":
-        parts = ["ogimpact report country", str(p.get("country")), f"--intervention {p.get('intervention')}"]
-    elif kind == "cross-country":
-        parts = ["ogimpact report cross-country", f"--intervention {p.get('intervention')}"]
-    else:
-        parts = ["ogimpact report evidence"]
-    if lst(p.get("measures")):
-        parts.append(f"--measures {lst(p['measures'])}")
-    if kind != "evidence" and lst(p.get("designs")):
-        parts.append(f"--designs {lst(p['designs'])}")
-    if p.get("years"):
-        parts.append(f"--years {p['years'][0]}:{p['years'][1]}")
-    if p.get("variant"):
-        parts.append(f"--variant {p['variant']}")
-    if kind == "country" and p.get("donor_rule") and p.get("donor_rule") != "registry":
-        parts.append(f"--donor-rule {p['donor_rule']}")
-    if kind == "country" and p.get("placebo") is False:
-        parts.append("--no-placebo")
-    if p.get("seed"):
-        parts.append(f"--seed {p['seed']}")
+        parts.append(q(str(p.get("country"))))
+    if "intervention" in names:
+        parts.append(f"--intervention {q(str(p.get('intervention')))}")
+    for name, flag in _OPTIONS:
+        if name not in names or name not in p or _same(p[name], d.get(name)):
+            continue
+        v = p[name]
+        if name == "placebo":
+            if not v:
+                parts.append(flag)
+            continue  # placebo on is the only other value, and the default
+        if v is None:  # years / variant left to the default: nothing to spell out (the default is None)
+            continue
+        if name in ("measures", "designs"):
+            text = ",".join(map(str, v))
+        elif name == "years":
+            text = f"{v[0]}:{v[1]}"
+        else:
+            text = str(v)
+        parts.append(f"{flag} {q(text)}")
     return " ".join(parts)
 
 
@@ -129,14 +153,89 @@ def _fmt_value(v: Any) -> str:
     return re.sub(r"(?<=[\w)])\.\.(?=[\w(])", " to ", str(v))  # "treat_time..last period" -> "... to ..."
 
 
+#: an option that differs between a design's runs (one per outcome, unit ...)
+VARIES = "varies by outcome (each run's value is in results.json)"
+
+
 def _options_by_design(ctx) -> dict[str, dict]:
-    out: dict[str, dict] = {}
+    """Each design's options over all its runs: a value shared by every run, else :data:`VARIES`."""
+    runs: dict[str, list[dict]] = {}
     for e in ctx.entries:
         r = e.get("result") or {}
         d = e.get("design")
-        if d and isinstance(r.get("options"), Mapping) and d not in out:
-            out[d] = dict(r["options"])
+        if d and isinstance(r.get("options"), Mapping):
+            runs.setdefault(d, []).append(dict(r["options"]))
+    out: dict[str, dict] = {}
+    for d, opts in runs.items():
+        merged = {}
+        for k in dict.fromkeys(k for o in opts for k in o):
+            vals = [json.dumps(o.get(k), sort_keys=True, default=str) for o in opts]
+            merged[k] = opts[0].get(k) if len(set(vals)) == 1 else VARIES
+        out[d] = merged
     return out
+
+
+def _donor_rules(ctx) -> tuple[dict, list[str]]:
+    """The donor rule's parameters shared by every run, and one line per outcome (window, donors kept)."""
+    rules, lines, seen = [], [], set()
+    for e in ctx.entries:
+        o = (e.get("result") or {}).get("options")
+        rule = o.get("donor_rule") if isinstance(o, Mapping) else None
+        if not isinstance(rule, Mapping):
+            continue
+        rules.append(rule)
+        key = (e.get("measure"), e.get("unit"))
+        if key in seen:
+            continue
+        seen.add(key)
+        donors = o.get("donors")
+        n = f"; {len(donors)} donors" if isinstance(donors, (list, tuple)) else ""
+        where = f" ({e['unit']})" if e.get("unit") else ""
+        lines.append(f"- {e.get('measure')}{where}: window {_fmt_value(rule.get('window'))}{n}")
+    if not rules:
+        return {}, []
+    shared = {k: v for k, v in rules[0].items()
+              if all(json.dumps(r.get(k), sort_keys=True, default=str) == json.dumps(v, sort_keys=True, default=str)
+                     for r in rules)}
+    return shared, lines
+
+
+def _parameter_lines(kind: str, p: Mapping[str, Any]) -> list[str]:
+    """Every report parameter with its value and the default the command gives it."""
+    from .params import KINDS, cli_defaults
+
+    if kind not in KINDS:
+        return []
+    d = cli_defaults(kind, p.get("intervention"))
+    words = {"years": "every year the data cover", "variant": "the registry default"}
+
+    def fmt(name, v):
+        return words[name] if v is None and name in words else _fmt_value(v)
+
+    out = []
+    for name in KINDS[kind].__dataclass_fields__:
+        v = p.get(name)
+        if name in ("country", "intervention"):  # the command always names them
+            out.append(f"- {name} = {_fmt_value(v)} [required]")
+        elif name in d:
+            mark = "" if _same(v, d[name]) else " (not the default)"
+            out.append(f"- {name} = {fmt(name, v)}{mark} [default: {fmt(name, d[name])}]")
+        else:
+            out.append(f"- {name} = {_fmt_value(v)} [required]")
+    return out
+
+
+def _interventions_of(ctx) -> list[str]:
+    """The interventions a report is about: its parameter, else those of its evidence-map entries."""
+    p = ctx.parameters
+    if p.get("intervention"):
+        return [p["intervention"]]
+    ids = []
+    for e in ctx.entries:
+        role = str(e.get("role") or "")
+        if role.startswith("evidence_map:"):
+            ids.append(role.split(":", 1)[1])
+    return list(dict.fromkeys(ids))
 
 
 def appendix_markdown(ctx) -> str:
@@ -154,18 +253,33 @@ def appendix_markdown(ctx) -> str:
         lines.append("| " + " | ".join(str(c or "—").replace("|", "/") for c in cells) + " |")
     lines.append("")
     # timing
-    if p.get("intervention"):
+    ivs = _interventions_of(ctx)
+    if ivs:
         from .. import interventions as iv
 
-        it = iv.get(p["intervention"])
-        v = p.get("variant") or it.default_variant
-        lines += ["### Intervention timing", "", clean_prose(it.definition), "",
-                  f"Timing variant used: **{v}** — {clean_prose(it.variants.get(v, ''))}", ""]
+        lines += ["### Intervention timing", ""]
+        for i in ivs:
+            try:
+                it = iv.get(i)
+            except Exception:  # noqa: BLE001 - an id the registry no longer has: say so
+                lines += [f"- {i}: not in the intervention registry.", ""]
+                continue
+            v = p.get("variant") or it.default_variant
+            lines += ([f"**{it.label}** ({i})", ""] if len(ivs) > 1 else []) + [
+                clean_prose(it.definition), "",
+                f"Timing variant used: **{v}**{'' if p.get('variant') else ' (the registry default)'} — "
+                f"{clean_prose(it.variants.get(v, ''))}", ""]
+    # report parameters
+    plines = _parameter_lines(ctx.kind, p)
+    if plines:
+        lines += ["### Report parameters", "", *plines, ""]
     opts = _options_by_design(ctx)
     # donors
-    rules = [o.get("donor_rule") for o in opts.values() if o.get("donor_rule")]
-    if rules:
-        lines += ["### Donor rule", "", _fmt_value(rules[0]) + ".", ""]
+    shared, per_outcome = _donor_rules(ctx)
+    if shared or per_outcome:
+        lines += ["### Donor rule", "", f"{_fmt_value(shared)}.", ""]
+        if per_outcome:
+            lines += ["Per outcome:", "", *per_outcome, ""]
     # options
     if opts:
         lines += ["### Every option of every design (defaults included)", ""]

@@ -50,10 +50,13 @@ A batch spec is a YAML file with up to three keys:
 Run parameters (as on `ogimpact report country|cross-country|evidence`):
   country:       ISO3 code (country reports)
   intervention:  id from `ogimpact interventions`
-  measures:      list of ids from `ogimpact measures` [the intervention's defaults]
-  designs:       country: synth, sdid, its, cs; cross-country: twfe, cs, sun-abraham, imputation [all]
+  measures:      list of ids from `ogimpact measures` [as `ogimpact report KIND` without --measures:
+                 country: the intervention's own list, else four domain-balanced measures; cross-country: the
+                 first two of those; evidence: every catalogue measure]
+  designs:       country: synth, sdid, its, cs; cross-country: twfe, cs, sun-abraham, imputation [all that apply]
   years:         "A:B" [every year]      variant: timing variant [the registry default]
-  donor_rule:    registry | all          placebo: true | false      seed: integer [0]
+  donor_rule:    similar | untreated (alias registry) | all-untreated | region, or NAME(key=value,...) [similar]
+  placebo:       true | false [true]     seed: integer [0]      horizon: event times 0..H of the headline [5]
 
 Every entry is validated before anything runs; an invalid entry is listed as invalid and the others still
 run. Two entries that would write the same folder are refused. A progress line is printed per finished

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["single_country_reason", "heterogeneity_view", "MIN_PRE_PERIODS"]
+__all__ = ["single_country_reason", "heterogeneity_view", "MIN_PRE_PERIODS", "shown_results"]
 
 #: fewest pre-treatment years a single-country design is run with (synthetic control fits the pre-period path)
 MIN_PRE_PERIODS = 3
@@ -60,6 +60,34 @@ def single_country_reason(country: str, intervention: str, measure: str, *, year
                 f"({', '.join(map(str, pre))}; adoption {c}); at least {MIN_PRE_PERIODS} are needed to fit the "
                 "pre-adoption path.")
     return None
+
+
+def _estimated(r) -> bool:
+    from ..parse import finite_or_none
+
+    if isinstance(r, dict):
+        return finite_or_none(r.get("estimate")) is not None
+    return finite_or_none(getattr(r, "estimate", None)) is not None
+
+
+def shown_results(why: str | None, results: dict, wanted) -> tuple[dict, str | None]:
+    """What a report shows for one country × measure: ``(design -> result or NotAvailable, caution or None)``.
+
+    ``results`` are the recipe's (the ones ``ogimpact assess`` grades); ``why`` is
+    :func:`single_country_reason`.  When no wanted design produced an estimate, every one is shown as
+    not estimable with ``why`` — the true reason (e.g. always treated in the window), not the
+    designs' own messages ("treated unit has no data").  When some design did estimate, the report
+    shows exactly what the recipe computed and grades (never hides a graded number) and ``why``
+    becomes a caution printed beside it.
+    """
+    from .context import NotAvailable
+
+    shown = {d: results[d] for d in wanted if d in results}
+    if not why:
+        return shown, None
+    if not any(_estimated(r) for r in shown.values()):
+        return {d: NotAvailable(d, why, status="not estimable") for d in wanted}, None
+    return shown, why
 
 
 _THIN = re.compile(r"cohort|treated|comparison|not.yet|never|singular|too few", re.I)

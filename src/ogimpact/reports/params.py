@@ -25,10 +25,13 @@ __all__ = [
     "CROSS_DESIGNS",
     "slug",
     "params_from_dict",
+    "cli_defaults",
+    "KINDS",
 ]
 
 #: domain-balanced default outcome set (one per domain where the source allows)
 from ..measures import DEFAULT_MEASURES  # noqa: E402  (one home: the catalogue)
+from ..donors import DEFAULT_RULE  # noqa: E402  (one home: the donor rules)
 COUNTRY_DESIGNS = ("synth", "sdid", "its", "cs")
 CROSS_DESIGNS = ("twfe", "cs", "sun-abraham", "imputation")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -150,7 +153,7 @@ class CountryParams:
     years: tuple[int, int] | None = None
     designs: tuple[str, ...] = COUNTRY_DESIGNS
     variant: str | None = None
-    donor_rule: str = "similar"
+    donor_rule: str = DEFAULT_RULE
     placebo: bool = True
     seed: int = 0
     horizon: int = 5
@@ -294,6 +297,39 @@ class EvidenceParams:
 
 
 _KINDS = {"country": CountryParams, "cross-country": CrossCountryParams, "evidence": EvidenceParams}
+#: report kind -> its parameter class
+KINDS = dict(_KINDS)
+
+
+def cli_defaults(kind: str, intervention: str | None = None) -> dict:
+    """What ``ogimpact report KIND`` gives each parameter when its option is left out (notebook form).
+
+    The parameter classes' field defaults, except that a country report's measures and designs
+    default to the intervention's own (``interventions.get(id).measures`` / ``.designs``) when the
+    registry lists them.  The CLI builds its parameters from this, and the methods appendix's rerun
+    command leaves out exactly the options whose value equals it: one home for "the default".
+    """
+    if kind not in _KINDS:
+        raise OgimpactError(f"unknown report kind {kind!r}; choose from {', '.join(_KINDS)}.")
+    out = {}
+    for f in fields(_KINDS[kind]):
+        if f.default is MISSING:
+            continue
+        v = f.default
+        out[f.name] = list(v) if isinstance(v, tuple) else v
+    if kind == "country" and intervention:
+        from .. import interventions
+
+        try:
+            iv = interventions.get(intervention)
+        except Exception:  # noqa: BLE001 - an unknown or mistyped id is reported by the validation
+            iv = None
+        if iv is not None:
+            if iv.measures:
+                out["measures"] = list(iv.measures)
+            if iv.designs:
+                out["designs"] = [d for d in COUNTRY_DESIGNS if d in iv.designs]
+    return out
 
 
 def params_from_dict(kind: str, d: dict) -> Any:
@@ -314,4 +350,7 @@ def params_from_dict(kind: str, d: dict) -> Any:
             if want is int and (isinstance(v, bool) or not isinstance(v, int)):
                 raise OgimpactError(f"{kind} report parameter {f.name!r} must be a whole number, "
                                     f"got {str(v)[:60]!r} ({type(v).__name__}).")
+    if kind == "country":  # the defaults of `ogimpact report country` (one home: cli_defaults)
+        dflt = cli_defaults(kind, d.get("intervention", cls.__dataclass_fields__["intervention"].default))
+        d = {**{k: tuple(dflt[k]) for k in ("measures", "designs") if k not in d}, **d}
     return cls(**d).validate()

@@ -260,13 +260,17 @@ def headline_sentences(ctx) -> list[str]:
         if k in seen:
             continue
         g = grades.get(k)
-        if g and isinstance(g.get("headline"), str) and g["headline"].strip():
-            out.append(g["headline"].strip())
-            seen.add(k)
-            continue
         docs = [x["result"] for x in _estimates(ctx) if _key(x) == k]
         if ctx.kind == "country":  # a country report's headline is about the country, never the pooled ATT
             docs = [d for d in docs if d.get("design") in SINGLE_DESIGNS]
+        nothing = not any(_f(d.get("estimate")) is not None for d in docs)
+        known_why = any(d.get("reason") for d in docs)
+        # the assessment's sentence, unless nothing was estimated and the report knows the one true reason
+        # (the grade then only says "each design's reason is listed with it")
+        if g and isinstance(g.get("headline"), str) and g["headline"].strip() and not (nothing and known_why):
+            out.append(g["headline"].strip())
+            seen.add(k)
+            continue
         want = _graded_design(g)
         if want is None and ctx.kind != "country":  # heterogeneity-robust estimators first, TWFE last
             order = {"cs": 0, "imputation": 1, "sun-abraham": 2}
@@ -275,7 +279,7 @@ def headline_sentences(ctx) -> list[str]:
         pick = pick or next((d for d in docs if _f(d.get("estimate")) is not None), None)
         if pick is None:
             reasons = [d.get("reason") for d in docs if d.get("reason")]
-            why = f" ({reasons[0].rstrip('.')})" if reasons else ""
+            why = f": {reasons[0].rstrip('.')}" if reasons else ""
             where = f" for {country_name(country)}" if country else ""
             grade = f" Evidence grade: {g['grade']}." if g and g.get("grade") else ""
             out.append(f"On {_outcome_words(k)}, no design could estimate an effect{where}{why}.{grade}")
@@ -388,6 +392,8 @@ def param_text(ctx) -> str:
         out.append(f"Placebo inference: {'yes' if p.get('placebo') else 'no'}")
     if "seed" in p:
         out.append(f"Seed: {p.get('seed')}")
+    if p.get("horizon") is not None:
+        out.append(f"Horizon: event times 0–{p['horizon']} (the adoption year and the {p['horizon']} after)")
     return "; ".join(out) + "."
 
 

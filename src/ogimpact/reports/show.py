@@ -47,7 +47,7 @@ def _p(ctx, key, default=None):
     return ctx.parameters.get(key, default)
 
 
-def table(ctx, key: str, frame, *, title: str, labels=None, notes=(), record: bool = True):
+def table(ctx, key: str, frame, *, title: str, labels=None, notes=(), record: bool = True, missing=None):
     """Show a result frame as a publication table; record it; long tables collapse with a CSV beside the report."""
     from ..tables import frame_table, render
 
@@ -64,7 +64,7 @@ def table(ctx, key: str, frame, *, title: str, labels=None, notes=(), record: bo
         (ctx.output_dir / "tables").mkdir(parents=True, exist_ok=True)
         atomic_write_text(ctx.output_dir / name, f.to_csv(index=False))
         csv_note = f' Full table as CSV: <a href="{_html.escape(name)}">{_html.escape(name)}</a>.'
-    t = frame_table(f, title=title, labels=labels, notes=tuple(notes))
+    t = frame_table(f, title=title, labels=labels, notes=tuple(notes), missing=missing)
     body = render(t, "html").decode("utf-8")
     if len(f) > LONG_TABLE:
         _html_out(f"<details class=\"ogi-long-table\"><summary>{_html.escape(title)} — {len(f)} rows (click to "
@@ -105,7 +105,8 @@ def _fmt(x, nd=3):
 
 def _not_available(design: str, na: dict, *, measure: str | None = None):
     where = f" on {pres.measure_words(measure)}" if measure else ""
-    _md(f"> **{pres.DESIGN_NAMES.get(design, design).capitalize()}{where}: {na.get('status', 'not available')}.** "
+    name = pres.DESIGN_NAMES.get(design, design)
+    _md(f"> **{name[:1].upper() + name[1:]}{where}: {na.get('status', 'not available')}.** "
         f"{na.get('reason', '')}")
 
 
@@ -248,7 +249,7 @@ def _estimand_note(q) -> None:
 
 def single_country(ctx):
     """Section 3: the recipe's country question for every measure (synth, sdid, its; the CS cohort in section 4)."""
-    from .empty_states import single_country_reason
+    from .empty_states import shown_results, single_country_reason
 
     p = ctx.parameters
     country, intervention, years, variant = p["country"], p["intervention"], p.get("years"), p.get("variant")
@@ -269,15 +270,19 @@ def single_country(ctx):
             why = why or " ".join(str(exc).split())
         if q is not None:
             ctx.questions.append(q)  # graded in the graded-evidence section, as `ogimpact assess` grades it
-        if why:
-            res = {d: NotAvailable(d, why, status="not estimable") for d in wanted}
+        shown, caution = shown_results(why, {d: sections._result(r) for d, r in q.results.items()} if q else {},
+                                       wanted)
+        if why and caution is None:  # nothing estimated: the one true reason where the results would be
             for d in wanted:
-                ctx.add(res[d], measure=m, design=d, unit=country)
+                ctx.add(shown[d], measure=m, design=d, unit=country)
             if wanted:
                 _md(f"> **Not estimable:** {why}")
-            out[m] = res
+            out[m] = shown
             continue
         _estimand_note(q)
+        if caution:
+            _md(f"> **Caution:** {caution} The designs that still run are shown below, as the recipe (and "
+                "`ogimpact assess`) computes and grades them: a fit on so few pre-adoption years is fragile.")
         if q.donors:
             rule = q.donors.get("donor_rule", {})
             syn = q.results.get("synth")
@@ -285,7 +290,7 @@ def single_country(ctx):
             _md(f"Donor rule `{rule.get('name')}` over {rule.get('window')}: "
                 f"{'' if kept is None else f'{kept} donors kept, '}{len(q.donors.get('excluded_donors') or [])} "
                 "units excluded (each with its reason in results.json).")
-        res = {d: sections._result(r) for d, r in q.results.items() if d in wanted}
+        res = shown
         for d, r in res.items():
             figs = {"synth": ("paths", "gaps", "placebo") if first else ("paths", "placebo"),
                     "sdid": ("sdid",), "its": ("its",)}[d]
@@ -300,12 +305,25 @@ def single_country(ctx):
     if not wanted:
         _md("> No single-country design was requested.")
     elif not headline_done:
-        # the data cannot answer: say exactly why, as the headline (the report still exits 0)
-        why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items() if not isinstance(r, Estimate)}
-        ctx.set_headline(finding="not estimable", reasons=why)
-        distinct = list(dict.fromkeys(why.values()))
-        _md("> **No single-country design could be estimated.** " + " ".join(distinct[:3]))
+        headline, message = _headline_without_synth(out)
+        ctx.set_headline(**headline)
+        if message:
+            _md(message)
     return out
+
+
+def _headline_without_synth(out: dict) -> tuple[dict, str | None]:
+    """The index-page headline when no synthetic control ran: the first design that did (SDID, ITS), else
+    the reasons nothing could be estimated, with the note the report prints (None when something ran)."""
+    for m, res in out.items():
+        for d, r in res.items():
+            if isinstance(r, Estimate):
+                return {"measure": m, "design": d, "estimate": r.estimate, "p_value": r.p_value}, None
+    # the data cannot answer: say exactly why, as the headline (the report still exits 0)
+    why = {f"{m}/{d}": _reason(r) for m, res in out.items() for d, r in res.items()}
+    distinct = list(dict.fromkeys(why.values()))
+    return ({"finding": "not estimable", "reasons": why},
+            "> **No single-country design could be estimated.** " + " ".join(distinct[:3]))
 
 
 def _reason(r) -> str:
@@ -317,6 +335,8 @@ def _reason(r) -> str:
 
 def cohort_in_staggered(ctx):
     """Section 4, for every measure: the country's cohort ATT (graded) and the cross-country CS event study."""
+    from .empty_states import single_country_reason
+
     p = ctx.parameters
     country, intervention, measures, designs = p["country"], p["intervention"], p["measures"], p["designs"]
     years, variant, seed, horizon = p.get("years"), p.get("variant"), p.get("seed", 0), p.get("horizon", 5)
@@ -334,14 +354,21 @@ def cohort_in_staggered(ctx):
         cc = q.results.get("cs_cohort") if q is not None else None
         if cc is not None:
             r = sections._result(cc)
+            why = single_country_reason(country, intervention, m, years=years, variant=variant) \
+                if isinstance(r, NotAvailable) else None
+            if why:  # e.g. always treated in the window, not the design's "treated unit has no data"
+                r = NotAvailable("cs_cohort", why, status=r.get("status", "not estimable"))
             if isinstance(r, NotAvailable):
                 ctx.add(r, measure=m, design="cs_cohort", unit=country)
                 _not_available("cs_cohort", r, measure=m)
             else:
                 ctx.add(dict(r), measure=m, design="cs_cohort", unit=country)
+                from ..tables import format_ci, format_number
+
                 _md(f"**{pres.country_name(country)}'s adoption cohort {cohort}** (Callaway–Sant'Anna, not-yet-treated controls, group "
-                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): **{_fmt(r.get('estimate'))}** "
-                    f"(95% CI [{_fmt(r.get('ci_low'))}, {_fmt(r.get('ci_high'))}]; {r.get('n_treated_units')} "
+                    f"aggregation over {q.estimand.text.split(' over ', 1)[-1]}): "
+                    f"**{format_number(r.get('estimate'), r.get('se'))}** (95% CI "
+                    f"{format_ci(r.get('ci_low'), r.get('ci_high'), r.get('se'))}; {r.get('n_treated_units')} "
                     "countries in the cohort).")
         sq = sections.staggered_answer(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed,
                                        horizon=horizon)
@@ -362,7 +389,20 @@ def cohort_in_staggered(ctx):
             else:
                 table(ctx, f"cohort_{cohort}_{m}", rows, title=f"ATT(g,t) of {pres.country_name(country)}'s "
                       f"adoption cohort {cohort} (all countries adopting that year), {pres.measure_words(m)}",
-                      labels={"group": "Cohort", "time": "Year", "estimate": "ATT(g,t)"})
+                      labels={"group": "Cohort", "time": "Year", "estimate": "ATT(g,t)"},
+                      missing=_att_gt_missing(rows))
+
+
+def _att_gt_missing(rows: pd.DataFrame) -> dict:
+    """The footnote of an ATT(g,t) table's empty standard errors: the base period (normalised to 0), if that is all."""
+    if "se" not in rows.columns or not rows["se"].isna().any():
+        return {}
+    gap = rows.loc[rows["se"].isna()]
+    est = pd.to_numeric(gap.get("estimate"), errors="coerce") if "estimate" in gap.columns else pd.Series(dtype=float)
+    if len(est) and (est.fillna(0).abs() < 1e-12).all():
+        which = ", ".join(str(int(t)) for t in gap["time"]) if "time" in gap.columns else "the base period"
+        return {"se": f"the base period ({which}) is normalised to 0, so it has no standard error"}
+    return {}
 
 
 def results(ctx):
@@ -371,12 +411,37 @@ def results(ctx):
         ctx.add_table("results", f)
         _md("> No estimates were produced.")
         return
+    missing = _results_missing(f)
     f = f.assign(measure=f["measure"].map(pres.measure_words), design=f["design"].map(
         lambda d: pres.DESIGN_NAMES.get(d, d)))
     f = f.drop(columns=[c for c in f.columns if f[c].isna().all()])
     if "status" in f.columns and (f["status"] == "ok").all():
         f = f.drop(columns=["status"])
-    table(ctx, "results", f, title="Every estimate in this report", labels={"status": "Status"})
+    table(ctx, "results", f, title="Every estimate in this report", labels={"status": "Status"}, missing=missing)
+
+
+def _results_missing(f: pd.DataFrame) -> dict:
+    """Why cells of the results table are empty, from the rows themselves (the footnotes of its dashes)."""
+    from ..tables import SYNTH_NO_SE
+
+    out = {}
+    failed = f["status"].astype(str) != "ok" if "status" in f.columns else pd.Series(False, index=f.index)
+    names = lambda ds: ", ".join(dict.fromkeys(pres.DESIGN_NAMES.get(d, d) for d in ds))  # noqa: E731
+    why_se = []
+    if (f["design"].eq("synth") & f["se"].isna() & ~failed).any():
+        why_se.append(SYNTH_NO_SE)
+    if failed.any():
+        why_se.append("a design that was not estimable has no numbers (its reason is in Status and in its section)")
+    if why_se:
+        out["se"] = out["ci_low"] = out["p_value"] = "; ".join(why_se)
+        out["estimate"] = why_se[-1] if failed.any() else None
+    if "placebo_p" in f.columns and f["placebo_p"].isna().any():
+        ran = f.loc[f["placebo_p"].notna(), "design"]
+        out["placebo_p"] = ("no placebo-in-space run for this design" + (f" (run for {names(ran)})" if len(ran) else
+                                                                          ""))
+    if "unit" in f.columns and f["unit"].isna().any():
+        out["unit"] = "a cross-country estimate over every adopting country, not one country's"
+    return {k: v for k, v in out.items() if v}
 
 
 def caveats(ctx):
@@ -528,7 +593,18 @@ def grades(ctx):
                      "grade": a.grade})
     _md("The same grades as `ogimpact assess` with these parameters (one recipe, `ogimpact.evidence.recipe`); "
         f"estimand (H = {qs[0].estimand.horizon}): {qs[0].estimand.text}.")
-    table(ctx, "grades", pd.DataFrame(rows), title="Graded evidence (rubric og-evidence-grade)", record=False)
+    gmiss = {}
+    if any(r["estimate"] is None for r in rows):
+        gmiss["design"] = gmiss["estimate"] = "no design could be estimated for that outcome (the reasons follow)"
+    from ..tables import SYNTH_NO_SE
+
+    if any(r["ci_low"] is None and r["estimate"] is not None for r in rows):
+        gmiss["ci_low"] = ("the graded design reports no interval (" + SYNTH_NO_SE + "); the grade's precision "
+                           "check uses the interval its headline names")
+    elif gmiss:
+        gmiss["ci_low"] = gmiss["estimate"]
+    table(ctx, "grades", pd.DataFrame(rows), title="Graded evidence (rubric og-evidence-grade)", record=False,
+          missing=gmiss)
     for a in out:
         _md(f"**{pres.measure_words(a.measure)}: {a.grade}.** {a.headline_text}\n\n"
             + "\n".join(f"- {r}" for r in a.reasons))
