@@ -71,6 +71,9 @@ def test_parallel_trends_max_pre_ratio_and_breakdown_not_applicable():
     (lambda: dc.check_pre_fit(0.1, cross_unit_sd=1.0, own_sd_ratio=1.2, median_se=0.2), 0, "within the source's SE"),
     (lambda: dc.check_pre_fit(0.6, cross_unit_sd=1.0, own_sd_ratio=2.0), -2, "cross-unit SD"),
     (lambda: dc.check_pre_fit(0.05, cross_unit_sd=1.0, own_sd_ratio=0.3, median_se=0.2), 0, "0.25 x the source's SE"),
+    # one or two pre-periods: the fit is exact by construction (Thailand 1997 on WGI: only 1996 observed)
+    (lambda: dc.check_pre_fit(0.0, cross_unit_sd=1.0, n_pre=1), -2, "only 1 pre-treatment period observed (< 3)"),
+    (lambda: dc.check_pre_fit(0.0, cross_unit_sd=1.0, n_pre=3), 0, "pre-period RMSPE 0"),
     (lambda: dc.check_effective_donors(1.0, top_donor="Suriname"), -1, "essentially Suriname"),
     (lambda: dc.check_effective_donors(4.2, n_donors=20), 0, "4.2 of 20"),
     (lambda: dc.check_donor_similarity(0.8, cross_unit_sd=1.0), -1, "dissimilar donors"),
@@ -234,3 +237,22 @@ def test_grade_country_reads_the_single_unit_diagnostics_of_the_result_json():
     assert g.grade_target["kind"] == "effect" and g.grade_target["threshold"] == pytest.approx(0.2)
     assert [w["code"] for w in g.warnings] == ["fragile_donor_pool"]
     assert hl["ci_source"] == "synth conformal" and hl["ci"]["ci_low"] == 0.3
+
+
+def test_grade_country_counts_the_pre_periods_from_the_gap_rows():
+    """Wiring: the synthetic control's gap rows before treat_time are its pre-periods; one observed pre-period
+    (Thailand's 1997 law on WGI, which starts in 1996) costs the synthetic-comparison domain its floor."""
+    from ogimpact.evidence.assess_grade import grade_country
+
+    gaps = [{"time": t, "treated": 0.1, "synthetic": 0.1, "gap": 0.0} for t in (1996,)] + \
+        [{"time": t, "treated": 0.3, "synthetic": 0.1, "gap": 0.2} for t in (1998, 2000)]
+    synth = {"design": "synth", "estimate": 0.2, "p_value": 0.4, "placebo": {"p_value": 0.4, "n_placebos": 24},
+             "gaps": gaps, "options": {"treat_time": 1997},
+             "diagnostics": {"pre_rmspe": 0.0, "effective_donors": 5.0, "donor_distance": 0.1,
+                             "outside_hull": False, "n_donors": 24}}
+    checks, g, _ = grade_country({"synth": synth}, measure="custom_y", pre_sd=1.0)
+    pre = {c.domain: c for c in checks}["pre_fit"]
+    assert pre.severity == -2 and pre.inputs["n_pre"] == 1 and "only 1 pre-treatment period" in pre.reason
+    synth["options"]["treat_time"] = 2001  # three pre-periods: no length penalty
+    pre = {c.domain: c for c in grade_country({"synth": synth}, measure="custom_y", pre_sd=1.0)[0]}["pre_fit"]
+    assert pre.inputs["n_pre"] == 3 and pre.severity == 0

@@ -54,12 +54,19 @@ def test_numbers_estimand_ci_source_and_p():
                             subject="RTI law adoption", estimand="the average effect over event times 0..5",
                             horizon=0, ci_source="sdid")
     # the horizon phrase states the estimand, so the numbers stand alone (as in the example)
-    assert f"({M}1.2; 95% CI {M}9.9 to 7.4 (synthetic difference-in-" in s
+    # a CI borrowed from another design never sits beside this design's estimate: it follows the design,
+    # under the other design's name (with that design's own estimate when known)
+    assert f"({M}1.2; Callaway–Sant'Anna, p < 0.001; 95% CI {M}9.9 to 7.4 (synthetic difference-in-" in s
+    s3 = hd.finding_sentence(grade="Insufficient", target=None, estimate=0.2293, ci_low=-0.232, ci_high=0.173,
+                             p_value=0.46, design="synth", measure_label="WGI", subject="X", horizon=5,
+                             ci_source="cs_cohort", ci_estimate=-0.03)
+    assert f"(0.23; synthetic control, placebo p = 0.46; Callaway–Sant'Anna cohort ATT {M}0.03, 95% CI {M}0.23 " \
+           "to 0.17)" in s3, s3
     s2 = hd.finding_sentence(grade="Very low", target={"kind": "no_effect", "threshold": 4.0}, estimate=-1.234,
                              ci_low=-9.87, ci_high=7.4, p_value=0.0004, design="cs", measure_label="TI CPI",
                              subject="RTI law adoption", estimand="the average effect over event times 0..5")
     assert f"(the average effect over event times 0..5: {M}1.2; 95% CI {M}9.9 to 7.4" in s2
-    assert "Callaway–Sant'Anna, p < 0.001)" in s and "in the adoption year" in s
+    assert "Callaway–Sant'Anna, p < 0.001)" in s2 and "in the adoption year" in s
     assert hd.fmt_number(-0.0001, 2) == "0.00"  # no negative zero
     assert hd.fmt_number(None, 2) == "n/a"
     assert [hd.fmt_threshold(x) for x in (0.2000001, 0.04837, 3.828, 25.4, 0.22)] == ["0.2", "0.048", "3.8", "25", "0.22"]

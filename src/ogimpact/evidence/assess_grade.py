@@ -342,6 +342,18 @@ def _top_donor(doc: Mapping) -> str | None:
     return f"{r.get('unit')} (weight {float(r['weight']):.2f})"
 
 
+def _n_pre(doc: Mapping) -> int | None:
+    """Observed pre-treatment periods of a single-unit fit: its gap rows before the treatment time."""
+    dg = doc.get("diagnostics") or {}
+    if _f(dg.get("n_pre")) is not None:
+        return int(_f(dg["n_pre"]))
+    t0 = _f((doc.get("options") or {}).get("treat_time"))
+    gaps = [g for g in (doc.get("gaps") or []) if _f(g.get("time")) is not None and _f(g.get("treated")) is not None]
+    if t0 is None or not gaps:
+        return None
+    return sum(1 for g in gaps if _f(g["time"]) < t0)
+
+
 def _single_unit_checks(doc: Mapping | None, name: str | None, *, scale, pre_sd, est, target, mv,
                         rubric) -> list[CheckResult]:
     """pre_fit, effective_donors, donor_similarity, hull, loo_stability of the weighting design."""
@@ -355,7 +367,7 @@ def _single_unit_checks(doc: Mapping | None, name: str | None, *, scale, pre_sd,
         "SD of the panel's untreated observations"
     se = scale.median_se if scale is not None else None
     out = [check_pre_fit(_f(dg.get("pre_rmspe")), cross_unit_sd=sd, own_sd_ratio=_f(dg.get("pre_rmspe_ratio_sd")),
-                         median_se=se, source=name, rubric=rubric),
+                         median_se=se, source=name, rubric=rubric, n_pre=_n_pre(doc)),
            check_effective_donors(_f(dg.get("effective_donors")), n_donors=dg.get("n_donors"),
                                   top_donor=_top_donor(doc), rubric=rubric),
            check_donor_similarity(_f(dg.get("donor_distance")), cross_unit_sd=sd, rubric=rubric),

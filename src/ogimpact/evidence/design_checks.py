@@ -119,22 +119,32 @@ def check_pre_fit(
     median_se: float | None = None,
     source: str | None = None,
     rubric=None,
+    n_pre: int | None = None,
 ) -> CheckResult:
     """Pre-period fit of a single-unit design (Abadie 2021 s.7).
 
     RMSPE > ``max_rmspe_sd`` x the measure's cross-unit SD -> ``level_severity``; RMSPE >=
     ``max_ratio_own_sd`` x the treated unit's own pre-period SD (``own_sd_ratio`` = the result's
     ``diagnostics.pre_rmspe_ratio_sd``) and > ``max_rmspe_se`` x the source's median SE (when
-    published) -> ``track_severity``.
+    published) -> ``track_severity``.  Fewer than ``min_pre_periods`` observed pre-treatment periods
+    (``n_pre``) -> ``short_severity``: a fit to so few points is close to exact by construction.
     """
     r, floor = _rules(rubric, "pre_fit")
     rm, sd, own, se = _num(pre_rmspe), _num(cross_unit_sd), _num(own_sd_ratio), _num(median_se)
     inputs: dict[str, Any] = {"pre_rmspe": rm, "cross_unit_sd": sd, "pre_rmspe_ratio_own_sd": own, "median_se": se,
                               "max_rmspe_sd": r["max_rmspe_sd"], "max_ratio_own_sd": r["max_ratio_own_sd"],
                               "max_rmspe_se": r["max_rmspe_se"], "source": source}
+    inputs["n_pre"] = None if n_pre is None else int(n_pre)
+    min_pre = r.get("min_pre_periods")
+    inputs["min_pre_periods"] = min_pre
     if rm is None:
         return _not_assessed("pre_fit", inputs, "no pre-period RMSPE")
     parts: list[tuple[int | None, str]] = []
+    if n_pre is not None and min_pre is not None and int(n_pre) < int(min_pre):
+        parts.append((int(r["short_severity"]),
+                      f"only {int(n_pre)} pre-treatment period{'s' if int(n_pre) != 1 else ''} observed (< {min_pre}): "
+                      "a comparison fitted to so few points matches them almost by construction, so the fit and "
+                      "the placebo ranks say little"))
     if sd is not None and sd > 0:
         inputs["pre_rmspe_ratio_cross_sd"] = rm / sd
         if rm / sd > r["max_rmspe_sd"]:

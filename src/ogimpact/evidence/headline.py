@@ -19,7 +19,9 @@ Rules
   across countries; an estimand over event times 0..H adds "within H years of adoption";
 * thresholds (the MIE) with two significant digits; numbers: U+2212 minus, decimals chosen from the largest of |estimate|, |CI bounds| (two
   significant digits of it), "95% CI a to b", the design's plain name and its p-value (synthetic
-  control: the in-space placebo p); a CI taken from another design names it;
+  control: the in-space placebo p); a CI taken from another design is quoted after the headline design,
+  with that design's name and its own estimate ("…; Callaway–Sant'Anna cohort ATT −0.03, 95% CI −0.23 to
+  0.17"), so no estimate is printed beside an interval that is not its own;
 * the reason is the check that lowered the grade most (ties: the first), as the check wrote it;
   with no downgrade, the design is the reason.
 
@@ -127,6 +129,7 @@ def finding_sentence(
     reason: str | None = None,
     ci_source: str | None = None,
     time_unit: str = "year",
+    ci_estimate: float | None = None,
 ) -> str:
     """One quotable sentence for one finding (module docstring for the rules)."""
     reason = (reason or "").strip().rstrip(".")
@@ -135,15 +138,24 @@ def finding_sentence(
         return f"Insufficient evidence on whether {subject} changed {measure_label}{tail}"
     d = _decimals(estimate, ci_low, ci_high)
     nums = [fmt_number(estimate, d)]
+    borrowed = None  # a CI of another design is quoted with that design's own estimate, never beside this one's
     if _f(ci_low) is not None and _f(ci_high) is not None:
         ci = f"95% CI {fmt_number(ci_low, d)} to {fmt_number(ci_high, d)}"
         if ci_source and design and ci_source != design:
-            ci += " (conformal)" if ci_source == f"{design} conformal" else f" ({DESIGN_NAMES.get(ci_source, ci_source)})"
-        nums.append(ci)
+            if ci_source == f"{design} conformal":
+                nums.append(ci + " (conformal)")
+            else:
+                other = DESIGN_NAMES.get(ci_source, ci_source)
+                borrowed = (f"{other} {fmt_number(ci_estimate, d)}, {ci}" if _f(ci_estimate) is not None
+                            else f"{ci} ({other})")
+        else:
+            nums.append(ci)
     dn = DESIGN_NAMES.get(str(design), str(design)) if design else None
     pt = _p(p_value, design == "synth")
     if dn:
         nums.append(dn + (f", {pt}" if pt else ""))
+    if borrowed:
+        nums.append(borrowed)
     within = _horizon_phrase(horizon, time_unit)
     if within:  # "within five years of adoption" states the estimand; the full text is in `estimand`
         numbers = "(" + "; ".join(nums) + ")"
@@ -239,7 +251,8 @@ def headline_for(a) -> str:
         ci_low=ci.get("ci_low"), ci_high=ci.get("ci_high"),
         p_value=hl.get("p_value"), design=hl.get("design"), measure_label=label,
         subject=_subject(a.intervention, a.country, year), estimand=text, horizon=horizon,
-        reason=strongest_reason(g), ci_source=ci_src, time_unit=unit)
+        reason=strongest_reason(g), ci_source=ci_src, time_unit=unit,
+        ci_estimate=ci.get("estimate") if ci is not hl else None)
 
 
 _ORDER = ("High", "Moderate", "Low", "Very low", "Insufficient")

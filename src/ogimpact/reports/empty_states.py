@@ -11,10 +11,20 @@ import re
 
 import pandas as pd
 
-__all__ = ["single_country_reason", "heterogeneity_view", "MIN_PRE_PERIODS", "shown_results"]
+__all__ = ["single_country_reason", "heterogeneity_view", "MIN_PRE_PERIODS", "min_pre_periods", "shown_results"]
 
-#: fewest pre-treatment years a single-country design is run with (synthetic control fits the pre-period path)
-MIN_PRE_PERIODS = 3
+def min_pre_periods() -> int:
+    """Fewest pre-treatment periods a single-country fit is judged informative with: the rubric's
+    ``checks.pre_fit.min_pre_periods`` (one home; the grader applies the same value)."""
+    from ..evidence.rubric import load_rubric
+
+    return int(load_rubric(None).data["checks"]["pre_fit"]["min_pre_periods"])
+
+
+def __getattr__(name):  # MIN_PRE_PERIODS stays importable, read from the rubric
+    if name == "MIN_PRE_PERIODS":
+        return min_pre_periods()
+    raise AttributeError(name)
 
 
 def _years(measure: str, country: str, years=None) -> tuple[int, int, list[int]] | None:
@@ -55,9 +65,10 @@ def single_country_reason(country: str, intervention: str, measure: str, *, year
         return (f"{what} for {name} ends in {own[-1]}, before its adoption year {c}: there is no post-adoption "
                 "period, so the data cannot answer.")
     pre = [y for y in own if y < c]
-    if len(pre) < MIN_PRE_PERIODS:
+    need = min_pre_periods()
+    if len(pre) < need:
         return (f"{name} has only {len(pre)} pre-adoption year{'s' if len(pre) != 1 else ''} of {what} "
-                f"({', '.join(map(str, pre))}; adoption {c}); at least {MIN_PRE_PERIODS} are needed to fit the "
+                f"({', '.join(map(str, pre))}; adoption {c}); at least {need} are needed to fit the "
                 "pre-adoption path.")
     return None
 
