@@ -26,6 +26,7 @@ Rambachan, A. and Roth, J. (2023). A more credible approach to parallel trends.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -46,16 +47,19 @@ _BIG = 134217728.0  # 2^27, R's norm_rand() INVERSION constant
 
 
 # --------------------------------------------------------------------------- R's RNG
+@lru_cache(maxsize=64)
 def _r_mt_key(seed: int) -> np.ndarray:
-    """The 624-word Mersenne-Twister state R's ``set.seed(seed)`` produces."""
+    """The 624-word Mersenne-Twister state R's ``set.seed(seed)`` produces (cached: a pure-Python loop)."""
     s = int(seed) & 0xFFFFFFFF
-    for _ in range(50):  # R's initial scrambling
+    for _ in range(50):  # R's initial scrambling (read-only result: it is cached)
         s = (69069 * s + 1) & 0xFFFFFFFF
     key = np.empty(625, dtype=np.uint32)
     for j in range(625):
         s = (69069 * s + 1) & 0xFFFFFFFF
         key[j] = s
-    return key[1:]  # word 0 is the position counter, reset to 624 by FixupSeeds
+    key = key[1:]  # word 0 is the position counter, reset to 624 by FixupSeeds
+    key.setflags(write=False)
+    return key
 
 
 def _r_runif(n: int, seed: int) -> np.ndarray:
@@ -68,8 +72,16 @@ def _r_runif(n: int, seed: int) -> np.ndarray:
 
 def r_rnorm(n: int, *, seed: int = 0) -> np.ndarray:
     """``set.seed(seed); rnorm(n)`` of R (Mersenne-Twister, inversion)."""
+    return _r_rnorm_cached(int(n), int(seed)).copy()
+
+
+@lru_cache(maxsize=16)
+def _r_rnorm_cached(n: int, seed: int) -> np.ndarray:
+    # one HonestDiD run draws the same (n, seed) normals for every polyhedron and every Mbar
     u = _r_runif(2 * n, seed)
-    return ndtri((np.floor(_BIG * u[0::2]) + u[1::2]) / _BIG)
+    z = ndtri((np.floor(_BIG * u[0::2]) + u[1::2]) / _BIG)
+    z.setflags(write=False)
+    return z
 
 
 def r_rmvnorm(n: int, sigma: np.ndarray, *, seed: int = 0) -> np.ndarray:
@@ -125,8 +137,7 @@ class DualPolytope:
         rhs[0] = 1.0
         verts = []
         scale = max(np.abs(W).max(), 1e-300)
-        for chunk in _chunks(combinations(range(m), k + 1), 20000):
-            idx = np.array(chunk, dtype=int)  # (c, k+1)
+        for idx in _bases(m, k + 1):  # (c, k+1) index arrays, cached per (m, k+1)
             Ws = W[idx].transpose(0, 2, 1)  # (c, k+1, k+1): rows = columns of W_S'
             det = np.linalg.det(Ws / scale)
             ok = np.abs(det) > 1e-10
@@ -134,11 +145,12 @@ class DualPolytope:
                 continue
             lam = np.linalg.solve(Ws[ok], np.broadcast_to(rhs, (int(ok.sum()), k + 1))[..., None])[..., 0]
             feas = (lam >= -1e-10 * np.abs(lam).max(axis=1, keepdims=True)).all(axis=1)
-            for ii, ll in zip(idx[ok][feas], lam[feas]):
-                v = np.zeros(m)
-                v[ii] = np.clip(ll, 0, None)
+            if feas.any():
+                ii, ll = idx[ok][feas], lam[feas]
+                v = np.zeros((len(ii), m))
+                v[np.arange(len(ii))[:, None], ii] = np.clip(ll, 0, None)
                 verts.append(v)
-        V = np.array(verts).reshape(-1, m)
+        V = np.concatenate(verts) if verts else np.zeros((0, m))
         if len(V):  # drop duplicates (degenerate vertices reached from several bases)
             V = np.unique(np.round(V, 12), axis=0)
         self.V = V
@@ -146,12 +158,14 @@ class DualPolytope:
         # primal/dual switch: non-degenerate iff k+1 positive multipliers with X_B of full rank)
         tol_lambda = 1e-6
         self.degenerate = np.ones(len(V), dtype=bool)
-        for j, v in enumerate(V):
-            B = v > tol_lambda
-            XB = X[B]
-            if B.sum() == k + 1:
-                full = (k == 0) or (np.linalg.matrix_rank(XB) == min(XB.shape))
-                self.degenerate[j] = not full
+        if len(V):
+            support = V > tol_lambda
+            exact = np.flatnonzero(support.sum(axis=1) == k + 1)  # candidates for non-degenerate vertices
+            if len(exact) and k == 0:
+                self.degenerate[exact] = False
+            elif len(exact):
+                XB = np.stack([X[support[j]] for j in exact])  # (n, k+1, k)
+                self.degenerate[exact] = np.linalg.matrix_rank(XB) != min(k + 1, k)
 
     @property
     def empty(self) -> bool:
@@ -206,6 +220,17 @@ def _n_choose(m: int, r: int) -> int:
     from math import comb
 
     return comb(m, r) if 0 <= r <= m else 0
+
+
+@lru_cache(maxsize=32)
+def _bases(m: int, r: int) -> tuple[np.ndarray, ...]:
+    """Every r-subset of range(m) as index arrays of at most 20,000 rows (read-only, cached)."""
+    out = []
+    for chunk in _chunks(combinations(range(m), r), 20000):
+        a = np.array(chunk, dtype=int)
+        a.setflags(write=False)
+        out.append(a)
+    return tuple(out)
 
 
 def _chunks(it, size):
