@@ -266,13 +266,13 @@ class EventStudy:
         if rank == 0:
             return {"stat": None, "df": 0, "p_value": None, "test": None}
         W = float(b @ Vi @ b)
-        from scipy import stats  # lazy (see ci_and_p)
+        from .numerics import dist  # scipy.special only (see ci_and_p)
 
         d2 = df2 if df2 is not None else self.df
         if d2 is not None and np.isfinite(d2) and d2 > 0:
-            return {"stat": W, "df": rank, "p_value": float(stats.f.sf(W / rank, rank, float(d2))),
+            return {"stat": W, "df": rank, "p_value": float(dist.f_sf(W / rank, rank, float(d2))),
                     "test": f"F({rank}, {float(d2):g})", "df2": float(d2)}
-        return {"stat": W, "df": rank, "p_value": float(stats.chi2.sf(W, rank)), "test": f"chi2({rank})"}
+        return {"stat": W, "df": rank, "p_value": float(dist.chi2_sf(W, rank)), "test": f"chi2({rank})"}
 
     def to_dict(self) -> dict:
         return {

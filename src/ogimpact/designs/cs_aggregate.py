@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..numerics import dist as _dist
 from ..results import EventStudy, ci_and_p
 from .cs_bootstrap import if_vcov
 
@@ -157,7 +157,7 @@ def pretest(cells: pd.DataFrame, att: np.ndarray, inf: np.ndarray, se: np.ndarra
         return {"stat": None, "df": int(len(pre)), "p_value": None}
     b = att[pre]
     W = float(b @ np.linalg.solve(V, b))
-    return {"stat": W, "df": int(len(pre)), "p_value": float(stats.chi2.sf(W, len(pre)))}
+    return {"stat": W, "df": int(len(pre)), "p_value": float(_dist.chi2_sf(W, len(pre)))}
 
 
 def result_tables(aggregate, agg, cells, att, se_gt, se_rows, se_all, *, n, codes, alpha, crit_gt, crit_rows):

@@ -20,7 +20,8 @@ multiple time periods. *Journal of Econometrics* 225(2), 200-230.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from ..numerics import dist as _dist
 
 __all__ = ["cluster_sums", "analytic_se", "if_vcov", "multiplier_bootstrap", "ZERO_SE"]
 
@@ -98,7 +99,7 @@ def multiplier_bootstrap(
     if ok.any():
         srt = np.sort(bres[:, ok], axis=0)
         iqr = _type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)
-        se[ok] = iqr / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)) * np.sqrt(G) / n
+        se[ok] = iqr / (_dist.norm_ppf(0.75) - _dist.norm_ppf(0.25)) * np.sqrt(G) / n
     se[~(se > ZERO_SE)] = np.nan
     return {"se": se, "draws": bres, "weights": "rademacher", "n_clusters": G}
 
@@ -106,13 +107,13 @@ def multiplier_bootstrap(
 def uniform_crit(boot: dict, cols: np.ndarray, *, alpha: float) -> float:
     """Sup-t critical value over a subset of bootstrap columns (R did falls back to the normal
     critical value when the bootstrap value is missing or below it)."""
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(_dist.norm_ppf(1 - alpha / 2))
     bres = boot["draws"][:, cols]
     ok = np.isfinite(bres).all(0) & ((bres**2).sum(0) > ZERO_SE)
     if not ok.any():
         return z
     srt = np.sort(bres[:, ok], axis=0)
-    sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / (_dist.norm_ppf(0.75) - _dist.norm_ppf(0.25))
     good = sigma > ZERO_SE
     if not good.any():
         return z

@@ -32,8 +32,8 @@ import warnings
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
+from ..numerics import dist as _dist
 from ..errors import DesignError, OgimpactWarning
 from ..results import Estimate, EventStudy
 from .dcdh_core import build_grid, side_terms
@@ -45,7 +45,7 @@ def _chi2_p(b: np.ndarray, V: np.ndarray) -> float | None:
     if len(b) == 0 or not np.all(np.isfinite(b)) or not np.all(np.isfinite(V)):
         return None
     stat = float(b @ np.linalg.pinv(V) @ b)
-    return float(stats.chi2.sf(stat, len(b)))
+    return float(_dist.chi2_sf(stat, len(b)))
 
 
 def _nz(x: float) -> bool:

@@ -55,8 +55,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy import stats
 
+from ..numerics import dist as _dist
 from ..errors import DesignError
 from ..panel import Panel
 from ..results import Estimate, EventStudy, terms_frame
@@ -442,6 +442,6 @@ def _pretrend_test(t, g, yt, untreated, codes, clc, G, step, max_leads: int | No
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     W = float(b @ np.linalg.pinv(V) @ b)
     k = len(b)
-    Fp = float(stats.f.sf(W / k, k, G - 1)) if G > 1 else None
+    Fp = float(_dist.f_sf(W / k, k, G - 1)) if G > 1 else None
     rows = [{"event_time": int(e), "estimate": float(bi), "se": float(si)} for e, bi, si in zip(leads, b, se)]
     return {"stat": W, "df": k, "p_value": Fp, "rows": rows}

@@ -30,8 +30,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..numerics import dist as _dist
 from ..errors import DesignError, OgimpactWarning
 from ..panel import Panel
 from ..results import Estimate, terms_frame
@@ -221,7 +221,7 @@ def fit_its(
     # joint test of no interruption (b2 = b3 = 0) with the HAC covariance
     R = V[2:4, 2:4]
     W = float(b[2:4] @ np.linalg.pinv(R) @ b[2:4])
-    p_joint = float(stats.f.sf(W / 2, 2, df if reml is None else float(min(reml.df[2], reml.df[3]))))
+    p_joint = float(_dist.f_sf(W / 2, 2, df if reml is None else float(min(reml.df[2], reml.df[3]))))
     diagnostics = {
         "n_dropped": panel.info.get("n_dropped", 0), "n_pre": n_pre, "n_post": n_post,
         "pre_rmspe": float(np.sqrt(np.mean(resid[post == 0] ** 2))),

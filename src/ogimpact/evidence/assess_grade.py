@@ -25,7 +25,6 @@ from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
-from scipy import stats
 
 from ..results import EventStudy
 from .checks import (CheckResult, check_consistency, check_few_clusters, check_parallel_trends, check_placebo, check_precision, grade_target, is_large_effect)
@@ -107,6 +106,8 @@ def _pretest_power(es: EventStudy, mie: float | None, alpha: float) -> float | N
     if k == 0:
         return None
     lam = float(delta @ np.linalg.pinv(V) @ delta)
+    from scipy import stats  # lazy: the noncentral chi-squared is only in scipy.stats
+
     return float(stats.ncx2.sf(stats.chi2.ppf(1 - alpha, k), k, lam))
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
+from ..numerics import dist as _dist
 from ..errors import OgimpactError
 
 __all__ = ["pool_for_grade"]
@@ -53,10 +53,10 @@ def pool_for_grade(yi: Sequence[float], sei: Sequence[float], *, labels: Sequenc
     k = int(res.k)
     s2 = float(res.options.get("knha_s2", (res.se / base.se) ** 2))
     se = float(base.se * np.sqrt(max(1.0, s2)))  # ad hoc truncation: never below the Wald SE
-    crit_ci = float(stats.t.ppf(1 - alpha / 2, k - 1))
+    crit_ci = float(_dist.t_ppf(1 - alpha / 2, k - 1))
     pi_low = pi_high = None
     if k >= 3:
-        crit = float(stats.t.ppf(1 - alpha / 2, k - 2))
+        crit = float(_dist.t_ppf(1 - alpha / 2, k - 2))
         half = crit * float(np.sqrt(se ** 2 + res.tau2))
         pi_low, pi_high = res.estimate - half, res.estimate + half
     return {"estimate": res.estimate, "se": se, "ci_low": res.estimate - crit_ci * se,

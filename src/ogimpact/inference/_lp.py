@@ -30,8 +30,10 @@ from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import ndtri
+
+from ..numerics import dist as _dist
 
 __all__ = [
     "r_rnorm",
@@ -254,7 +256,7 @@ def truncnorm_ppf(p: float, lo: np.ndarray, up: np.ndarray, *, mu=0.0, sd=1.0) -
     a = (lo - mu) / sd
     b = (up - mu) / sd
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = stats.truncnorm.ppf(p, a, b)
+        q = _dist.truncnorm_ppf(p, a, b)
     return mu + sd * q
 
 
@@ -265,7 +267,7 @@ def folded_normal_quantile(p: float, mu: float) -> float:
         return float(ndtri(0.5 + p / 2))
 
     def f(c):
-        return stats.norm.cdf(c - mu) - stats.norm.cdf(-c - mu) - p
+        return _dist.norm_cdf(c - mu) - _dist.norm_cdf(-c - mu) - p
 
     hi = mu + float(ndtri(p)) + 10.0
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14))

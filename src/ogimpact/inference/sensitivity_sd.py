@@ -29,9 +29,10 @@ Rambachan, A. and Roth, J. (2023). A more credible approach to parallel trends.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import ndtri
 
+from ..numerics import dist as _dist
 from ._lp import folded_normal_quantile
 
 __all__ = ["flci", "sd_default_grid", "sd_second_differences"]
@@ -63,7 +64,7 @@ def _variance_parts(sigma: np.ndarray, K: int, l_vec: np.ndarray, zK: float):
 
 def _cv_and_slope(b: float, p: float) -> tuple[float, float]:
     c = folded_normal_quantile(p, b)
-    f1, f2 = stats.norm.pdf(c - b), stats.norm.pdf(-c - b)
+    f1, f2 = _dist.norm_pdf(c - b), _dist.norm_pdf(-c - b)
     return c, (f1 - f2) / (f1 + f2)
 
 

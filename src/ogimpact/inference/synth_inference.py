@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
-
 from ..errors import DesignError
 from ..results import Estimate
 from . import placebo as _pl
