@@ -104,6 +104,27 @@ def test_alt_text_describes_the_figure():
     plt.close(fig)
 
 
+def test_alt_text_of_an_unlabelled_gap_path_states_its_values():
+    """The synthetic-control gap plot draws one unlabelled line and a zero line: its alt text used to give no
+    value at all; now the gap's range and end point (the zero line is not data)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ogimpact.plots.style import alt_text, finish, new_axes
+
+    fig, ax = new_axes()
+    ax.plot([2005, 2008, 2011], [0.02, -0.05, 0.07], lw=2)
+    ax.axhline(0, color="0.4")
+    ax.axvline(2008, ls="--")
+    finish(ax, title="gap", xlabel="Year", ylabel="Gap in WGI")
+    a = alt_text(ax)
+    assert "Year from 2005 to 2011" in a and "values from -0.05 to 0.07" in a, a
+    assert "one series, last value 0.07 at 2011" in a, a
+    plt.close(fig)
+
+
 def test_figures_export_at_300_dpi(tmp_path):
     import matplotlib
 

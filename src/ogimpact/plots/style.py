@@ -220,6 +220,7 @@ def alt_text(obj) -> str:
         xl, yl = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
         kinds = []
         series = []
+        unlabelled = []
         xs, ys = [], []
         for ln in ax.lines:
             x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
@@ -227,12 +228,22 @@ def alt_text(obj) -> str:
             if len(x) == 2 and np.allclose(x, x[0]) and not lab.startswith("_"):
                 series.append(f"{lab} (vertical line at {_num(x[0])})")
                 continue
-            if len(x) < 2 or lab.startswith("_"):
+            if len(x) < 2:
+                continue
+            if lab.startswith("_"):  # an unlabelled data line (a gap path, a grey placebo): in the ranges
+                if ln.get_transform() == ax.transData:  # (reference lines such as axhline are not data)
+                    xs.extend(x), ys.extend(y)
+                    unlabelled.append((x, y))
                 continue
             xs.extend(x), ys.extend(y)
             fin = np.isfinite(y)
             last = f", last value {_num(y[fin][-1])} at {_num(x[fin][-1])}" if fin.any() else ""
             series.append(f"{lab}{last}")
+        if not series and len(unlabelled) == 1:  # one unnamed series (e.g. the gap plot): say where it ends
+            x, y = unlabelled[0]
+            fin = np.isfinite(y)
+            if fin.any():
+                series.append(f"one series, last value {_num(y[fin][-1])} at {_num(x[fin][-1])}")
         if any(isinstance(c, ErrorbarContainer) for c in ax.containers):
             kinds.append("point estimates with confidence intervals")
             for c in ax.containers:
