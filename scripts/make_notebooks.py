@@ -40,12 +40,13 @@ donor_rule = "similar"
 placebo = True
 seed = 0
 horizon = 5
+figures = None
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
 ctx = show.start("country", output_dir=output_dir, country=country, intervention=intervention, measures=measures,
                  years=years, designs=designs, variant=variant, donor_rule=donor_rule, placebo=placebo, seed=seed,
-                 horizon=horizon)
+                 horizon=horizon, figures=figures)
 show.title_block(ctx)
 """),
     md("## 1. The intervention and its timing"),
@@ -75,11 +76,12 @@ designs = ["twfe", "cs", "sun-abraham", "imputation"]
 variant = None
 seed = 0
 horizon = 5
+figures = None
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
 ctx = show.start("cross-country", output_dir=output_dir, intervention=intervention, measures=measures, years=years,
-                 designs=designs, variant=variant, seed=seed, horizon=horizon)
+                 designs=designs, variant=variant, seed=seed, horizon=horizon, figures=figures)
 show.title_block(ctx)
 """),
     md("## 1. The intervention and its adoption cohorts"),
@@ -105,10 +107,12 @@ EVIDENCE = [
 measures = []
 seed = 0
 horizon = 5
+figures = None
 output_dir = None
 """, tags=["parameters"]),
     code(SETUP + """
-ctx = show.start("evidence", output_dir=output_dir, measures=measures, seed=seed, horizon=horizon)
+ctx = show.start("evidence", output_dir=output_dir, measures=measures, seed=seed, horizon=horizon,
+                 figures=figures)
 show.title_block(ctx)
 """),
     md("## Evidence map and pooled estimates for every intervention x measure"),

@@ -145,6 +145,51 @@ def test_figures_export_at_300_dpi(tmp_path):
     plt.close(fig)
 
 
+def test_figures_png_writes_each_shown_figure_at_300_dpi_and_links_it(tmp_path):
+    """--figures png: every figure the report shows is also written as figures/NN-<title>.png at 300 dpi,
+    in display order, and the report links it; without the option nothing is written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from ogimpact.plots.style import finish, new_axes
+    from ogimpact.reports import presentation as pres
+
+    def shown(title):
+        fig, ax = new_axes()
+        ax.plot([2000, 2001], [0.0, 1.0], label="Chile")
+        finish(ax, title=title, xlabel="Year", ylabel="y")
+        html = pres.figure_html(fig)
+        plt.close(fig)
+        return html
+
+    pres.set_figure_export(tmp_path / "figures")
+    try:
+        h1, h2 = shown("WGI Control of Corruption: Chile"), shown("Second figure")
+    finally:
+        pres.set_figure_export(None)
+    files = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert files == ["01-wgi-control-of-corruption-chile.png", "02-second-figure.png"]
+    with Image.open(tmp_path / "figures" / files[0]) as im:
+        assert round(im.info["dpi"][0]) == 300 and im.size[0] > 2000  # 9 in wide at 300 dpi
+    assert 'href="figures/01-wgi-control-of-corruption-chile.png"' in h1 and "02-second-figure.png" in h2
+    assert "PNG, 300 dpi" not in shown("no export now")
+    assert len(list((tmp_path / "figures").iterdir())) == 2
+
+
+def test_figures_option_is_validated_and_left_out_of_the_folder_hash():
+    from ogimpact.errors import OgimpactError
+    from ogimpact.reports.params import CountryParams
+
+    a = CountryParams(country="CHL", intervention="rti_law").validate()
+    b = CountryParams(country="CHL", intervention="rti_law", figures="png").validate()
+    assert a.slug == b.slug  # the same analysis: the same folder
+    with pytest.raises(OgimpactError, match="--figures png"):
+        CountryParams(country="CHL", intervention="rti_law", figures="tiff").validate()
+
+
 def test_self_contained_html_drops_scripts_and_sets_title():
     from ogimpact.reports.html_export import make_self_contained
 
@@ -185,6 +230,8 @@ RERUN_CASES = [
                            variant="first_action_plan", seed=3, horizon=4)),
     ("evidence", dict()),
     ("evidence", dict(measures=("wgi.cc", "wgi.ge"), seed=11, horizon=2)),
+    ("country", dict(country="CHL", intervention="rti_law", figures="png")),  # an output option is rerun too
+    ("evidence", dict(figures="png")),
 ]
 
 

@@ -76,6 +76,9 @@ def _common(p):
                    help="html, or pdf: report.html and report.pdf (Chromium print-to-PDF via playwright) [html]")
     p.add_argument("--allow-modified-data", action="store_true",
                    help="build the report even if bundled data differ from data/manifest.csv (recorded)")
+    p.add_argument("--figures", choices=["png"], default=None,
+                   help="also write every figure as a 300-dpi PNG in figures/ beside report.html, listed in "
+                        "manifest.json (figures are SVG in the HTML either way) [off]")
 
 
 def _finish(params, args) -> int:
@@ -125,6 +128,7 @@ def params_from_args(kind: str, args):
     for name in ("seed", "horizon"):
         v = getattr(args, name)
         kw[name] = v if v is not None else d[name]
+    kw["figures"] = getattr(args, "figures", None)
     return KINDS[kind](**kw)
 
 

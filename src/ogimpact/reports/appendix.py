@@ -42,7 +42,7 @@ def manifest_sha256() -> str | None:
 #: report parameter -> its ``ogimpact report`` option, in the order the rerun command prints them
 _OPTIONS = (("measures", "--measures"), ("designs", "--designs"), ("years", "--years"), ("variant", "--variant"),
             ("donor_rule", "--donor-rule"), ("horizon", "--horizon"), ("placebo", "--no-placebo"),
-            ("seed", "--seed"))
+            ("seed", "--seed"), ("figures", "--figures"))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -123,6 +123,21 @@ def _check_designs(designs, allowed) -> tuple[str, ...]:
     return tuple(designs)
 
 
+#: figure export formats a report can write beside report.html (``--figures``); figures are SVG in the HTML
+FIGURE_FORMATS = ("png",)
+#: parameters that change what is written, not the analysis: left out of the folder's parameter hash
+OUTPUT_ONLY = ("figures",)
+
+
+def _check_figures(f) -> str | None:
+    if f in (None, ""):
+        return None
+    if f not in FIGURE_FORMATS:
+        raise OgimpactError(f"figures export {f!r} is not supported; use --figures png (300-dpi PNG files in "
+                            "figures/ beside report.html), or leave it out.")
+    return str(f)
+
+
 def _check_horizon(h) -> int:
     if isinstance(h, bool) or not isinstance(h, int) or h < 0:
         raise OgimpactError(f"horizon must be a whole number of periods >= 0 (e.g. 5), got {h!r}.")
@@ -157,6 +172,7 @@ class CountryParams:
     placebo: bool = True
     seed: int = 0
     horizon: int = 5
+    figures: str | None = None
 
     kind = "country"
 
@@ -205,13 +221,14 @@ class CountryParams:
             placebo=bool(self.placebo),
             seed=int(self.seed),
             horizon=_check_horizon(self.horizon),
+            figures=_check_figures(self.figures),
         )
 
     @property
     def slug(self) -> str:
         # a non-default timing variant is a different analysis: it gets its own folder; any other
         # non-default parameter adds a short hash (two batch entries never share a folder)
-        h = param_hash(self, ("country", "intervention", "variant"))
+        h = param_hash(self, ("country", "intervention", "variant") + OUTPUT_ONLY)
         return slug(self.country, self.intervention, *([self.variant] if self.variant else []), *([h] if h else []))
 
     def notebook_parameters(self) -> dict:
@@ -233,6 +250,7 @@ class CrossCountryParams:
     variant: str | None = None
     seed: int = 0
     horizon: int = 5
+    figures: str | None = None
 
     kind = "cross-country"
 
@@ -256,11 +274,12 @@ class CrossCountryParams:
             variant=self.variant,
             seed=int(self.seed),
             horizon=_check_horizon(self.horizon),
+            figures=_check_figures(self.figures),
         )
 
     @property
     def slug(self) -> str:
-        h = param_hash(self, ("intervention", "variant"))
+        h = param_hash(self, ("intervention", "variant") + OUTPUT_ONLY)
         return slug(self.intervention, self.variant or "default", *([h] if h else []))
 
     def notebook_parameters(self) -> dict:
@@ -278,6 +297,7 @@ class EvidenceParams:
     measures: tuple[str, ...] = ()
     seed: int = 0
     horizon: int = 5
+    figures: str | None = None
 
     kind = "evidence"
 
@@ -285,15 +305,16 @@ class EvidenceParams:
         ms = _check_measures(self.measures) if self.measures else ()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise OgimpactError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        return EvidenceParams(measures=ms, seed=int(self.seed), horizon=_check_horizon(self.horizon))
+        return EvidenceParams(measures=ms, seed=int(self.seed), horizon=_check_horizon(self.horizon),
+                              figures=_check_figures(self.figures))
 
     @property
     def slug(self) -> str:
-        h = param_hash(self)
+        h = param_hash(self, OUTPUT_ONLY)
         return "evidence-map" + (f"-{h}" if h else "")
 
     def notebook_parameters(self) -> dict:
-        return {"measures": list(self.measures), "seed": self.seed, "horizon": self.horizon}
+        return {"measures": list(self.measures), "seed": self.seed, "horizon": self.horizon, "figures": self.figures}
 
 
 _KINDS = {"country": CountryParams, "cross-country": CrossCountryParams, "evidence": EvidenceParams}

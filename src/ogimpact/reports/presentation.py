@@ -109,14 +109,44 @@ def clean_prose(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- figures
+#: where ``--figures png`` exports go (set by :func:`set_figure_export` from the report's parameters)
+_EXPORT: dict = {"dir": None, "n": 0}
+
+
+def set_figure_export(folder) -> None:
+    """Write every figure shown from now on as a 300-dpi PNG in ``folder`` (``None``: stop)."""
+    from pathlib import Path
+
+    _EXPORT.update(dir=None if folder is None else Path(folder), n=0)
+
+
+def _export_png(fig) -> str | None:
+    from ..plots.style import export
+
+    if _EXPORT["dir"] is None:
+        return None
+    _EXPORT["n"] += 1
+    ax = fig.axes[0] if fig.axes else None
+    title = (ax.get_title("left") or ax.get_title()) if ax is not None else ""
+    stem = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "figure"
+    name = f"{_EXPORT['n']:02d}-{stem}.png"
+    _EXPORT["dir"].mkdir(parents=True, exist_ok=True)
+    export(fig, _EXPORT["dir"] / name, dpi=300)
+    return f"{_EXPORT['dir'].name}/{name}"
+
+
 def figure_html(fig) -> str:
-    """``<figure>`` with the figure as an SVG image and an alt text generated from its content."""
+    """``<figure>`` with the figure as an SVG image and an alt text generated from its content (and, with
+    ``--figures png``, a link to its 300-dpi PNG beside the report)."""
     from ..plots.style import alt_text, svg_bytes
 
     alt = alt_text(fig)
     data = base64.b64encode(svg_bytes(fig)).decode("ascii")
+    png = _export_png(fig)
+    link = (f'<figcaption class="ogi-figure-export"><a href="{_html.escape(png)}">PNG, 300 dpi</a></figcaption>'
+            if png else "")
     return (f'<figure class="ogi-figure"><img src="data:image/svg+xml;base64,{data}" alt="{_html.escape(alt)}" '
-            f'style="width:100%;max-width:1100px;height:auto"></figure>')
+            f'style="width:100%;max-width:1100px;height:auto">{link}</figure>')
 
 
 def install_figure_display() -> None:

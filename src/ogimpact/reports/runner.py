@@ -333,6 +333,17 @@ def _clean_stale_tmp(dest_parent: Path, slug: str | None = None, older_than: flo
     return removed
 
 
+def _figure_files(folder: Path) -> list[dict]:
+    """The figure exports of a report (``--figures png``): name and sha256, in report order."""
+    import hashlib
+
+    d = folder / "figures"
+    if not d.is_dir():
+        return []
+    return [{"file": f"figures/{f.name}", "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+            for f in sorted(d.iterdir()) if f.is_file() and not f.name.startswith(".")]
+
+
 def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600, kernel: str = "python3",
                progress: bool = False, allow_modified_data: bool = False, pdf: bool = False) -> ReportOutcome:
     """Execute the notebook of ``params.kind`` with ``params`` and write its report folder.
@@ -448,6 +459,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         seconds=round(seconds, 2),
         error=error,
         timings={"total_seconds": round(seconds, 2), "sections": _safe_timings(tmp / "report.ipynb")},
+        figures=_figure_files(tmp),
     )
     (tmp / "manifest.json").write_text(dumps(manifest, indent=1) + "\n", encoding="utf-8")
     if error is None and kernel_log.exists():

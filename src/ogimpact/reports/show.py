@@ -40,6 +40,9 @@ def start(kind: str, *, output_dir=None, **parameters) -> ReportContext:
     """The report context of a notebook run; figures display as SVG with alt text from here on."""
     pres.install_figure_display()
     ctx = ReportContext(output_dir, kind=kind, parameters=parameters)
+    # --figures png: every figure also as a 300-dpi PNG in figures/ beside report.html
+    pres.set_figure_export(ctx.output_dir / "figures" if parameters.get("figures") == "png" and ctx.output_dir
+                           else None)
     return ctx
 
 
