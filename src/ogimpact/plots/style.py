@@ -275,5 +275,5 @@ def alt_text(obj) -> str:
         parts.append(", ".join(bits) + ".")
     src = [t.get_text() for t in fig.texts if getattr(t, "_ogimpact_source", False)]
     if src:
-        parts.append(_clean(src[0]) + ".")
+        parts.append(_clean(src[0]).rstrip(".") + ".")  # one full stop (a citation may end with its own)
     return " ".join(parts) or "Empty figure."
