@@ -77,6 +77,7 @@ def main() -> None:
             s, sec = time_report(tmp)
             reports.append(s)
             sections = sec
+    print("empty runs:", " ".join(f"{x:.2f}" for x in empties), "| report runs:", " ".join(f"{x:.2f}" for x in reports))
     e, r = statistics.median(empties), statistics.median(reports)
     print(f"| full Chile country report vs an empty Papermill notebook (same kernel, {a.reps} reps, medians): "
           f"≤ 8× | {r:.2f} s | empty notebook {e:.2f} s | {r / e:.2f}× | – | – | {'yes' if r / e <= 8 else 'no'} |")

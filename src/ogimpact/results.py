@@ -84,6 +84,15 @@ def ci_and_p(
 
 def json_safe(obj: Any) -> Any:
     """Convert numpy/pandas scalars and containers to JSON-safe Python; NaN/inf -> None."""
+    t = type(obj)  # exact built-in types first: a report's results.json holds ~10^5 of them
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    if t is dict:
+        return {k if type(k) is str else str(k): json_safe(v) for k, v in obj.items()}
+    if t is list:
+        return [json_safe(v) for v in obj]
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, (np.bool_,)):

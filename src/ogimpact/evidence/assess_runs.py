@@ -219,14 +219,47 @@ def pre_period_sd(panel: Panel, *, treat_time: int | None = None) -> float | Non
     return float(np.std(v, ddof=1)) if len(v) > 1 else None
 
 
+#: cohort-role panels built while a report runs, keyed by (data directory, arguments); None = no reuse
+_COHORT_PANELS: dict | None = None
+
+
+def keep_cohort_panels(on: bool = True) -> None:
+    """Reuse :func:`registry_cohort_panel` builds (as copies) until called with ``on=False``.
+
+    A country report asks for the same measure's cohort panel three times (the country's CS cohort, the
+    staggered question, its recipe checks); its kernel turns reuse on at the start and off at the end.
+    Off by default, so a long-lived process that changes the registry or the data never sees a stale panel.
+    """
+    global _COHORT_PANELS
+    _COHORT_PANELS = {} if on else None
+
+
 def registry_cohort_panel(intervention: str, measure: str, *, years=None, variant=None) -> Panel:
     """The registry panel of one measure with the intervention's cohort role (no cohort dropped)."""
+    from ..data.paths import data_dir
     from ..estimation import registry_panel
 
+    years = tuple(years) if years else None
+    key = (str(data_dir()), intervention, measure, years, variant)
+    cache = _COHORT_PANELS
+    if cache is not None and key in cache:
+        return _panel_copy(cache[key])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return registry_panel("event-study", measure=measure, intervention=intervention,
-                              years=tuple(years) if years else None, variant=variant)
+        p = registry_panel("event-study", measure=measure, intervention=intervention, years=years,
+                           variant=variant)
+    if cache is not None:
+        cache[key] = _panel_copy(p)
+    return p
+
+
+def _panel_copy(p: Panel) -> Panel:
+    """A copy no caller can change the cached panel through (frame, source frame and info)."""
+    import copy
+
+    return dataclasses.replace(p, frame=p.frame.copy(), info=copy.deepcopy(p.info),
+                               _source=None if p._source is None else p._source.copy(),
+                               _build=copy.deepcopy(p._build))
 
 
 def _cohort_row(cs: Estimate, cohort: int) -> dict | None:

@@ -10,6 +10,7 @@ common colour-vision deficiencies.
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import Iterable
 
@@ -161,13 +162,56 @@ def fixed_layout(fig, *, source: bool = False) -> None:
     fig.subplots_adjust(left=m["left"] / w, right=1 - right / w, bottom=bottom / h, top=1 - m["top"] / h)
 
 
+#: inches of white space kept around texts that reach past the figure's edge (as ``bbox_inches="tight"`` pads)
+OVERFLOW_PAD_IN = 0.1
+
+
+def page_bbox(fig):
+    """The saved extent (inches) of a figure: its own size, grown to the texts that reach past its edges.
+
+    With :func:`fixed_layout` only a few texts can: a legend outside the axes, a long title, the source
+    line.  Measuring just those, with the SVG renderer's own text metrics, costs a few milliseconds, where
+    ``bbox_inches="tight"`` lays out and draws the whole figure once more before saving it (half the cost
+    of a report's SVG).  An edge a text crosses moves out to it plus :data:`OVERFLOW_PAD_IN`; the others
+    stay where the fixed margins put them.
+    """
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.transforms import Bbox
+
+    w, h = (float(v) for v in fig.get_size_inches())
+    x0, y0, x1, y1 = 0.0, 0.0, w, h
+    parts = [t for t in fig.texts if t.get_visible() and t.get_text()]
+    for ax in fig.axes:
+        parts += [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_visible() and t.get_text()]
+        leg = ax.get_legend()
+        if leg is not None and leg.get_visible():
+            parts.append(leg)
+    dpi = fig.dpi
+    fig.dpi = 72  # as savefig(format="svg") measures
+    try:
+        ren = RendererSVG(w, h, io.StringIO(), image_dpi=72)
+        boxes = [a.get_window_extent(ren) for a in parts]
+    finally:
+        fig.dpi = dpi
+    pad = OVERFLOW_PAD_IN
+    for e in boxes:
+        ex0, ey0, ex1, ey1 = (v / 72 for v in e.extents)
+        if not all(map(math.isfinite, (ex0, ey0, ex1, ey1))):
+            continue
+        x0, y0 = (min(x0, ex0 - pad) if ex0 < 0 else x0), (min(y0, ey0 - pad) if ey0 < 0 else y0)
+        x1, y1 = (max(x1, ex1 + pad) if ex1 > w else x1), (max(y1, ey1 + pad) if ey1 > h else y1)
+    return Bbox([[x0, y0], [x1, y1]])
+
+
 def svg_bytes(obj) -> bytes:
-    """The figure as SVG (text kept as text, deterministic ids)."""
+    """The figure as SVG (text kept as text, deterministic ids), drawn once: extent from :func:`page_bbox`."""
     import matplotlib
 
+    fig = figure_of(obj)
+    bbox = page_bbox(fig) if fig.get_layout_engine() is None else None  # a layout engine draws first anyway
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ogimpact"}):
-        figure_of(obj).savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buf, format="svg", bbox_inches=bbox if bbox is not None else "tight", metadata={"Date": None})
     return buf.getvalue()
 
 

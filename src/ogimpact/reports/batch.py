@@ -155,12 +155,19 @@ def _param_names(kind: str) -> set[str] | None:
     return None if cls is None else {f.name for f in fields(cls)}
 
 
-def _run_one(params, out_root, timeout):
-    """Worker: run one report; never raises (the batch continues on error)."""
+def _run_one(params, out_root, timeout, alone: bool = True):
+    """Worker: run one report; never raises (the batch continues on error).
+
+    ``alone``: the only report running here, so its kernel may fit ahead in a forked worker
+    (:mod:`ogimpact.reports.prefetch`); reports run side by side already fill the cores.
+    """
     from ..parallel import pin_blas_threads
+    from .prefetch import ENV
     from .runner import ReportFailed, run_report
 
     pin_blas_threads(1)
+    if not alone:
+        os.environ[ENV] = "0"
 
     t0 = time.perf_counter()
     try:
@@ -216,7 +223,7 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
         except ImportError:
             raise OgimpactError("--scheduler needs dask.distributed; install it with `pip install -e .[dask]`.") from None
         with Client(scheduler) as client:
-            futs = {client.submit(_run_one, e.params, str(root), timeout, pure=False): e for e in todo}
+            futs = {client.submit(_run_one, e.params, str(root), timeout, False, pure=False): e for e in todo}
             from dask.distributed import as_completed
 
             for fut in as_completed(list(futs)):
@@ -237,7 +244,7 @@ def run_batch(spec_path, *, workers: int = 1, scheduler: str | None = None, out_
         from ..parallel import pinned_env, process_pool
 
         with pinned_env(), process_pool(workers) as ex:
-            futs = {ex.submit(_run_one, e.params, str(root), timeout): e for e in todo}
+            futs = {ex.submit(_run_one, e.params, str(root), timeout, False): e for e in todo}
             for fut in cf.as_completed(futs):
                 e = futs[fut]
                 r = fut.result()

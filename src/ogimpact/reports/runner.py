@@ -157,11 +157,34 @@ def _umask() -> int:
     return mask
 
 
-def _export_html(nb_path: Path, html_path: Path, *, title: str | None = None) -> None:
+def _export_html(nb_path: Path, html_path: Path, *, title: str | None = None, exporter=None) -> None:
     """report.ipynb -> a self-contained, offline report.html (see :mod:`ogimpact.reports.html_export`)."""
     from .html_export import export_html
 
-    export_html(nb_path, html_path, title=title)
+    export_html(nb_path, html_path, title=title, exporter=exporter)
+
+
+class _Warmup:
+    """Prepare the HTML exporter in a thread while the notebook runs in its kernel (this process waits)."""
+
+    def __init__(self):
+        import threading
+
+        self.exporter = None
+        self._thread = threading.Thread(target=self._run, name="ogimpact-html-warmup", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            from .html_export import prepare_exporter
+
+            self.exporter = prepare_exporter()
+        except Exception:  # noqa: BLE001 - the export after the run makes its own and reports any error
+            self.exporter = None
+
+    def get(self):
+        self._thread.join()
+        return self.exporter
 
 
 def _section_timings(nb_path: Path) -> dict:
@@ -411,6 +434,7 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     # inherits: send them to kernel.log in the report folder (kept only when the run fails)
     kernel_log = tmp / "kernel.log"
     saved_fd = _redirect_stderr(kernel_log)
+    warm = _Warmup()
     try:
         pm.execute_notebook(
             str(nb_in), str(tmp / "report.ipynb"), parameters=nb_params, kernel_name=kernel,
@@ -438,7 +462,8 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
         try:
             from .presentation import question
 
-            _export_html(tmp / "report.ipynb", tmp / "report.html", title=question(kind, params.notebook_parameters()))
+            _export_html(tmp / "report.ipynb", tmp / "report.html", title=question(kind, params.notebook_parameters()),
+                         exporter=warm.get())
             if modified:
                 _banner(tmp / "report.html", modified)
         except Exception as exc:  # noqa: BLE001

@@ -262,6 +262,27 @@ def caveats(country: str | None, measures: Sequence[str]) -> list[str]:
     return out
 
 
+def staggered_with_sensitivity(intervention: str, measure: str, *, years=None, variant: str | None = None,
+                               seed: int = 0, horizon: int = 5):
+    """Section 4's fits for one measure: the CS staggered question and the HonestDiD sensitivity of its result.
+
+    Returns ``(question, sensitivity)``; ``sensitivity`` is a ``SensitivityResult``, the exception that
+    stopped it (shown in the report), or None when the CS result has no event study.
+    """
+    from ..results import Estimate
+
+    q = staggered_answer(intervention, measure, designs=("cs",), years=years, variant=variant, seed=seed,
+                         horizon=horizon)
+    r = _result(q.results["cs"])
+    sens = None
+    if isinstance(r, Estimate) and r.event_study is not None:
+        try:
+            sens = sensitivity(r, window=(-5, horizon), method="rm", seed=seed)
+        except Exception as exc:  # noqa: BLE001 - the report shows why
+            sens = exc
+    return q, sens
+
+
 def results_table(ctx) -> pd.DataFrame:
     """Every estimate recorded in the report context, one row each."""
     f = ctx.summary_frame()

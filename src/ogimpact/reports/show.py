@@ -19,6 +19,7 @@ from . import presentation as pres
 from .figures import source_of, styled
 from . import sections
 from .context import NotAvailable, ReportContext
+from .prefetch import country_call, staggered_call, take
 
 __all__ = [
     "start", "title_block", "executive_summary", "finish", "intervention", "trends", "single_country",
@@ -38,8 +39,15 @@ def _html_out(markup: str):
 
 def start(kind: str, *, output_dir=None, **parameters) -> ReportContext:
     """The report context of a notebook run; figures display as SVG with alt text from here on."""
-    pres.install_figure_display()
+    from ..evidence.assess_runs import keep_cohort_panels
+    from .prefetch import Prefetch, prefetch_country
+
     ctx = ReportContext(output_dir, kind=kind, parameters=parameters)
+    keep_cohort_panels(True)  # a measure's cohort panel is asked for three times; built once (off in finish)
+    ctx.prefetch = Prefetch()
+    if kind == "country":  # before matplotlib loads: the worker starts fitting while the kernel imports it
+        prefetch_country(ctx)
+    pres.install_figure_display()
     # --figures png: every figure also as a 300-dpi PNG in figures/ beside report.html
     pres.set_figure_export(ctx.output_dir / "figures" if parameters.get("figures") == "png" and ctx.output_dir
                            else None)
@@ -139,8 +147,18 @@ def executive_summary(ctx):
 
 def finish(ctx):
     """Fill the summary at the top, then write results.json (the last call of every report notebook)."""
+    from ..evidence.assess_runs import keep_cohort_panels
+    from .kernel_exit import exit_kernel_fast
+
     executive_summary(ctx)
-    return ctx.save()
+    pf = getattr(ctx, "prefetch", None)
+    if pf is not None:
+        pf.close()
+    keep_cohort_panels(False)
+    path = ctx.save()
+    exit_kernel_fast()
+    return path
+
 
 
 def methods_appendix(ctx):
@@ -266,9 +284,7 @@ def single_country(ctx):
         why = single_country_reason(country, intervention, m, years=years, variant=variant)
         q = None
         try:
-            q = sections.country_answer(country, intervention, m, designs=designs, years=years, variant=variant,
-                                        donor_rule=p.get("donor_rule"), placebo=p.get("placebo", True),
-                                        seed=p.get("seed", 0), horizon=horizon)
+            q = take(ctx, ("country", m), country_call(ctx, m))
         except OgimpactError as exc:  # the question itself cannot be posed: say why where the result would be
             why = why or " ".join(str(exc).split())
         if q is not None:
@@ -373,13 +389,12 @@ def cohort_in_staggered(ctx):
                     f"**{format_number(r.get('estimate'), r.get('se'))}** (95% CI "
                     f"{format_ci(r.get('ci_low'), r.get('ci_high'), r.get('se'))}; {r.get('n_treated_units')} "
                     "countries in the cohort).")
-        sq = sections.staggered_answer(intervention, m, designs=("cs",), years=years, variant=variant, seed=seed,
-                                       horizon=horizon)
+        sq, sens = take(ctx, ("staggered", m), staggered_call(ctx, m))
         r = sections._result(sq.results["cs"])
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
         if isinstance(r, Estimate):
             _estimand_note(sq)
-        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=(-5, horizon))
+        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=(-5, horizon), computed=sens)
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
             gt_times = [g.get("time") for g in (r.tables.get("group_time") or ()) if g.get("time") is not None]
@@ -624,12 +639,20 @@ def evidence_review(ctx):
     _assess.show_evidence_review(ctx, measures=measures, seed=seed, horizon=horizon)
 
 
-def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0):  # noqa: D417
-    """HonestDiD relative-magnitudes sensitivity plot and table for one dynamic result."""
+def sensitivity(ctx, result, *, measure: str, design: str, window=(-5, 5), seed: int = 0,
+                computed=None):  # noqa: D417
+    """HonestDiD relative-magnitudes sensitivity plot and table for one dynamic result.
+
+    ``computed``: the sensitivity already fitted (or the exception that stopped it), e.g. by
+    :func:`ogimpact.reports.sections.staggered_with_sensitivity` in the report worker.
+    """
     if not isinstance(result, Estimate) or result.event_study is None:
         return None
     try:
-        sens = sections.sensitivity(result, window=window, method="rm", seed=seed)
+        if isinstance(computed, Exception):
+            raise computed
+        sens = computed if computed is not None else sections.sensitivity(result, window=window, method="rm",
+                                                                           seed=seed)
     except Exception as exc:  # noqa: BLE001 - shown, not hidden
         _md(f"> HonestDiD sensitivity for {design} on `{measure}` not available: {' '.join(str(exc).split())}")
         return None
