@@ -271,6 +271,11 @@ def test_evidence_gap_map_marks_gaps():
                           domains=["participation", "public services", "access to information"])
     gaps = [ln for ln in ax.lines if ln.get_marker() == "x" and len(ln.get_xdata())]
     assert len(gaps) == 9 - 2  # 3 x 3 cells, two with studies
+    from ogimpact.plots.style import alt_text
+
+    a = alt_text(ax)  # what the map shows, not "Line chart with shaded bands"
+    assert a.startswith("Evidence gap map") and "3 interventions (rows) by 3 outcome domains" in a, a
+    assert "rti_law × access to information: 3 studies, grade Low" in a and "7 are absolute gaps" in a, a
     plt.close("all")
     with pytest.raises(OgimpactError, match="columns"):
         evidence_gap_map(pd.DataFrame({"intervention": ["a"]}))

@@ -276,3 +276,34 @@ def test_the_fast_kernel_exit_is_only_armed_in_a_report_kernel(monkeypatch):
     monkeypatch.delenv("OGIMPACT_REPORT_DIR")
     exit_kernel_fast()
     assert registered == []
+
+
+# --------------------------------------------------------------------------- the report engine's saves
+@pytest.mark.slow
+def test_the_report_engine_writes_the_notebook_once_and_keeps_a_failed_one(tmp_path, monkeypatch):
+    import nbformat
+    import papermill as pm
+    import papermill.engines as pm_engines
+
+    from ogimpact.reports.engine import ENGINE_NAME
+
+    writes = []
+    real = pm_engines.write_ipynb
+    monkeypatch.setattr(pm_engines, "write_ipynb", lambda nb, path, **kw: (writes.append(path), real(nb, path, **kw)))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"x = {i}") for i in range(5)] + [nbformat.v4.new_code_cell("x")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "in.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(src), str(out), kernel_name="python3", engine_name=ENGINE_NAME, progress_bar=False)
+    assert writes == [str(out)], "papermill's engine would write it at every cell start and end (12 times)"
+    done = nbformat.read(out, as_version=4)
+    assert done.cells[-1].outputs[0]["data"]["text/plain"] == "4"
+    # a failing cell: the partial notebook is still written, with the error
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise ValueError('boom')"))
+    nbformat.write(nb, src)
+    with pytest.raises(pm.PapermillExecutionError):
+        pm.execute_notebook(str(src), str(out), kernel_name="python3", engine_name=ENGINE_NAME, progress_bar=False)
+    failed = nbformat.read(out, as_version=4)
+    assert any("boom" in str(o) for c in failed.cells for o in c.get("outputs", []))

@@ -125,6 +125,35 @@ def test_alt_text_of_an_unlabelled_gap_path_states_its_values():
     plt.close(fig)
 
 
+def test_alt_text_of_an_interval_plot_gives_each_series_intervals():
+    """HonestDiD's sensitivity plot draws intervals without points (``fmt="none"``): its alt text used to give
+    only the value range and call it a line chart; now each series' intervals, first and last, in x order."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ogimpact.plots.style import alt_text, finish, new_axes
+
+    fig, ax = new_axes()
+    ax.errorbar([-0.25], [0.0], yerr=[[0.005], [0.009]], fmt="none", capsize=4, label="Original")
+    ax.errorbar([2, 0, 1], [0, 0, 0], yerr=[[0.09, 0.01, 0.04], [0.09, 0.01, 0.05]], fmt="none", capsize=4,
+                label="C-LF")
+    ax.axhline(0, color="k")
+    finish(ax, title="robust sets", xlabel="M", ylabel="Effect")
+    a = alt_text(ax)
+    assert a.startswith("Confidence intervals, titled"), a
+    assert "Original: interval [-0.005, 0.009] at -0.25" in a, a
+    assert "C-LF: 3 intervals, from [-0.01, 0.01] at 0 to [-0.09, 0.09] at 2" in a, a
+    plt.close(fig)
+    fig, ax = new_axes()  # an event study: points with intervals, described by the points' range
+    ax.errorbar([-2, -1, 0, 1], [0.1, 0.0, 0.3, 0.2], yerr=0.1, fmt="o", label="cs")
+    finish(ax, title="es", xlabel="Event time", ylabel="Effect")
+    a = alt_text(ax)
+    assert a.startswith("Point estimates with confidence intervals") and "cs: 4 estimates from 0 to 0.3" in a, a
+    plt.close(fig)
+
+
 def test_figures_export_at_300_dpi(tmp_path):
     import matplotlib
 
@@ -426,3 +455,21 @@ def test_a_report_whose_synthetic_control_fails_does_not_claim_nothing_was_estim
     assert msg is None and head["design"] == "its" and head["estimate"] == 0.11
     head, msg = _headline_without_synth({"wgi.cc": {"synth": no}})
     assert head["finding"] == "not estimable" and "minimum is 60" in msg
+
+
+def test_forest_plot_alt_text_lists_the_studies_and_the_pooled_estimate_with_a_catalogue_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ogimpact.evidence.meta import meta_analysis
+    from ogimpact.plots.style import alt_text
+
+    res = meta_analysis([0.1, 0.3, -0.05], [0.05, 0.1, 0.08], labels=["CHL", "MEX", "PER"], measure="wgi.cc")
+    ax = res.plot()
+    assert "WGI" in ax.get_xlabel() and "wgi.cc" not in ax.get_xlabel(), ax.get_xlabel()
+    a = alt_text(ax)
+    assert a.startswith("Forest plot") and "3 studies" in a and "CHL 0.1 [" in a, a
+    assert f"pooled {res.method} estimate {res.estimate:.3g} [{res.ci_low:.3g}, {res.ci_high:.3g}]" in a, a
+    plt.close("all")

@@ -74,14 +74,24 @@ def forest_plot(result, ax=None, *, transform: Callable | str | None = None, tit
     ax.set_yticks(list(y) + [yd])
     ax.set_yticklabels(labels)
     ax.set_ylim(yd - 1, k + 1)
-    unit = result.measure or "estimate"
-    ax.set_xlabel(("exp " if transform == "exp" else "") + unit)
+    if result.measure and transform != "exp":
+        from .style import measure_label
+
+        ax.set_xlabel(measure_label(result.measure, effect=True, prefix="Estimate:"))
+    else:
+        ax.set_xlabel(("exp " if transform == "exp" else "") + (result.measure or "estimate"))
     ax.set_title(title or f"Forest plot (k={result.k}, tau²={result.tau2:.3g}, I²={result.i2:.1f}%)")
     for yy, e, l, h in zip(y, est, lo, hi):
         ax.annotate(f"{f(e):.2f} [{f(l):.2f}, {f(h):.2f}]", (1.02, yy), xycoords=("axes fraction", "data"),
                     va="center", fontsize=8)
     ax.annotate(f"{f(result.estimate):.2f} [{f(result.ci_low):.2f}, {f(result.ci_high):.2f}]", (1.02, yd),
                 xycoords=("axes fraction", "data"), va="center", fontsize=8, weight="bold")
+    shown = "; ".join(f"{r['label']} {f(e):.3g} [{f(lo_):.3g}, {f(hi_):.3g}]"
+                      for r, e, lo_, hi_ in zip(rows[:8], est, lo, hi)) + (f"; and {k - 8} more" if k > 8 else "")
+    ax._ogimpact_alt = (f"Forest plot, titled “{ax.get_title()}”: {k} studies, each an estimate with its 95% "
+                        f"confidence interval ({shown}); pooled {result.method} estimate {f(result.estimate):.3g} "
+                        f"[{f(result.ci_low):.3g}, {f(result.ci_high):.3g}], I² {result.i2:.0f}%; dashed reference "
+                        f"line at {f(0.0):.3g}; x axis: {' '.join(ax.get_xlabel().split())}.")
     fig.tight_layout()
     return ax
 
@@ -153,5 +163,14 @@ def evidence_gap_map(
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False,
               title="grade (bubble size = country studies)", title_fontsize=8)
     ax.set_title(title or "Evidence gap map")
+    filled = [(iv, dm, lookup[(iv, dm)]) for iv in ivs for dm in dms if (iv, dm) in lookup
+              and not pd.isna(lookup[(iv, dm)].n_studies) and int(lookup[(iv, dm)].n_studies) > 0]
+    said = "; ".join(f"{iv} × {dm}: {int(r.n_studies)} stud{'y' if int(r.n_studies) == 1 else 'ies'}"
+                     + (f", grade {r.grade}" if str(getattr(r, 'grade', '') or '') not in ("", "nan", "None") else "")
+                     for iv, dm, r in filled[:12]) + (f"; and {len(filled) - 12} more" if len(filled) > 12 else "")
+    ax._ogimpact_alt = (f"Evidence gap map, titled “{ax.get_title()}”: {len(ivs)} interventions (rows) by "
+                        f"{len(dms)} outcome domains (columns); {len(filled)} cells have country studies"
+                        + (f" ({said})" if filled else "") + f"; {len(ivs) * len(dms) - len(filled)} are absolute "
+                        "gaps (no study).")
     fig.tight_layout()
     return ax

@@ -246,6 +246,30 @@ def _clean(s: str) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
+def series_of_errorbars(c):
+    """``(x, y, low, high)`` arrays of an ``ErrorbarContainer`` with vertical bars (``y`` NaN where no point
+    is drawn), in x order; None when it has no vertical bars."""
+    import numpy as np
+
+    cols = [lc for lc in (c.lines[2] if len(c.lines) > 2 else ()) if lc is not None]
+    segs = [np.asarray(seg, float) for lc in cols for seg in lc.get_segments()]
+    segs = [g for g in segs if g.shape == (2, 2) and np.isclose(g[0, 0], g[1, 0])]  # vertical: same x
+    if not segs:
+        return None
+    x = np.array([g[0, 0] for g in segs])
+    lo = np.array([min(g[0, 1], g[1, 1]) for g in segs])
+    hi = np.array([max(g[0, 1], g[1, 1]) for g in segs])
+    y = np.full(len(x), np.nan)
+    if c.lines[0] is not None:
+        px, py = np.asarray(c.lines[0].get_xdata(), float), np.asarray(c.lines[0].get_ydata(), float)
+        for i, xv in enumerate(x):
+            hit = np.flatnonzero(np.isclose(px, xv))
+            if hit.size:
+                y[i] = py[hit[0]]
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order], lo[order], hi[order]
+
+
 def alt_text(obj) -> str:
     """A description of a figure generated from what it draws: kind, title, axes, ranges and series.
 
@@ -258,7 +282,12 @@ def alt_text(obj) -> str:
     fig = figure_of(obj)
     parts = []
     for ax in fig.axes:
-        if not ax.get_visible() or (not ax.lines and not ax.collections and not ax.patches):
+        if not ax.get_visible():
+            continue
+        if getattr(ax, "_ogimpact_alt", None):  # a plot that knows its own content (forest plot, gap map)
+            parts.append(ax._ogimpact_alt)
+            continue
+        if not ax.lines and not ax.collections and not ax.patches:
             continue
         title = _clean(ax.get_title("left") or ax.get_title())
         xl, yl = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
@@ -266,7 +295,13 @@ def alt_text(obj) -> str:
         series = []
         unlabelled = []
         xs, ys = [], []
+        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        bar_lines = {id(c.lines[0]) for c in bars if c.lines and c.lines[0] is not None}
+        bar_lines |= {id(cap) for c in bars if len(c.lines) > 1 for cap in (c.lines[1] or ())}  # the caps
+        drawn = False  # a data line other than error bars' points
         for ln in ax.lines:
+            if id(ln) in bar_lines:  # described with its intervals below
+                continue
             x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
             lab = ln.get_label()
             if len(x) == 2 and np.allclose(x, x[0]) and not lab.startswith("_"):
@@ -278,7 +313,9 @@ def alt_text(obj) -> str:
                 if ln.get_transform() == ax.transData:  # (reference lines such as axhline are not data)
                     xs.extend(x), ys.extend(y)
                     unlabelled.append((x, y))
+                    drawn = True
                 continue
+            drawn = True
             xs.extend(x), ys.extend(y)
             fin = np.isfinite(y)
             last = f", last value {_num(y[fin][-1])} at {_num(x[fin][-1])}" if fin.any() else ""
@@ -288,22 +325,31 @@ def alt_text(obj) -> str:
             fin = np.isfinite(y)
             if fin.any():
                 series.append(f"one series, last value {_num(y[fin][-1])} at {_num(x[fin][-1])}")
-        if any(isinstance(c, ErrorbarContainer) for c in ax.containers):
-            kinds.append("point estimates with confidence intervals")
-            for c in ax.containers:
-                if isinstance(c, ErrorbarContainer) and c.lines and c.lines[0] is not None:
-                    d = c.lines[0]
-                    x, y = np.asarray(d.get_xdata(), float), np.asarray(d.get_ydata(), float)
-                    xs.extend(x), ys.extend(y)
+        if bars:
+            points = any(c.lines and c.lines[0] is not None for c in bars)
+            kinds.append("point estimates with confidence intervals" if points else "confidence intervals")
+            for c in bars:
+                d = series_of_errorbars(c)
+                if d is None:
+                    continue
+                x, y, lo, hi = d
+                xs.extend(x), ys.extend(y), ys.extend(lo), ys.extend(hi)
+                lab = str(c.get_label())
+                if lab.startswith("_") or not len(x):
+                    continue
+                if not np.isnan(y).all():
                     sp = _span(y)
-                    lab = c.get_label()
-                    if sp and not str(lab).startswith("_"):
-                        series.append(f"{lab}: {len(x)} estimates from {_num(sp[0])} to {_num(sp[1])}")
+                    series.append(f"{lab}: {len(x)} estimates from {_num(sp[0])} to {_num(sp[1])}")
+                elif len(x) == 1:
+                    series.append(f"{lab}: interval [{_num(lo[0])}, {_num(hi[0])}] at {_num(x[0])}")
+                else:
+                    series.append(f"{lab}: {len(x)} intervals, from [{_num(lo[0])}, {_num(hi[0])}] at {_num(x[0])} "
+                                  f"to [{_num(lo[-1])}, {_num(hi[-1])}] at {_num(x[-1])}")
         if ax.patches:
             kinds.append("bars")
         if any(isinstance(c, PolyCollection) for c in ax.collections):
             kinds.append("shaded bands")
-        if ax.lines:
+        if drawn:
             kinds.insert(0, "line chart")
         desc = (kinds[0] + (" with " + ", ".join(kinds[1:]) if len(kinds) > 1 else "")) if kinds else "chart"
         bits = [desc[0].upper() + desc[1:]]

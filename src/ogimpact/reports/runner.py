@@ -436,8 +436,10 @@ def run_report(params, *, out_root: str | Path | None = None, timeout: int = 600
     saved_fd = _redirect_stderr(kernel_log)
     warm = _Warmup()
     try:
+        from .engine import ENGINE_NAME
+
         pm.execute_notebook(
-            str(nb_in), str(tmp / "report.ipynb"), parameters=nb_params, kernel_name=kernel,
+            str(nb_in), str(tmp / "report.ipynb"), parameters=nb_params, kernel_name=kernel, engine_name=ENGINE_NAME,
             progress_bar=progress, request_save_on_cell_execute=False, execution_timeout=timeout,
             cwd=str(tmp), log_output=False,
         )
