@@ -243,23 +243,15 @@ def registry_cohort_panel(intervention: str, measure: str, *, years=None, varian
     key = (str(data_dir()), intervention, measure, years, variant)
     cache = _COHORT_PANELS
     if cache is not None and key in cache:
-        return _panel_copy(cache[key])
+        return cache[key].copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p = registry_panel("event-study", measure=measure, intervention=intervention, years=years,
                            variant=variant)
     if cache is not None:
-        cache[key] = _panel_copy(p)
+        cache[key] = p.copy()
     return p
 
-
-def _panel_copy(p: Panel) -> Panel:
-    """A copy no caller can change the cached panel through (frame, source frame and info)."""
-    import copy
-
-    return dataclasses.replace(p, frame=p.frame.copy(), info=copy.deepcopy(p.info),
-                               _source=None if p._source is None else p._source.copy(),
-                               _build=copy.deepcopy(p._build))
 
 
 def _cohort_row(cs: Estimate, cohort: int) -> dict | None:

@@ -354,6 +354,14 @@ class Panel:
             raise PanelError("this panel has no cohort column; give `cohort=` when building it.")
         return self.frame.groupby(self.unit)[self.cohort].first().value_counts().sort_index()
 
+    def copy(self) -> "Panel":
+        """A deep copy: no change to the copy's frames or info reaches this panel (and back)."""
+        import copy
+
+        return replace(self, frame=self.frame.copy(), info=copy.deepcopy(self.info),
+                       _source=None if self._source is None else self._source.copy(),
+                       _build=copy.deepcopy(self._build))
+
     def subset_units(self, units) -> "Panel":
         """The panel restricted to ``units`` (roles and info kept)."""
         keep = set(units)

@@ -163,8 +163,8 @@ def evidence_gap_map(
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False,
               title="grade (bubble size = country studies)", title_fontsize=8)
     ax.set_title(title or "Evidence gap map")
-    filled = [(iv, dm, lookup[(iv, dm)]) for iv in ivs for dm in dms if (iv, dm) in lookup
-              and not pd.isna(lookup[(iv, dm)].n_studies) and int(lookup[(iv, dm)].n_studies) > 0]
+    cell = ((iv, dm, lookup.get((iv, dm))) for iv in ivs for dm in dms)
+    filled = [(iv, dm, r) for iv, dm, r in cell if r is not None and not pd.isna(r.n_studies) and int(r.n_studies) > 0]
     said = "; ".join(f"{iv} × {dm}: {int(r.n_studies)} stud{'y' if int(r.n_studies) == 1 else 'ies'}"
                      + (f", grade {r.grade}" if str(getattr(r, 'grade', '') or '') not in ("", "nan", "None") else "")
                      for iv, dm, r in filled[:12]) + (f"; and {len(filled) - 12} more" if len(filled) > 12 else "")

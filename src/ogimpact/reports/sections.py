@@ -277,7 +277,7 @@ def staggered_with_sensitivity(intervention: str, measure: str, *, years=None, v
     sens = None
     if isinstance(r, Estimate) and r.event_study is not None:
         try:
-            sens = sensitivity(r, window=(-5, horizon), method="rm", seed=seed)
+            sens = sensitivity(r, window=sensitivity_window(horizon), method="rm", seed=seed)
         except Exception as exc:  # noqa: BLE001 - the report shows why
             sens = exc
     return q, sens
@@ -289,6 +289,15 @@ def results_table(ctx) -> pd.DataFrame:
     if f.empty:
         return f
     return f.sort_values(["measure", "design"], kind="mergesort").reset_index(drop=True)
+
+
+#: first event time of the HonestDiD window a report assesses (its last is the estimand's horizon H)
+SENSITIVITY_FIRST_EVENT_TIME = -5
+
+
+def sensitivity_window(horizon: int) -> tuple[int, int]:
+    """The event-time window of a report's HonestDiD sensitivity: -5 to the estimand's horizon."""
+    return (SENSITIVITY_FIRST_EVENT_TIME, int(horizon))
 
 
 def sensitivity(result, *, window: tuple[int, int] = (-5, 5), method: str = "rm", seed: int = 0):  # noqa: D401

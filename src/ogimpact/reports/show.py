@@ -19,7 +19,7 @@ from . import presentation as pres
 from .figures import source_of, styled
 from . import sections
 from .context import NotAvailable, ReportContext
-from .prefetch import country_call, staggered_call, take
+from .prefetch import Prefetch, country_call, prefetch_country, staggered_call, take
 
 __all__ = [
     "start", "title_block", "executive_summary", "finish", "intervention", "trends", "single_country",
@@ -40,7 +40,6 @@ def _html_out(markup: str):
 def start(kind: str, *, output_dir=None, **parameters) -> ReportContext:
     """The report context of a notebook run; figures display as SVG with alt text from here on."""
     from ..evidence.assess_runs import keep_cohort_panels
-    from .prefetch import Prefetch, prefetch_country
 
     ctx = ReportContext(output_dir, kind=kind, parameters=parameters)
     keep_cohort_panels(True)  # a measure's cohort panel is asked for three times; built once (off in finish)
@@ -160,7 +159,6 @@ def finish(ctx):
     return path
 
 
-
 def methods_appendix(ctx):
     from .appendix import appendix_markdown
 
@@ -274,7 +272,7 @@ def single_country(ctx):
 
     p = ctx.parameters
     country, intervention, years, variant = p["country"], p["intervention"], p.get("years"), p.get("variant")
-    designs, horizon = p["designs"], p.get("horizon", 5)
+    designs = p["designs"]
     wanted = [d for d in designs if d in ("synth", "sdid", "its")]
     out = {}
     first = True
@@ -394,7 +392,7 @@ def cohort_in_staggered(ctx):
         _show_estimate(ctx, r, design="cs", measure=m, figures=("event_study",))
         if isinstance(r, Estimate):
             _estimand_note(sq)
-        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=(-5, horizon), computed=sens)
+        sensitivity(ctx, r, measure=m, design="cs", seed=seed, window=sections.sensitivity_window(horizon), computed=sens)
         if isinstance(r, Estimate) and cohort:
             rows = sections.country_cohort_effects(r, cohort)
             gt_times = [g.get("time") for g in (r.tables.get("group_time") or ()) if g.get("time") is not None]
@@ -528,7 +526,7 @@ def staggered(ctx):
                 _show_warnings(r, design=d)
         for d in ("cs", "sun-abraham"):
             if isinstance(res.get(d), Estimate):
-                sensitivity(ctx, res[d], measure=m, design=d, seed=seed, window=(-5, horizon))
+                sensitivity(ctx, res[d], measure=m, design=d, seed=seed, window=sections.sensitivity_window(horizon))
 
 
 def switching_and_dose(ctx):
